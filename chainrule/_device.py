@@ -1,0 +1,49 @@
+"""The device object. chainrule computes on the CPU (NumPy); other devices are refused."""
+
+
+class device:
+    """A device: only ``'cpu'`` is available.
+
+    >>> import chainrule
+    >>> chainrule.device("cpu")
+    device(type='cpu')
+    """
+    __slots__ = ("type", "index")
+
+    def __init__(self, type="cpu", index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        if isinstance(type, str) and ":" in type:
+            type, idx = type.split(":", 1)
+            index = int(idx)
+        if type != "cpu" or index not in (None, 0):
+            where = type if index is None else f"{type}:{index}"
+            raise RuntimeError(f"chainrule has no '{where}' device: only 'cpu' is available "
+                               "(the NumPy backend)")
+        self.type, self.index = type, index
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except RuntimeError:
+                return False
+        return isinstance(other, device) and other.type == self.type
+
+    def __hash__(self):
+        return hash(self.type)
+
+    def __repr__(self):
+        return f"device(type='{self.type}')"
+
+    def __str__(self):
+        return self.type
+
+
+CPU = device("cpu")
+
+
+def check_device(d):
+    if d is None or d is CPU:
+        return CPU
+    return device(d)

@@ -1,0 +1,57 @@
+"""Anomaly detection: remember where each forward op was called; fail on NaN gradients."""
+from .function import _anomaly
+
+__all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
+
+
+def is_anomaly_enabled():
+    return _anomaly[0]
+
+
+class detect_anomaly:
+    """Inside this block, a backward that produces NaN raises an error naming the Function
+    and showing the traceback of the forward call that created it.
+
+    >>> import chainrule
+    >>> x = chainrule.tensor([0.0], requires_grad=True)
+    >>> with chainrule.autograd.detect_anomaly():
+    ...     y = chainrule.sqrt(x) * 0
+    ...     try:
+    ...         y.sum().backward()
+    ...     except RuntimeError as e:
+    ...         print(str(e).splitlines()[0])
+    Function 'SqrtBackward0' returned nan values in its 0th output.
+    """
+
+    def __init__(self, check_nan=True):
+        self.check_nan = check_nan
+
+    def __enter__(self):
+        self._prev = _anomaly[0]
+        _anomaly[0] = self.check_nan
+
+    def __exit__(self, *exc):
+        _anomaly[0] = self._prev
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*a, **k):
+            with detect_anomaly(self.check_nan):
+                return fn(*a, **k)
+        return wrapper
+
+
+class set_detect_anomaly:
+    """Turn anomaly detection on or off (also a context manager)."""
+
+    def __init__(self, mode, check_nan=True):
+        self._prev = _anomaly[0]
+        _anomaly[0] = bool(mode) and check_nan
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        _anomaly[0] = self._prev

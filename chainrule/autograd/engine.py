@@ -1,0 +1,284 @@
+"""The graph walk: the only code that traverses graphs.
+
+Order: dependency counts over the nodes reachable from the roots, then Kahn's algorithm with a
+stack (iterative, so depth is bounded only by memory). Each node's pending gradients are popped
+when it runs; saved values are freed unless ``retain_graph``. Broadcasting is undone here, once:
+a rule returns gradients in its output's shape and ``_sum_to`` reduces them to the input's.
+
+Plain backward runs rules on NumPy arrays with grad mode off (fast). ``create_graph=True``
+runs the same rules on Tensors with grad mode on, so the backward pass is itself recorded.
+"""
+import threading
+
+import numpy as np
+
+from . import function as F
+from .function import AccumulateGrad, FunctionCtx, _anomaly
+from .grad_mode import _mode
+
+_leaf_lock = threading.Lock()
+
+
+def _sum_to(g, shape, node, i):
+    gs = g.shape
+    if gs == shape:
+        return g
+    nlead = len(gs) - len(shape)
+    ok = nlead >= 0 and all(s == 1 or s == d for s, d in zip(shape, gs[nlead:]))
+    if not ok:
+        raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - "
+                           f"got {list(gs)} but expected shape compatible with {list(shape)}")
+    axes = tuple(range(nlead)) + tuple(nlead + k for k, s in enumerate(shape)
+                                       if s == 1 and gs[nlead + k] != 1)
+    if type(g) is np.ndarray:
+        if axes:
+            g = g.sum(axis=axes, keepdims=True)
+        return g.reshape(shape)
+    if axes:
+        g = g.sum(dim=axes, keepdim=True)
+    return g.reshape(shape)
+
+
+def _to_array(g):
+    return g._data if isinstance(g, F.Tensor) else g
+
+
+def _accumulate_leaf(t, g, create_graph):
+    T = F.Tensor
+    with _leaf_lock:
+        old = t.grad
+        if create_graph:
+            if not isinstance(g, T):
+                g = T._make(g)
+            t.grad = g if old is None else old + g
+            return
+        if isinstance(g, T):
+            g = g._data
+        if old is None:
+            if not g.flags.writeable or g.base is not None or not g.flags.c_contiguous:
+                g = g.copy()
+            t.grad = T._make(g)
+        elif old.grad_fn is None and old._data.flags.writeable and old.shape == g.shape:
+            old._data += g
+            if old._vc is not None:
+                old._vc.v += 1
+        else:
+            t.grad = T._make(old._data + g)
+
+
+def _run_tensor_hooks(hooks, g, raw):
+    T = F.Tensor
+    for h in list(hooks):
+        arg = T._make(g) if raw else g
+        r = h(arg)
+        if r is not None:
+            g = r._data if raw else r
+    return g
+
+
+def _topo(roots):
+    """Dependency counts of every node reachable from roots (an iterative walk)."""
+    deps = {}
+    stack = list(roots)
+    seen = set(stack)
+    while stack:
+        n = stack.pop()
+        for e in n._next:
+            if e is None:
+                continue
+            m = e[0]
+            deps[m] = deps.get(m, 0) + 1
+            if m not in seen:
+                seen.add(m)
+                stack.append(m)
+    return deps, seen
+
+
+def _needed(roots, deps, targets):
+    """Nodes on some path from a root to a target node (for autograd.grad / inputs=)."""
+    order = []
+    d = dict(deps)
+    ready = [r for r in set(roots) if d.get(r, 0) == 0]
+    while ready:
+        n = ready.pop()
+        order.append(n)
+        for e in n._next:
+            if e is None:
+                continue
+            m = e[0]
+            d[m] -= 1
+            if d[m] == 0:
+                ready.append(m)
+    need = set()
+    for n in reversed(order):
+        if n in targets or any(e is not None and e[0] in need for e in n._next):
+            need.add(n)
+    return need
+
+
+def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumulate=True,
+                 allow_unused=True):
+    """Propagate ``grads`` from the ``roots`` (tensors) through the graph.
+
+    With ``inputs`` given, returns the gradients that reach each of them; if ``accumulate`` is
+    also true they are accumulated into ``.grad`` instead (``backward(inputs=...)``)."""
+    raw = not create_graph
+    pending = {}
+    root_nodes = []
+    for t, g in zip(roots, grads):
+        node = t.grad_fn
+        if node is None:
+            node = F._edge(t)[0] if t._rg else None
+        if node is None:
+            continue
+        g = _to_array(g) if raw else (g if isinstance(g, F.Tensor) else F.Tensor._make(g))
+        nr = t._nr if t.grad_fn is not None else 0
+        buf = pending.get(node)
+        if buf is None:
+            buf = pending[node] = [None] * node._nout
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+        root_nodes.append(node)
+    if not root_nodes:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                           "grad_fn")
+
+    targets = None
+    captured = None
+    if inputs is not None:
+        targets = {}
+        for k, t in enumerate(inputs):
+            if t.grad_fn is not None:
+                key = (t.grad_fn, t._nr)
+            elif t._rg:
+                key = (F._edge(t)[0], 0)
+            else:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            targets.setdefault(key, []).append(k)
+        captured = [None] * len(inputs)
+
+    deps, seen = _topo(root_nodes)
+    need = None
+    if targets is not None:
+        need = _needed(root_nodes, deps, {k[0] for k in targets})
+
+    prev_mode = _mode.grad
+    _mode.grad = create_graph
+    try:
+        ready = [n for n in dict.fromkeys(root_nodes) if deps.get(n, 0) == 0]
+        while ready:
+            node = ready.pop()
+            buf = pending.pop(node, None)
+            if buf is not None and (need is None or node in need):
+                _run_node(node, buf, raw, create_graph, retain_graph, pending, targets,
+                          captured, inputs, accumulate)
+            for e in node._next:
+                if e is None:
+                    continue
+                m = e[0]
+                c = deps[m] - 1
+                deps[m] = c
+                if c == 0:
+                    ready.append(m)
+    finally:
+        _mode.grad = prev_mode
+    if captured is not None and not accumulate:
+        for k, g in enumerate(captured):
+            if g is not None and raw:
+                captured[k] = F.Tensor._make(g)
+            elif g is None and not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been "
+                                   "used in the graph. Set allow_unused=True if this is the "
+                                   "desired behavior.")
+    return captured
+
+
+def _run_node(node, buf, raw, create_graph, retain_graph, pending, targets, captured, inputs,
+              accumulate):
+    is_leaf = type(node) is AccumulateGrad
+    if is_leaf:
+        hooks = node.variable._hooks
+        if hooks:
+            buf[0] = _run_tensor_hooks(hooks, buf[0], raw)
+    elif node._tensor_hooks is not None:
+        for nr, hooks in node._tensor_hooks.items():
+            if buf[nr] is not None and hooks:
+                buf[nr] = _run_tensor_hooks(hooks, buf[nr], raw)
+    if node._pre_hooks:
+        for h in node._pre_hooks:
+            r = h(tuple(_wrap(g, raw) for g in buf))
+            if r is not None:
+                buf = [_to_array(g) if raw else g for g in r]
+    if targets is not None:
+        for nr in range(len(buf)):
+            ks = targets.get((node, nr))
+            if ks is None or buf[nr] is None:
+                continue
+            for k in ks:
+                if not accumulate:
+                    captured[k] = buf[nr]
+                elif not is_leaf:
+                    _accumulate_leaf(inputs[k], buf[nr], create_graph)
+        if is_leaf:
+            if accumulate:
+                _accumulate_leaf(node.variable, buf[0], create_graph)
+            return
+    if is_leaf:
+        _accumulate_leaf(node.variable, buf[0], create_graph)
+        return
+
+    if type(node) is FunctionCtx and raw:
+        gin = node._backward([_wrap(g, True) for g in buf])
+        gin = [_to_array(g) for g in gin]
+    else:
+        node._raw = raw
+        gin = node._backward(buf)
+    if not retain_graph:
+        node._saved = None
+        node._freed = True
+    if _anomaly[0]:
+        _check_nan(node, gin)
+    if node._hooks:
+        for h in node._hooks:
+            r = h(tuple(_wrap(g, raw) for g in gin), tuple(_wrap(g, raw) for g in buf))
+            if r is not None:
+                gin = [_to_array(g) if raw else g for g in r]
+    nexts = node._next
+    metas = node._in_meta
+    for i, e in enumerate(nexts):
+        if e is None:
+            continue
+        g = gin[i]
+        if g is None:
+            continue
+        if not raw and not isinstance(g, F.Tensor):
+            g = F.Tensor._make(np.asarray(g))
+        meta = metas[i]
+        if g.shape != meta[0]:
+            g = _sum_to(g, meta[0], node, i)
+        if g.dtype != meta[1]:
+            g = g.astype(meta[1]) if raw else g.to(F.Tensor._dtype_of(meta[1]))
+        m, nr = e
+        b = pending.get(m)
+        if b is None:
+            b = pending[m] = [None] * m._nout
+        old = b[nr]
+        b[nr] = g if old is None else old + g
+
+
+def _wrap(g, raw):
+    if g is None or not raw:
+        return g
+    return F.Tensor._make(g)
+
+
+def _check_nan(node, gin):
+    for i, g in enumerate(gin):
+        if g is None:
+            continue
+        a = _to_array(g)
+        if a.dtype.kind == "f" and np.isnan(a).any():
+            msg = f"Function '{node.name()}' returned nan values in its {i}th output."
+            if node._trace:
+                msg += ("\nThe forward operation that created it was called here (set by "
+                        "detect_anomaly):\n" + node._trace)
+            raise RuntimeError(msg)

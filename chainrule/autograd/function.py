@@ -1,0 +1,515 @@
+"""Graph nodes. A node is the ctx of the call that made it (as in torch): it holds the edges
+to its inputs, what backward needs, and the backward rule itself.
+
+Two kinds of Function share the node machinery:
+- ``Op`` (internal primitives): forward takes and returns arrays; backward is written with
+  operators and ``ops._xp`` functions so it runs on arrays (plain backward, fast) or on Tensors
+  (``create_graph=True``, differentiable).
+- ``Function`` (public, torch's custom Function): forward and backward see Tensors.
+"""
+import functools
+import traceback
+
+import numpy as np
+
+from . import grad_mode
+from .grad_mode import _mode
+
+__all__ = ["Function", "FunctionCtx", "once_differentiable", "Node"]
+
+_FREED = ("Trying to backward through the graph a second time (or directly access saved "
+          "tensors after they have already been freed). Saved intermediate values of the graph "
+          "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
+          "you need to backward through the graph a second time or if you need to access saved "
+          "tensors after calling backward.")
+
+_anomaly = [False]     # set by anomaly_mode; a list so the engine reads one shared cell
+Tensor = None          # bound by chainrule._tensor at import
+
+
+class _Version:
+    __slots__ = ("v",)
+
+    def __init__(self):
+        self.v = 0
+
+
+def _type_str(t):
+    return f"chainrule.{t.dtype.name.capitalize()}Tensor {list(t.shape)}"
+
+
+class Node:
+    """Base of every graph node (a function's ctx and backward at once)."""
+    __slots__ = ("_next", "_in_meta", "_saved", "_raw", "_nout", "_out_meta",
+                 "needs_input_grad", "_out_vc", "_args", "__dict__", "__weakref__")
+    _freed = False
+    _materialize = True
+    _nondiff = ()
+    _dirty = ()
+    _trace = None
+    _hooks = None
+    _pre_hooks = None
+    _tensor_hooks = None
+
+    # -- ctx API ----------------------------------------------------------------------------
+    def save_for_backward(self, *objs):
+        """Keep tensors (or, in Op forwards, arrays) for backward; checked for in-place edits."""
+        self._saved = objs
+
+    def mark_non_differentiable(self, *outs):
+        self._nondiff = tuple(id(o) for o in outs)
+
+    def mark_dirty(self, *tensors):
+        self._dirty = tuple(tensors)
+
+    def set_materialize_grads(self, value):
+        self._materialize = bool(value)
+
+    @property
+    def saved_tensors(self):
+        saved = self._saved
+        if saved is None or type(saved) is tuple and saved and type(saved[0]) is not _Saved:
+            if self._freed:
+                raise RuntimeError(_FREED)
+            return () if saved is None else saved
+        raw = self._raw
+        out = []
+        for s in saved:
+            kind, obj, ver = s.kind, s.obj, s.ver
+            if kind == 2:
+                out.append(obj)
+                continue
+            if kind == 0:
+                vc = obj._vc
+                if (vc.v if vc is not None else 0) != ver:
+                    self._version_error(obj, vc.v, ver)
+                out.append(obj._data if raw else obj)
+            else:
+                arr, nr, vc = obj
+                if vc.v != ver:
+                    self._version_error(None, vc.v, ver, arr=arr, nr=nr)
+                if raw:
+                    out.append(arr)
+                else:
+                    t = Tensor._make(arr, True, self, nr)
+                    t._vc = vc
+                    out.append(t)
+        return tuple(out)
+
+    saved_variables = saved_tensors
+
+    def _version_error(self, t, now, ver, arr=None, nr=0):
+        if t is not None:
+            desc = _type_str(t)
+            src = t.grad_fn
+            where = (f"output {t._nr} of {src.name()}" if src is not None
+                     else "a leaf tensor")
+        else:
+            desc = f"chainrule.Tensor {list(arr.shape)}"
+            where = f"output {nr} of {self.name()}"
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{desc}], which is {where}, is at version {now}; expected "
+            f"version {ver} instead (needed by {self.name()}). Hint: the in-place change "
+            "happened after this value was saved; use an out-of-place op (e.g. x = x + y "
+            "instead of x += y) or clone() before modifying it.")
+
+    # -- introspection -----------------------------------------------------------------------
+    def name(self):
+        return type(self).__name__ + "Backward0"
+
+    @property
+    def next_functions(self):
+        return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self._next)
+
+    @property
+    def metadata(self):
+        return self.__dict__.setdefault("_metadata", {})
+
+    def register_hook(self, fn):
+        """fn(grad_inputs, grad_outputs) runs after this node's backward; may replace
+        grad_inputs by returning a tuple."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return _Handle(self._hooks, fn)
+
+    def register_prehook(self, fn):
+        """fn(grad_outputs) runs before this node's backward; may return replacements."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(fn)
+        return _Handle(self._pre_hooks, fn)
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    # -- engine entry ------------------------------------------------------------------------
+    def _backward(self, grads):
+        raise NotImplementedError   # pragma: no cover  (every node type overrides it)
+
+
+class _Saved:
+    __slots__ = ("kind", "obj", "ver")   # kind 0: input tensor, 1: output, 2: constant
+
+    def __init__(self, kind, obj, ver):
+        self.kind, self.obj, self.ver = kind, obj, ver
+
+
+class _Handle:
+    """Removable handle returned by register_hook."""
+
+    def __init__(self, lst, item):
+        self._lst, self._item = lst, item
+
+    def remove(self):
+        try:
+            self._lst.remove(self._item)
+        except ValueError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class AccumulateGrad(Node):
+    """The node that receives a leaf tensor's gradient."""
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+        self._next = ()
+        self._nout = 1
+
+    def name(self):
+        return "AccumulateGrad"
+
+
+def _edge(t):
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._nr)
+    ref = t._acc
+    acc = ref() if ref is not None else None
+    if acc is None:
+        import weakref
+        acc = AccumulateGrad(t)
+        t._acc = weakref.ref(acc)
+    return (acc, 0)
+
+
+def _resolve_saved(ctx, inputs, in_arrays, outs, out_arrays):
+    """Turn what forward saved into _Saved records (inputs by reference, outputs by value)."""
+    res = []
+    for o in ctx._saved:
+        rec = None
+        if o is None:
+            rec = _Saved(2, None, 0)
+        else:
+            for i, a in enumerate(in_arrays):
+                if o is a and isinstance(inputs[i], Tensor):
+                    t = inputs[i]
+                    vc = t._vc
+                    rec = _Saved(0, t, vc.v if vc is not None else 0)
+                    break
+            if rec is None:
+                for j, a in enumerate(out_arrays):
+                    if o is a:
+                        t = outs[j]
+                        if t._vc is None:
+                            t._vc = _Version()
+                        rec = _Saved(1, (t._data, j, t._vc), t._vc.v)
+                        break
+            if rec is None:
+                if isinstance(o, Tensor):
+                    vc = o._vc
+                    rec = _Saved(0, o, vc.v if vc is not None else 0)
+                else:
+                    rec = _Saved(2, o, 0)
+        res.append(rec)
+    ctx._saved = tuple(res)
+
+
+def _record_trace(ctx):
+    ctx._trace = "".join(traceback.format_stack()[:-3])
+
+
+class Op(Node):
+    """An internal primitive: ``forward(ctx, *arrays)`` returns array(s); ``backward(ctx,
+    *grads)`` returns one gradient per forward argument (None where there is none). Gradients
+    are returned in the output's shape; the engine sums them down to each input's shape."""
+    __slots__ = ()
+    differentiable = True
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = cls.__new__(cls)
+        ctx._saved = None
+        record = False
+        if _mode.grad and cls.differentiable:
+            for a in args:
+                if isinstance(a, Tensor) and a._rg:
+                    record = True
+                    break
+        if record:
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+            arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+            out = cls.forward(ctx, *arrays, **kwargs)
+            return _connect(ctx, args, arrays, out)
+        ctx.needs_input_grad = _NO_NEEDS
+        out = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args],
+                          **kwargs)
+        if type(out) is tuple:
+            return tuple(Tensor._make(o if type(o) is _nd else _asarray(o)) for o in out)
+        return Tensor._make(out if type(out) is _nd else _asarray(out))
+
+    def _backward(self, grads):
+        if self._nout == 1:
+            res = type(self).backward(self, grads[0])
+        else:
+            if any(g is None for g in grads):
+                grads = [g if g is not None else _zeros_like_meta(m, self._raw)
+                         for g, m in zip(grads, self._out_meta)]
+            res = type(self).backward(self, *grads)
+        return res if type(res) is tuple else (res,)
+
+
+class _NoNeeds:
+    """needs_input_grad when nothing is recorded: False at every index."""
+    __slots__ = ()
+
+    def __getitem__(self, i):
+        return False
+
+    def __iter__(self):
+        return iter(())
+
+    def __bool__(self):
+        return False
+
+
+_NO_NEEDS = _NoNeeds()
+_nd = np.ndarray
+_asarray = np.asarray
+
+
+def _zeros_like_meta(meta, raw):
+    shape, dt = meta
+    z = np.zeros(shape, dt)
+    return z if raw else Tensor._make(z)
+
+
+def _connect(ctx, args, arrays, out):
+    """Wire a node into the graph after forward: edges, metadata, outputs, saved values."""
+    nexts = []
+    metas = []
+    for a in args:
+        if isinstance(a, Tensor) and a._rg:
+            nexts.append(_edge(a))
+            metas.append((a._data.shape, a._data.dtype))
+        else:
+            nexts.append(None)
+            metas.append(None)
+    ctx._next = tuple(nexts)
+    ctx._in_meta = tuple(metas)
+    nondiff = ctx._nondiff
+    orig = out
+    if type(out) is tuple:
+        out = tuple(o if type(o) is _nd else _asarray(o) for o in out)
+        outs = tuple(Tensor._make(o, id(o) not in nondiff and o.dtype.kind == "f",
+                                  ctx, i) for i, o in enumerate(out))
+        for t in outs:
+            if not t._rg:
+                t.grad_fn = None
+        ctx._nout = len(out)
+        ctx._out_meta = tuple((o.shape, o.dtype) for o in out)
+        out_arrays = orig
+        result = outs
+    else:
+        if type(out) is not _nd:
+            out = _asarray(out)
+        if out.dtype.kind != "f":
+            return Tensor._make(out)
+        result = Tensor._make(out, True, ctx, 0)
+        ctx._nout = 1
+        outs = (result,)
+        out_arrays = (orig,)
+    if ctx._saved is not None:
+        _resolve_saved(ctx, args, arrays, outs, out_arrays)
+    if _anomaly[0]:
+        _record_trace(ctx)
+    return result
+
+
+class FunctionCtx(Node):
+    """The ctx a custom Function's forward receives (it becomes the graph node)."""
+    __slots__ = ("_fn",)
+
+    def name(self):
+        return self._fn.__name__ + "Backward"
+
+    @property
+    def next_functions(self):
+        return tuple((e[0], e[1]) if e is not None else (None, 0)
+                     for e, m in zip(self._next, self._in_meta) if m != 0)
+
+    def _backward(self, grads):
+        if self._materialize and any(g is None for g in grads):
+            grads = [g if g is not None else Tensor._make(np.zeros(m[0], m[1]))
+                     for g, m in zip(grads, self._out_meta)]
+        res = self._fn.backward(self, *grads)
+        if type(res) is not tuple:
+            res = (res,)
+        n = len(self._next)
+        if len(res) != n:
+            if len(res) > n and all(r is None for r in res[n:]):
+                res = res[:n]
+            else:
+                raise RuntimeError(f"function {self.name()} returned an incorrect number of "
+                                   f"gradients (expected {n}, got {len(res)})")
+        return res
+
+
+class Function:
+    """Define a differentiable operation by writing its forward and backward.
+
+    >>> import chainrule
+    >>> class Cube(chainrule.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x ** 3
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         x, = ctx.saved_tensors
+    ...         return grad * 3 * x ** 2
+    >>> x = chainrule.tensor(2.0, requires_grad=True)
+    >>> Cube.apply(x).backward(); x.grad
+    tensor(12.)
+    """
+    generate_vmap_rule = False
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode "
+                                  "AD.")
+
+    vjp = backward
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not overridden")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = FunctionCtx()
+        ctx._fn = cls
+        ctx._saved = None
+        ctx._raw = False
+        rg = [isinstance(a, Tensor) and a._rg for a in args]
+        ctx.needs_input_grad = tuple(rg)
+        with grad_mode.no_grad():
+            if cls.setup_context is not Function.setup_context:
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, out)
+            else:
+                out = cls.forward(ctx, *args, **kwargs)
+        record = _mode.grad and any(rg)
+        single = not isinstance(out, tuple)
+        outs = (out,) if single else out
+        dirty = ctx._dirty
+        if not record:
+            for t in dirty:
+                if t._rg and t.grad_fn is None and _mode.grad:
+                    raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                                       "in-place operation.")
+            return out
+        ctx._next = tuple(_edge(a) if r else None for a, r in zip(args, rg))
+        ctx._in_meta = tuple((a._data.shape, a._data.dtype) if r else
+                             (None if isinstance(a, Tensor) else 0) for a, r in zip(args, rg))
+        nondiff = ctx._nondiff
+        new_outs = []
+        for i, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                new_outs.append(o)
+                continue
+            if any(o is d for d in dirty):
+                if o.grad_fn is None and o._rg:
+                    raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                                       "in-place operation.")
+            elif any(o is a for a in args):
+                o = Tensor._make(o._data)     # an input returned as is: a new alias
+                o._vc = args[[a is outs[i] for a in args].index(True)]._vc
+            if id(o) in nondiff or o.dtype.np.kind != "f":
+                o._rg = False
+                o.grad_fn = None
+            else:
+                o._rg = True
+                o.grad_fn = ctx
+                o._nr = i
+            new_outs.append(o)
+        ctx._nout = len(outs)
+        ctx._out_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor)
+                              else ((), np.float32) for o in outs)
+        if ctx._saved is not None:
+            _resolve_saved(ctx, args, [None] * len(args), new_outs,
+                           [o if isinstance(o, Tensor) else None for o in new_outs])
+            # tensors saved before being returned are outputs: store them by value
+        if _anomaly[0]:
+            _record_trace(ctx)
+        return new_outs[0] if single else tuple(new_outs)
+
+    @classmethod
+    def jvp(cls, ctx, *grad_inputs):
+        raise NotImplementedError("You must implement the jvp function for custom "
+                                  "autograd.Function to use it with forward mode AD.")
+
+
+def once_differentiable(fn):
+    """Decorate a custom backward that is not itself differentiable: it runs under no_grad and
+    raises if a higher-order gradient through it is requested.
+
+    >>> import chainrule
+    >>> from chainrule.autograd.function import once_differentiable
+    >>> callable(once_differentiable(lambda ctx, g: g))
+    True
+    """
+    @functools.wraps(fn)
+    def wrapper(ctx, *grads):
+        with grad_mode.no_grad():
+            res = fn(ctx, *grads)
+        if not _mode.grad:
+            return res
+        needs = any(isinstance(g, Tensor) and g._rg for g in grads)
+        if not needs:
+            return res
+        single = not isinstance(res, tuple)
+        outs = (res,) if single else res
+        err = _OnceDiffError.apply
+        wrapped = tuple(err(o, *[g for g in grads if isinstance(g, Tensor)])
+                        if isinstance(o, Tensor) else o for o in outs)
+        return wrapped[0] if single else wrapped
+    return wrapper
+
+
+class _OnceDiffError(Function):
+    @staticmethod
+    def forward(ctx, out, *grads):
+        return out.clone()
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError("trying to differentiate twice a function that was marked with "
+                           "@once_differentiable")

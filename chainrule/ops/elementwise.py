@@ -1,0 +1,767 @@
+"""Elementwise primitives (forward and backward side by side) and the public functions that
+lift Python scalars and promote dtypes before calling them."""
+import math
+import numbers
+
+import numpy as np
+from scipy import special as _sp
+
+from .. import dtypes as _dt
+from .._tensor import Tensor
+from ..autograd.function import Op
+from ..autograd.grad_mode import _mode
+from . import _xp
+
+_make = Tensor._make
+_Number = (int, float, bool)
+
+
+# -- operand preparation ---------------------------------------------------------------------
+def _as_operand(x, op):
+    if isinstance(x, Tensor) or type(x) in _Number:
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, numbers.Number):
+        return x
+    if isinstance(x, (np.ndarray, list, tuple)):
+        from ..creation import tensor
+        return tensor(x) if not isinstance(x, np.ndarray) else _make(x)
+    raise TypeError(f"{op}(): argument 'other' must be Tensor or Number, not "
+                    f"{type(x).__name__}")
+
+
+def _promote(a, b, op, float_only=False):
+    """Lift scalars and cast both operands to torch's result dtype (casts are recorded)."""
+    a = _as_operand(a, op)
+    b = _as_operand(b, op)
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if ta and tb:
+        if a._data.dtype is b._data.dtype or a._data.dtype == b._data.dtype:
+            if float_only and a._data.dtype.kind != "f":
+                d = _dt.get_default_dtype()
+                return cast(a, d), cast(b, d)
+            return a, b
+        rt = _dt.result_type(a, b)
+    else:
+        t, s = (a, b) if ta else (b, a)
+        k = t._data.dtype.kind
+        if k == "f" or (k in "iu" and not isinstance(s, float)) or (
+                k == "b" and isinstance(s, bool)):
+            if float_only and k != "f":
+                t = cast(t, _dt.get_default_dtype())
+                return (t, b) if ta else (a, t)
+            return a, b
+        rt = _dt.result_type(a, b)
+    if float_only and not rt.is_floating_point:
+        rt = _dt.get_default_dtype()
+    if ta and a._data.dtype != rt.np:
+        a = cast(a, rt)
+    if tb and b._data.dtype != rt.np:
+        b = cast(b, rt)
+    return a, b
+
+
+def _unary_in(x, op, float_only=True):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(x).__name__}")
+    if float_only and x._data.dtype.kind != "f":
+        return cast(x, _dt.get_default_dtype())
+    return x
+
+
+def _check_broadcast(a, b, op):
+    sa = a._data.shape if isinstance(a, Tensor) else ()
+    sb = b._data.shape if isinstance(b, Tensor) else ()
+    if sa == sb or not sa or not sb:
+        return
+    for x, y in zip(reversed(sa), reversed(sb)):
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"{op}: the size of tensor a ({x}) must match the size of tensor "
+                               f"b ({y}) at non-singleton dimension; shapes {list(sa)} and "
+                               f"{list(sb)} (dtypes {_desc(a)}, {_desc(b)}) can't broadcast")
+
+
+def _desc(x):
+    return x.dtype if isinstance(x, Tensor) else type(x).__name__
+
+
+# -- primitives ------------------------------------------------------------------------------
+class Cast(Op):
+    @staticmethod
+    def forward(ctx, a, npdtype):
+        return a.astype(npdtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None       # the engine casts g back to the input's dtype
+
+
+class Add(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Sub(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, (-g if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        n = ctx.needs_input_grad
+        ctx.save_for_backward(b if n[0] else None, a if n[1] else None)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        b, a = ctx.saved_tensors
+        return (g * b if b is not None else None), (g * a if a is not None else None)
+
+
+class Div(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = a / b
+        n = ctx.needs_input_grad
+        ctx.save_for_backward(b, out if n[1] else None)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        b, out = ctx.saved_tensors
+        ga = g / b if ctx.needs_input_grad[0] else None
+        gb = -g * out / b if out is not None else None
+        return ga, gb
+
+
+class Neg(Op):
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Pow(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.power(a, b)
+        n = ctx.needs_input_grad
+        ctx.save_for_backward(a, b, out if n[1] else None)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        ga = gb = None
+        if n[0]:
+            if type(b) in _Number:
+                # NOTE: d/da a**0 is 0 everywhere (torch's convention, also at a == 0)
+                ga = g * 0 if b == 0 else (g * 2 * a if b == 2 else g * b * a ** (b - 1))
+            else:
+                ga = g * _xp.where(b == 0, 0.0, b * a ** (b - 1))
+        if n[1]:
+            if type(a) in _Number:
+                gb = g * out * (math.log(a) if a > 0 else (math.nan if a < 0 else 0.0))
+            else:
+                # NOTE: 0 ** b has derivative 0 in b for b >= 0 (masks log(0) = -inf)
+                gb = g * _xp.where((a == 0) & (b >= 0), 0.0, out * _xp.log(a))
+        return ga, gb
+
+
+class Exp(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.exp(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        return g * out
+
+
+class Log(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.log(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, = ctx.saved_tensors
+        return g / a
+
+
+class Sqrt(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        return g / (2 * out)
+
+
+class Sin(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.sin(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, = ctx.saved_tensors
+        return g * _xp.cos(a)
+
+
+class Cos(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.cos(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, = ctx.saved_tensors
+        return -g * _xp.sin(a)
+
+
+class Tanh(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.tanh(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        return g * (1 - out * out)
+
+
+class Sigmoid(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = _sp.expit(a)      # NOTE: stable for both signs
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        return g * out * (1 - out)
+
+
+class Relu(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.maximum(a, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        return g * (out > 0)     # NOTE: subgradient 0 at the kink
+
+
+class Abs(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.abs(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, = ctx.saved_tensors
+        return g * _xp.sign(a)   # NOTE: sign(0) = 0, the subgradient torch uses
+
+
+class Sign(Op):
+    @staticmethod
+    def forward(ctx, a):
+        return np.sign(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0
+
+
+class Clamp(Op):
+    """clamp with scalar or tensor bounds; the gradient passes where min <= x <= max."""
+
+    @staticmethod
+    def forward(ctx, a, lo, hi):
+        out = a
+        if lo is not None:
+            out = np.maximum(out, lo)
+        if hi is not None:
+            out = np.minimum(out, hi)
+        ctx.save_for_backward(a, lo, hi)
+        return out if out is not a else a.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        a, lo, hi = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        if lo is None:
+            keep = a <= hi
+        elif hi is None:
+            keep = a >= lo
+        else:
+            keep = (a >= lo) & (a <= hi)
+        ga = _xp.where(keep, g, 0.0) if n[0] else None
+        glo = ghi = None
+        if n[1]:
+            glo = _xp.where((a < lo) if hi is None else (a < lo) & (lo < hi), g, 0.0)
+        if n[2]:
+            ghi = _xp.where((a > hi) if lo is None else (a > hi) | (hi < lo), g, 0.0)
+        return ga, glo, ghi
+
+
+class Where(Op):
+    @staticmethod
+    def forward(ctx, c, a, b):
+        ctx.save_for_backward(c)
+        return np.where(c, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        c, = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        return (None, _xp.where(c, g, 0.0) if n[1] else None,
+                _xp.where(c, 0.0, g) if n[2] else None)
+
+
+class Maximum(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        # NOTE: ties split the gradient evenly, as torch does
+        w = (a > b) + (a == b) * 0.5
+        n = ctx.needs_input_grad
+        return (g * w if n[0] else None), (g * (1 - w) if n[1] else None)
+
+
+class Minimum(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        w = (a < b) + (a == b) * 0.5
+        n = ctx.needs_input_grad
+        return (g * w if n[0] else None), (g * (1 - w) if n[1] else None)
+
+
+class Remainder(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        gb = None
+        if n[1]:
+            gb = -g * _xp.floor(a / b)
+        return (g if n[0] else None), gb
+
+
+# -- public functions ------------------------------------------------------------------------
+def cast(x, dtype):
+    d = _dt.to_dtype(dtype)
+    if x._data.dtype == d.np:
+        return x
+    return Cast.apply(x, d.np)
+
+
+def _binary(cls, a, b, op, float_only=False):
+    a, b = _promote(a, b, op, float_only)
+    _check_broadcast(a, b, op)
+    return cls.apply(a, b)
+
+
+def add(input, other, *, alpha=1, out=None):
+    """input + alpha * other, broadcasting.
+
+    >>> import chainrule
+    >>> chainrule.add(chainrule.tensor([1.0, 2.0]), 1)
+    tensor([2., 3.])
+    """
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _binary(Add, input, other, "add")
+
+
+def sub(input, other, *, alpha=1, out=None):
+    """input - alpha * other.
+
+    >>> import chainrule
+    >>> chainrule.sub(chainrule.tensor([3.0]), 1)
+    tensor([2.])
+    """
+    if alpha != 1:
+        other = mul(other, alpha)
+    if isinstance(input, Tensor) and input._data.dtype == np.bool_ or \
+            isinstance(other, Tensor) and other._data.dtype == np.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
+    return _binary(Sub, input, other, "sub")
+
+
+subtract = sub
+
+
+def mul(input, other, *, out=None):
+    """Elementwise product.
+
+    >>> import chainrule
+    >>> chainrule.mul(chainrule.tensor([2.0]), 3)
+    tensor([6.])
+    """
+    return _binary(Mul, input, other, "mul")
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    """True division (integers give the default float dtype); rounding_mode 'trunc'/'floor'.
+
+    >>> import chainrule
+    >>> chainrule.div(chainrule.tensor([1, 2]), 2)
+    tensor([0.5000, 1.0000])
+    """
+    if rounding_mode is None:
+        return _binary(Div, input, other, "div", float_only=True)
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        a, b = _promote(input, other, "div")
+        q = _binary(Div, a, b, "div", float_only=True)
+        r = _make(np.trunc(q._data))
+        return cast(r, a.dtype if isinstance(a, Tensor) else b.dtype)
+    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                     f"found '{rounding_mode}'")
+
+
+divide = div
+true_divide = div
+
+
+def floor_divide(input, other):
+    """Floor of the quotient (not differentiable, as in torch).
+
+    >>> import chainrule
+    >>> chainrule.floor_divide(chainrule.tensor([7, -7]), 2)
+    tensor([ 3, -4])
+    """
+    a, b = _promote(input, other, "floor_divide")
+    _check_broadcast(a, b, "floor_divide")
+    da = a._data if isinstance(a, Tensor) else a
+    db = b._data if isinstance(b, Tensor) else b
+    if np.asarray(da).dtype.kind in "iu" and np.any(np.asarray(db) == 0):
+        raise RuntimeError("ZeroDivisionError")
+    return _make(np.asarray(np.floor_divide(da, db)))
+
+
+def remainder(input, other):
+    """Python-style modulus (sign of the divisor).
+
+    >>> import chainrule
+    >>> chainrule.remainder(chainrule.tensor([-3.0, 3.0]), 2)
+    tensor([1., 1.])
+    """
+    return _binary(Remainder, input, other, "remainder")
+
+
+def pow(input, exponent):
+    """input ** exponent; either may be a tensor.
+
+    >>> import chainrule
+    >>> chainrule.pow(chainrule.tensor([2.0, 3.0]), 2)
+    tensor([4., 9.])
+    """
+    a, b = _promote(input, exponent, "pow")
+    _check_broadcast(a, b, "pow")
+    if isinstance(a, Tensor) and a._data.dtype.kind in "iu" and (
+            (type(b) in _Number and b < 0) or
+            (isinstance(b, Tensor) and b._data.dtype.kind in "iu" and (b._data < 0).any())):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return Pow.apply(a, b)
+
+
+def neg(input):
+    """-input.
+
+    >>> import chainrule
+    >>> chainrule.neg(chainrule.tensor([1.0]))
+    tensor([-1.])
+    """
+    x = _unary_in(input, "neg", float_only=False)
+    if x._data.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return Neg.apply(x)
+
+
+negative = neg
+
+
+def _unary(cls, name, doc_example):
+    def fn(input, *, out=None):
+        return cls.apply(_unary_in(input, name))
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise {name}.\n\n    >>> import chainrule\n    {doc_example}\n"
+    return fn
+
+
+exp = _unary(Exp, "exp", ">>> chainrule.exp(chainrule.tensor([0.0]))\n    tensor([1.])")
+log = _unary(Log, "log", ">>> chainrule.log(chainrule.tensor([1.0]))\n    tensor([0.])")
+sqrt = _unary(Sqrt, "sqrt", ">>> chainrule.sqrt(chainrule.tensor([4.0]))\n    tensor([2.])")
+sin = _unary(Sin, "sin", ">>> chainrule.sin(chainrule.tensor([0.0]))\n    tensor([0.])")
+cos = _unary(Cos, "cos", ">>> chainrule.cos(chainrule.tensor([0.0]))\n    tensor([1.])")
+tanh = _unary(Tanh, "tanh", ">>> chainrule.tanh(chainrule.tensor([0.0]))\n    tensor([0.])")
+sigmoid = _unary(Sigmoid, "sigmoid",
+                 ">>> chainrule.sigmoid(chainrule.tensor([0.0]))\n    tensor([0.5000])")
+
+
+def relu(input):
+    """max(input, 0) with gradient 0 at 0.
+
+    >>> import chainrule
+    >>> chainrule.relu(chainrule.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+    """
+    return Relu.apply(_unary_in(input, "relu", float_only=False))
+
+
+def abs(input):
+    """|input| with subgradient 0 at 0.
+
+    >>> import chainrule
+    >>> chainrule.abs(chainrule.tensor([-1.5]))
+    tensor([1.5000])
+    """
+    return Abs.apply(_unary_in(input, "abs", float_only=False))
+
+
+absolute = abs
+
+
+def sign(input):
+    """-1, 0 or 1 (gradient zero).
+
+    >>> import chainrule
+    >>> chainrule.sign(chainrule.tensor([-2.0, 0.0, 3.0]))
+    tensor([-1.,  0.,  1.])
+    """
+    return Sign.apply(_unary_in(input, "sign", float_only=False))
+
+
+def clamp(input, min=None, max=None):
+    """Limit values to [min, max]; bounds may be numbers or tensors.
+
+    >>> import chainrule
+    >>> chainrule.clamp(chainrule.tensor([-2.0, 0.5, 3.0]), -1, 1)
+    tensor([-1.0000,  0.5000,  1.0000])
+    """
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    x = _unary_in(input, "clamp", float_only=False)
+    lo = _as_operand(min, "clamp") if min is not None else None
+    hi = _as_operand(max, "clamp") if max is not None else None
+    if isinstance(lo, Tensor) or isinstance(hi, Tensor) or (
+            x._data.dtype.kind != "f" and (isinstance(lo, float) or isinstance(hi, float))):
+        rt = _dt.result_type(*[v for v in (x, lo, hi) if v is not None])
+        x = cast(x, rt)
+        lo = cast(lo, rt) if isinstance(lo, Tensor) else lo
+        hi = cast(hi, rt) if isinstance(hi, Tensor) else hi
+    return Clamp.apply(x, lo, hi)
+
+
+clip = clamp
+
+
+def where(condition, input=None, other=None):
+    """Pick from input where condition holds, else from other; ``where(c)`` is nonzero.
+
+    >>> import chainrule
+    >>> chainrule.where(chainrule.tensor([True, False]), 1.0, 0.0)
+    tensor([1., 0.])
+    """
+    if input is None and other is None:
+        from . import index
+        return index.nonzero(condition, as_tuple=True)
+    c = _as_operand(condition, "where")
+    if not isinstance(c, Tensor):
+        c = _make(np.asarray(c, bool))
+    if c._data.dtype != np.bool_:
+        if c._data.dtype == np.uint8:
+            c = _make(c._data.astype(bool))
+        else:
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a "
+                               f"tensor with dtype {c.dtype}")
+    a, b = _promote(input, other, "where")
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        d = _dt.result_type(a, b)
+        a = _make(np.asarray(a, d.np))
+    return Where.apply(c, a, b)
+
+
+def maximum(input, other):
+    """Elementwise max of two tensors (ties split the gradient).
+
+    >>> import chainrule
+    >>> chainrule.maximum(chainrule.tensor([1.0, 5.0]), chainrule.tensor([3.0, 2.0]))
+    tensor([3., 5.])
+    """
+    return _binary(Maximum, input, other, "maximum")
+
+
+def minimum(input, other):
+    """Elementwise min of two tensors.
+
+    >>> import chainrule
+    >>> chainrule.minimum(chainrule.tensor([1.0, 5.0]), chainrule.tensor([3.0, 2.0]))
+    tensor([1., 2.])
+    """
+    return _binary(Minimum, input, other, "minimum")
+
+
+# -- comparisons and logic (no gradient) -----------------------------------------------------
+def _compare(npfn, name):
+    def fn(input, other):
+        a, b = _promote(input, other, name)
+        _check_broadcast(a, b, name)
+        return _make(np.asarray(npfn(a._data if isinstance(a, Tensor) else a,
+                                     b._data if isinstance(b, Tensor) else b)))
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"Elementwise {name} (a bool tensor; no gradient).\n\n    >>> import "
+                  f"chainrule\n    >>> chainrule.{name}(chainrule.tensor([1, 2]), 2).dtype\n"
+                  "    chainrule.bool\n")
+    return fn
+
+
+eq = _compare(np.equal, "eq")
+ne = _compare(np.not_equal, "ne")
+lt = _compare(np.less, "lt")
+le = _compare(np.less_equal, "le")
+gt = _compare(np.greater, "gt")
+ge = _compare(np.greater_equal, "ge")
+logical_and = _compare(np.logical_and, "logical_and")
+logical_or = _compare(np.logical_or, "logical_or")
+logical_xor = _compare(np.logical_xor, "logical_xor")
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def _bitwise(npfn, name):
+    def fn(input, other):
+        a, b = _promote(input, other, name)
+        for v in (a, b):
+            if isinstance(v, Tensor) and v._data.dtype.kind == "f" or isinstance(v, float):
+                raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Float'")
+        return _make(np.asarray(npfn(a._data if isinstance(a, Tensor) else a,
+                                     b._data if isinstance(b, Tensor) else b)))
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"Elementwise {name} of integer or bool tensors.\n\n    >>> import "
+                  f"chainrule\n    >>> chainrule.{name}(chainrule.tensor([True]), "
+                  "chainrule.tensor([True])).dtype\n    chainrule.bool\n")
+    return fn
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+
+
+def bitwise_not(input):
+    """~input for bool and integer tensors.
+
+    >>> import chainrule
+    >>> chainrule.bitwise_not(chainrule.tensor([True, False]))
+    tensor([False,  True])
+    """
+    if input._data.dtype.kind == "f":
+        raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
+    return _make(np.invert(input._data))
+
+
+def logical_not(input):
+    """Elementwise not (bool result).
+
+    >>> import chainrule
+    >>> chainrule.logical_not(chainrule.tensor([0, 1]))
+    tensor([ True, False])
+    """
+    return _make(np.logical_not(input._data))
+
+
+def equal(input, other):
+    """True if both tensors have the same shape and values.
+
+    >>> import chainrule
+    >>> chainrule.equal(chainrule.ones(2), chainrule.ones(2))
+    True
+    """
+    return input.shape == other.shape and bool(np.array_equal(input._data, other._data))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| <= atol + rtol * |other|, elementwise.
+
+    >>> import chainrule
+    >>> chainrule.isclose(chainrule.tensor([1.0]), chainrule.tensor([1.0 + 1e-9]))
+    tensor([True])
+    """
+    a, b = _promote(input, other, "isclose")
+    return _make(np.asarray(np.isclose(np.asarray(a._data if isinstance(a, Tensor) else a),
+                                       b._data if isinstance(b, Tensor) else b,
+                                       rtol, atol, equal_nan)))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True when every element is close.
+
+    >>> import chainrule
+    >>> chainrule.allclose(chainrule.ones(2), chainrule.ones(2))
+    True
+    """
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+# -- catalogue: more elementwise primitives and functions (issue 3) ---------------------------
