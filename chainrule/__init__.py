@@ -20,18 +20,12 @@ from . import ops
 from ._tensor import _wrap_dim  # noqa: F401
 from . import _tensor as _t
 from .ops import elementwise as _E
-from .ops.elementwise import (abs, absolute, add, allclose, bitwise_and, bitwise_not,
-                              bitwise_or, bitwise_xor, clamp, clip, cos, div, divide, eq,
-                              equal, exp, floor_divide, ge, greater, greater_equal, gt,
-                              isclose, le, less, less_equal, log, logical_and, logical_not,
-                              logical_or, logical_xor, lt, maximum, minimum, mul, multiply, ne,
-                              neg, negative, not_equal, pow, relu, remainder, sigmoid, sign,
-                              sin, sqrt, sub, subtract, tanh, true_divide, where)
-from .ops.reduce import max, mean, min, sum
-from .ops.shape import (broadcast_to, clone, expand, permute, reshape, squeeze, swapaxes,
-                        swapdims, t, transpose, unsqueeze, view)
-from .ops.index import nonzero
-from .ops.linalg import bmm, dot, matmul, mm, mv
+from .ops.elementwise import *  # noqa: F401,F403  (each module lists its public names)
+from .ops.reduce import *  # noqa: F401,F403
+from .ops.shape import *  # noqa: F401,F403
+from .ops.index import *  # noqa: F401,F403
+from .ops.linalg import *  # noqa: F401,F403
+from .functional_ops import *  # noqa: F401,F403
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                        linspace, logspace, ones, ones_like, tensor, zeros, zeros_like)
 from .random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
@@ -41,9 +35,10 @@ from ._print import set_printoptions
 
 _t._E = _E
 
-# -- catalogue re-exports (issue 3) -----------------------------------------------------------
-
-# -- transforms and training stack (issues 4, 5) ----------------------------------------------
+from . import linalg, nn, optim, utils  # noqa: E402
+from .nn._toplevel import *  # noqa: F401,F403,E402  (torch.softmax & co.)
+from .serialization import *  # noqa: F401,F403,E402  (save, load)
+from . import func  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -6,6 +6,7 @@ from . import dtypes as _dt
 from ._device import CPU, check_device
 from .autograd import function as _fn
 from .autograd.grad_mode import _mode
+from ._methods import MIXINS
 
 __all__ = ["Tensor"]
 
@@ -13,7 +14,7 @@ _new = object.__new__
 _NP2DT = _dt._FROM_NP
 
 
-class Tensor:
+class Tensor(*MIXINS):
     """An n-dimensional array that records the operations applied to it.
 
     >>> import chainrule
@@ -853,19 +854,12 @@ class Tensor:
     def fill_(self, value):
         return _ops().inplace.fill_(self, value)
 
-    # -- catalogue: elementwise (issue 3) -----------------------------------------------------
 
-    # -- catalogue: reductions (issue 3) ------------------------------------------------------
 
-    # -- catalogue: shapes (issue 3) ----------------------------------------------------------
 
-    # -- catalogue: indexing (issue 3) --------------------------------------------------------
 
-    # -- catalogue: linear algebra (issue 3) --------------------------------------------------
 
-    # -- catalogue: nn-flavoured methods (issue 3) --------------------------------------------
 
-    # -- catalogue: random in-place fills (issue 5, nn.init) ----------------------------------
 
 
 class Size(tuple):

@@ -12,6 +12,14 @@ from ..autograd.function import Op
 from ..autograd.grad_mode import _mode
 from . import _xp
 
+__all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
+           "floor_divide", "remainder", "pow", "neg", "negative", "exp", "log", "sqrt", "sin",
+           "cos", "tanh", "sigmoid", "relu", "abs", "absolute", "sign", "clamp", "clip", "where",
+           "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
+           "logical_xor", "greater", "greater_equal", "less", "less_equal", "not_equal",
+           "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "logical_not", "equal",
+           "isclose", "allclose"]
+
 _make = Tensor._make
 _Number = (int, float, bool)
 

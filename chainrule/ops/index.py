@@ -6,6 +6,8 @@ from ..autograd.function import Op
 from ..autograd.grad_mode import _mode
 from . import _xp
 
+__all__ = ["nonzero"]
+
 _make = Tensor._make
 
 

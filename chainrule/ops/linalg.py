@@ -5,6 +5,8 @@ from .._tensor import Tensor
 from ..autograd.function import Op
 from . import _xp
 
+__all__ = ["matmul", "mm", "bmm", "mv", "dot"]
+
 
 class MatMul(Op):
     """a @ b for operands with >= 2 dims; batch broadcasting is undone by the engine."""

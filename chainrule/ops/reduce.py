@@ -8,6 +8,8 @@ from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Op
 from . import _xp
 
+__all__ = ["sum", "mean", "max", "min"]
+
 _make = Tensor._make
 
 

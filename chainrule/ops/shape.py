@@ -6,6 +6,9 @@ from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Op, _Version
 from . import _xp
 
+__all__ = ["reshape", "view", "permute", "transpose", "swapaxes", "swapdims", "t", "expand",
+           "broadcast_to", "squeeze", "unsqueeze", "clone"]
+
 _make = Tensor._make
 
 

@@ -1,0 +1,11 @@
+"""Tensor method groups, one mixin per part of the catalogue (Tensor inherits them all)."""
+from .elementwise_ext import ElementwiseMethods
+from .index_ext import IndexMethods
+from .linalg_ext import LinalgMethods
+from .nn_ext import NNMethods
+from .random_ext import RandomMethods
+from .reduce_ext import ReduceMethods
+from .shape_ext import ShapeMethods
+
+MIXINS = (ElementwiseMethods, ReduceMethods, ShapeMethods, IndexMethods, LinalgMethods,
+          NNMethods, RandomMethods)

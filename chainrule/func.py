@@ -1,0 +1,1 @@
+"""torch.func-style transforms: grad, vjp, jvp, jacrev, jacfwd, hessian, vmap (issue 4)."""

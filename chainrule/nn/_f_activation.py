@@ -1,0 +1,3 @@
+"""Activation functions and the softmax family (issue 3)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Loss functions (issue 3)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Normalisation and dropout functions (issue 3)."""
+
+__all__ = []

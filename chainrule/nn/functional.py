@@ -1,0 +1,5 @@
+"""chainrule.nn.functional: activations, normalisations, layers and losses."""
+from ._f_activation import *  # noqa: F401,F403
+from ._f_norm import *  # noqa: F401,F403
+from ._f_layers import *  # noqa: F401,F403
+from ._f_loss import *  # noqa: F401,F403

@@ -1,0 +1,3 @@
+"""nn.Module and the layer modules (issue 5)."""
+
+__all__ = []

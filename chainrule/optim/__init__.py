@@ -1,0 +1,1 @@
+"""chainrule.optim: optimizers and lr_scheduler (issue 5)."""

@@ -1,0 +1,3 @@
+"""save/load in the safetensors format, never pickle (issue 5)."""
+
+__all__ = []

@@ -1,0 +1,2 @@
+"""chainrule.utils: data loading and checkpointing."""
+from . import data  # noqa: F401
