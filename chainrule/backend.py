@@ -14,3 +14,8 @@ def is_available(device_type):
     (True, False)
     """
     return device_type == "cpu"
+
+
+def add_at(target, index, values):
+    """target[index] += values with repeated indices accumulating (NumPy's ufunc.at)."""
+    np.add.at(target, index, values)

@@ -24,6 +24,9 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
           "tensors after calling backward.")
 
 _anomaly = [False]     # set by anomaly_mode; a list so the engine reads one shared cell
+# Transforms (forward-mode AD, vmap) may interpose on every primitive call: a function
+# f(op_class, args, kwargs) returning the result, or NotImplemented to run the op normally.
+_INTERPOSE = [None]
 Tensor = None          # bound by chainrule._tensor at import
 
 
@@ -246,6 +249,10 @@ class Op(Node):
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if _INTERPOSE[0] is not None:
+            res = _INTERPOSE[0](cls, args, kwargs)
+            if res is not NotImplemented:
+                return res
         ctx = cls.__new__(cls)
         ctx._saved = None
         record = False

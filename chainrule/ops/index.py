@@ -1,6 +1,7 @@
 """Indexing primitives: getitem (basic and advanced), its scatter-add adjoint, index_put."""
 import numpy as np
 
+from .. import backend
 from .._tensor import Tensor
 from ..autograd.function import Op
 from ..autograd.grad_mode import _mode
@@ -87,7 +88,7 @@ class IndexGrad(Op):
         if basic or all(k.dtype == bool for k in idx if isinstance(k, np.ndarray)):
             z[idx] = g       # no position repeats: plain assignment
         else:
-            np.add.at(z, _adv_to_int(idx, shape), g)
+            backend.add_at(z, _adv_to_int(idx, shape), g)
         return z
 
     @staticmethod

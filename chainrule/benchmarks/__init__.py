@@ -1,0 +1,78 @@
+"""Benchmark workloads: chainrule side by side with a hand-written NumPy floor (and torch / jax
+when installed), in one process. Results are ratios to the NumPy floor.
+
+Each workload module in this package defines ``WORKLOADS``: a list of ``Workload``. Run them
+with ``python -m chainrule.benchmarks`` or ``chainrule bench``.
+"""
+import importlib
+import pkgutil
+import time
+
+__all__ = ["Workload", "all_workloads", "measure", "run"]
+
+
+class Workload:
+    """One benchmark: ``impls`` maps a label ('numpy', 'chainrule', 'torch', 'jax') to a
+    zero-argument setup function returning the callable to time (setup is not timed); a setup
+    may raise ImportError when its library is missing."""
+
+    def __init__(self, name, impls, target=None, quick_repeat=5, repeat=30):
+        self.name, self.impls, self.target = name, impls, target
+        self.quick_repeat, self.repeat = quick_repeat, repeat
+
+
+def all_workloads():
+    import chainrule.benchmarks as pkg
+    out = []
+    for m in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if m.name.startswith("bench_"):
+            out.extend(importlib.import_module(f"{pkg.__name__}.{m.name}").WORKLOADS)
+    return out
+
+
+def measure(fn, repeat):
+    """Median wall time of fn over ``repeat`` runs (after one warm-up)."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def run(quick=False, names=None, progress=None):
+    """Time every workload; returns rows (name, {label: seconds}, {label: ratio}, target)."""
+    rows = []
+    wls = [w for w in all_workloads() if names is None or w.name in names]
+    for w in wls:
+        times = {}
+        labels = list(w.impls)
+        # interleave the libraries so machine noise hits them alike
+        fns = {}
+        for label in labels:
+            try:
+                fns[label] = w.impls[label]()
+            except ImportError:
+                continue
+        rep = w.quick_repeat if quick else w.repeat
+        for label, fn in fns.items():
+            times[label] = measure(fn, rep)
+        base = times.get("numpy")
+        ratios = {k: v / base for k, v in times.items()} if base else {}
+        rows.append((w.name, times, ratios, w.target))
+        if progress is not None:
+            progress(w.name)
+    return rows
+
+
+def format_table(rows):
+    labels = ["numpy", "chainrule", "torch", "jax"]
+    head = f"{'workload':<34}" + "".join(f"{lab:>11}" for lab in labels) + "   target"
+    lines = [head, "-" * len(head)]
+    for name, times, ratios, target in rows:
+        cells = "".join(f"{ratios[lab]:>10.2f}x" if lab in ratios else f"{'-':>11}"
+                        for lab in labels)
+        lines.append(f"{name:<34}{cells}   {target or ''}")
+    return "\n".join(lines)
