@@ -79,6 +79,9 @@ class Node:
         raw = self._raw
         out = []
         for kind, obj, ver in saved:
+            if raw and kind == 0 and obj._vc is None:
+                out.append(obj._data)
+                continue
             if kind == 2:
                 out.append(obj)
             elif kind == 0:
@@ -298,8 +301,23 @@ def _apply2(cls, a, b):
                         (bd.shape, bd.dtype) if rb else None)
         ctx._nout = 1
         res = Tensor._make(out, True, ctx, 0)
-        if ctx._saved is not None:
-            _resolve_saved(ctx, (a, b), (ad, bd), (res,), (orig,))
+        saved = ctx._saved
+        if saved is not None:
+            recs = []
+            for o in saved:
+                if o is None or not ta and o is ad or not tb and o is bd:
+                    recs.append((2, o, 0))
+                elif o is ad or o is bd:
+                    t = a if o is ad else b
+                    vc = t._vc
+                    recs.append((0, t, vc.v if vc is not None else 0))
+                elif o is orig:
+                    vc = res._vc = _Version()
+                    recs.append((1, (out, 0, vc), 0))
+                else:
+                    recs.append((0, o, o._version_value()) if isinstance(o, Tensor)
+                                else (2, o, 0))
+            ctx._saved = recs
         if _anomaly[0]:
             _record_trace(ctx)
         return res
