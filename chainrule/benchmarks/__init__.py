@@ -57,8 +57,18 @@ def run(quick=False, names=None, progress=None):
             except ImportError:
                 continue
         rep = w.quick_repeat if quick else w.repeat
-        for label, fn in fns.items():
-            times[label] = measure(fn, rep)
+        # round-robin: each round times every library once, so load spikes hit all alike
+        samples = {label: [] for label in fns}
+        for fn in fns.values():
+            fn()
+        for _ in range(rep):
+            for label, fn in fns.items():
+                t0 = time.perf_counter()
+                fn()
+                samples[label].append(time.perf_counter() - t0)
+        for label, ts in samples.items():
+            ts.sort()
+            times[label] = ts[len(ts) // 2]
         base = times.get("numpy")
         ratios = {k: v / base for k, v in times.items()} if base else {}
         rows.append((w.name, times, ratios, w.target))
