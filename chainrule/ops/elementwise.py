@@ -421,11 +421,9 @@ def _binary(cls, a, b, op, float_only=False):
         k = a._data.dtype
         if (isinstance(b, Tensor) and b._data.dtype is k or type(b) is float) and (
                 k.kind == "f" or not float_only and type(b) is not float):
-            try:
-                return _apply2(cls, a, b)
-            except ValueError:
+            if isinstance(b, Tensor) and a._data.shape != b._data.shape:
                 _check_broadcast(a, b, op)
-                raise
+            return _apply2(cls, a, b)
     elif type(a) is float and isinstance(b, Tensor) and b._data.dtype.kind == "f":
         return _apply2(cls, a, b)
     a, b = _promote(a, b, op, float_only)
