@@ -200,3 +200,170 @@ def test_inplace_forms_bump_version_and_keep_grad():
     assert x.grad.tolist() == [3.0, 2.0, 1.0]
     with pytest.raises(RuntimeError):
         x.erf_()
+
+
+# -- group 2 ---------------------------------------------------------------------------------
+NAN, INF = float("nan"), float("inf")
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-8, 40.0, -40.0, INF, -INF, NAN]
+
+
+@needs_torch
+@pytest.mark.parametrize("name", [
+    "floor", "ceil", "round", "trunc", "frac", "log1p", "expm1", "square", "reciprocal",
+    "rsqrt", "erf", "erfc", "erfinv", "exp2", "log2", "log10", "sign", "sgn", "tan", "asin",
+    "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "lgamma", "digamma",
+    "nan_to_num", "isnan", "isinf", "isfinite", "isposinf", "isneginf"])
+def test_unary_special_values(name):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert_same(lambda m, t: getattr(m, name)(t), SPECIAL, grad=False)
+        assert_same(lambda m, t: getattr(m, name)(t), SPECIAL, grad=False, dtype="float32",
+                    atol=1e-6)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", [
+    "floor", "round", "frac", "log1p", "square", "reciprocal", "erf", "exp2", "log2", "sign",
+    "sgn", "atan", "lgamma", "digamma", "nan_to_num", "isnan", "isfinite"])
+@pytest.mark.parametrize("dt", ["int64", "int32", "uint8", "bool"])
+def test_unary_integer_inputs(name, dt):
+    import torch
+    data = np.array([0, 1, 3], dt)
+    res = []
+    for m in (chainrule, torch):
+        try:
+            r = getattr(m, name)(m.tensor(data))
+            res.append((str(r.dtype).split(".")[-1], to_np(r)))
+        except Exception as e:
+            res.append(type(e))
+    if isinstance(res[1], type):
+        assert isinstance(res[0], type) and issubclass(res[1], res[0]) or \
+            issubclass(res[0], res[1]), res
+    else:
+        assert res[0][0] == res[1][0], res
+        np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-6)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["atan2", "hypot", "logaddexp", "logaddexp2", "xlogy", "fmod",
+                                  "remainder", "copysign", "float_power", "maximum",
+                                  "minimum"])
+def test_binary_special_values(name):
+    import itertools
+    import warnings
+    vals = [0.0, -0.0, 1.0, -2.5, INF, -INF, NAN]
+    a, b = zip(*itertools.product(vals, vals))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert_same(lambda m, x, y: getattr(m, name)(x, y), a, b, grad=False)
+
+
+@needs_torch
+def test_binary_gradients_at_edges():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # xlogy at x == 0 (gradient to x is log-free), copysign at 0, hypot off the origin
+        assert_same(lambda m, x, y: m.xlogy(x, y), [0.0, 0.0, 2.0], [0.5, 2.0, 3.0])
+        assert_same(lambda m, x, y: m.copysign(x, y), [0.0, 1.5, -2.0], [-1.0, -0.0, 0.0])
+        assert_same(lambda m, x, y: m.logaddexp(x, y), [1.0, -3.0, 1e3], [1.0, 2.0, -1e3])
+        assert_same(lambda m, x, y: m.logaddexp2(x, y), [1.0, -3.0], [1.0, 2.0])
+        assert_same(lambda m, x, y, w: m.lerp(x, y, w), [1.0, 2.0], [3.0, -1.0], [0.2, 0.9])
+
+
+@needs_torch
+def test_float_power_and_dtypes():
+    import torch
+    for fn in [lambda m: m.float_power(m.tensor([2, 3]), 2),
+               lambda m: m.float_power(2, m.tensor([1.5], dtype=m.float32)),
+               lambda m: m.atan2(m.tensor([1, 2]), m.tensor([3, 4])),
+               lambda m: m.fmod(m.tensor([5, -5]), 3), lambda m: m.fmod(m.tensor([5, -5]), 2.5),
+               lambda m: m.remainder(m.tensor([5, -5]), -3),
+               lambda m: m.copysign(m.tensor([1, 2]), -1),
+               lambda m: m.xlogy(m.tensor([1, 2]), m.tensor([3, 4])),
+               lambda m: m.hypot(m.ones(2), m.tensor(3.0, dtype=m.float64)),
+               lambda m: m.clamp(m.tensor([1, 5]), m.tensor([2.5, 0.0])),
+               lambda m: m.clamp_max(m.tensor([1, 5]), 2.5),
+               lambda m: m.nan_to_num(m.tensor([NAN, INF, -INF], dtype=m.float16)),
+               lambda m: m.true_divide(m.tensor([3]), 2),
+               lambda m: m.sign(m.tensor([True, False]))]:
+        a, b = fn(chainrule), fn(torch)
+        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1], (a, b)
+        np.testing.assert_allclose(to_np(a).astype(float), to_np(b).astype(float), rtol=1e-6)
+
+
+def test_group2_inplace_methods():
+    x = chainrule.tensor([0.5, 0.25], requires_grad=True)
+    y = x * 1
+    y.atanh_()
+    y.lerp_(y * 2, 0.5)
+    y.clamp_min_(0.3)
+    y.sum().backward()
+    t = chainrule.tensor([0.5, 0.25], dtype=chainrule.float64, requires_grad=True)
+    r = (t.atanh() * 1.5).clamp_min(0.3)
+    r.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+    z = chainrule.tensor([1.5, -2.0])
+    z.copysign_(chainrule.tensor([-1.0, -0.0]))
+    z.float().nan_to_num_()
+    assert z.tolist() == [-1.5, -2.0]
+    with pytest.raises(RuntimeError):
+        chainrule.ones(2).float_power_(2)
+    d = chainrule.ones(2, dtype=chainrule.float64)
+    d.float_power_(3)
+    assert d.tolist() == [1.0, 1.0]
+
+
+# -- broadcasting property test for the binary ops (issue 3 Tests) ---------------------------
+hyp = pytest.importorskip("hypothesis")
+from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis.extra.numpy import mutually_broadcastable_shapes  # noqa: E402
+
+# name: (fn, domain of a, domain of b); domains keep each op smooth
+BINARY = {
+    "add": (lambda m, a, b: a + b, (-2, 2), (-2, 2)),
+    "sub": (lambda m, a, b: m.sub(a, b, alpha=1.5), (-2, 2), (-2, 2)),
+    "mul": (lambda m, a, b: a * b, (-2, 2), (-2, 2)),
+    "div": (lambda m, a, b: a / b, (-2, 2), (0.5, 2)),
+    "pow": (lambda m, a, b: a ** b, (0.5, 2), (-2, 2)),
+    "maximum": (lambda m, a, b: m.maximum(a, b), (-2, 2), (-2, 2)),
+    "minimum": (lambda m, a, b: m.minimum(a, b), (-2, 2), (-2, 2)),
+    "atan2": (lambda m, a, b: m.atan2(a, b), (0.3, 2), (-2, 2)),
+    "hypot": (lambda m, a, b: m.hypot(a, b), (0.3, 2), (-2, 2)),
+    "logaddexp": (lambda m, a, b: m.logaddexp(a, b), (-2, 2), (-2, 2)),
+    "logaddexp2": (lambda m, a, b: m.logaddexp2(a, b), (-2, 2), (-2, 2)),
+    "xlogy": (lambda m, a, b: m.xlogy(a, b), (-2, 2), (0.5, 2)),
+    "copysign": (lambda m, a, b: m.copysign(a, b), (-2, 2), (0.2, 2)),
+    "fmod": (lambda m, a, b: m.fmod(a, b), (0.1, 0.6), (0.7, 0.9)),
+    "remainder": (lambda m, a, b: m.remainder(a, b), (0.1, 0.6), (0.7, 0.9)),
+    "float_power": (lambda m, a, b: m.float_power(a, b), (0.5, 2), (-2, 2)),
+    "lerp": (lambda m, a, b: m.lerp(a, b, 0.3), (-2, 2), (-2, 2)),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(BINARY))
+@settings(max_examples=12, deadline=None)
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=3, min_side=1, max_side=3),
+       seed=st.integers(0, 2 ** 16))
+def test_binary_broadcast_gradients(name, shapes, seed):
+    import torch
+    fn, da, db = BINARY[name]
+    if name == "lerp" and shapes.input_shapes[0] != shapes.result_shape:
+        shapes = shapes._replace(input_shapes=(shapes.result_shape, shapes.input_shapes[1]))
+    rng = np.random.default_rng(seed)
+    xs = [rng.uniform(lo, hi, s) for (lo, hi), s in zip((da, db), shapes.input_shapes)]
+    ts = [chainrule.tensor(x, requires_grad=True) for x in xs]
+    assert chainrule.autograd.gradcheck(lambda a, b: fn(chainrule, a, b), ts, atol=1e-5)
+    out = fn(chainrule, *ts)
+    assert tuple(out.shape) == shapes.result_shape
+    w = rng.uniform(0.5, 1.5, shapes.result_shape)
+    g = chainrule.autograd.grad((out * chainrule.tensor(w)).sum(), ts)
+    tt = [torch.tensor(x, requires_grad=True) for x in xs]
+    tout = fn(torch, *tt)
+    tg = torch.autograd.grad((tout * torch.tensor(w)).sum(), tt)
+    np.testing.assert_allclose(to_np(out), to_np(tout), rtol=1e-10, atol=1e-12)
+    for a, b in zip(g, tg):
+        assert tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_allclose(to_np(a), to_np(b), rtol=1e-9, atol=1e-10)
