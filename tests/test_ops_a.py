@@ -16,7 +16,7 @@ def both(fn, *arrays, grad=True, dtype="float64"):
         out = fn(m, *ts)
         outs = out if isinstance(out, (tuple, list)) else (out,)
         grads = []
-        if grad:
+        if grad and any(getattr(o, "requires_grad", False) for o in outs):
             total = sum((o.double() * (k + 1.5)).sum() for k, o in enumerate(outs)
                         if o.requires_grad)
             grads = m.autograd.grad(total, ts, allow_unused=True)
@@ -313,6 +313,100 @@ def test_group2_inplace_methods():
     d = chainrule.ones(2, dtype=chainrule.float64)
     d.float_power_(3)
     assert d.tolist() == [1.0, 1.0]
+
+
+# -- group 3 ---------------------------------------------------------------------------------
+def _vi(r):
+    return (r.values, r.indices)
+
+
+TIES = [[1.0, 3.0, 3.0, 2.0, 3.0], [2.0, 2.0, 1.0, 1.0, 2.0], [0.0, -1.0, 0.0, -1.0, 5.0]]
+NANS = [[1.0, NAN, 3.0, NAN, 5.0], [2.0, 1.0, 2.0, 0.0, 1.0], [NAN, NAN, NAN, NAN, NAN]]
+
+
+@needs_torch
+@pytest.mark.parametrize("x", [TIES, NANS])
+@pytest.mark.parametrize("fn", [
+    lambda m, x: _vi(m.cummax(x, 1)), lambda m, x: _vi(x.cummin(1)),
+    lambda m, x: _vi(m.cummax(x, 0)), lambda m, x: _vi(m.max(x, 1)),
+    lambda m, x: _vi(m.min(x, 1, keepdim=True)), lambda m, x: m.max(x, x.flip(1)),
+    lambda m, x: m.median(x), lambda m, x: m.nanmedian(x), lambda m, x: m.amax(x, 1),
+    lambda m, x: m.nanmedian(x, 1).values, lambda m, x: m.median(x, 1).values,
+    lambda m, x: m.quantile(x, 0.3, 1), lambda m, x: m.nanquantile(x, 0.6, 1),
+    lambda m, x: m.quantile(x, m.tensor([0.1, 0.9], dtype=x.dtype)),
+    lambda m, x: m.nanquantile(x, 0.5), lambda m, x: m.nansum(x, 1),
+    lambda m, x: m.nanmean(x, 0), lambda m, x: m.count_nonzero(x, 1)])
+def test_ties_and_nans_follow_torch(fn, x):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert_same(fn, x)
+
+
+@needs_torch
+def test_mode_ties_follow_torch():
+    rows = [[2.0, 2.0, 1.0, 1.0], [5.0, 1.0, 5.0, 7.0], [4.0, 4.0, 4.0, 1.0], [3.0, 2.0, 1.0, 0.5]]
+    assert_same(lambda m, x: _vi(m.mode(x)), rows)
+    assert_same(lambda m, x: _vi(m.mode(x, 0, keepdim=True)), rows)
+    assert_same(lambda m, x: _vi(m.mode(x.long(), 1)), rows, grad=False)
+
+
+@needs_torch
+def test_median_index_points_at_the_median():
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 4, (6, 7)).astype(float)
+    x = chainrule.tensor(a)
+    v, i = chainrule.median(x, 1)
+    np.testing.assert_array_equal(np.take_along_axis(a, i.numpy()[:, None], 1)[:, 0],
+                                  v.numpy())
+    import torch
+    np.testing.assert_array_equal(v.numpy(), torch.median(torch.tensor(a), 1).values.numpy())
+
+
+@needs_torch
+def test_norms_at_zero_have_zero_gradient():
+    z = [[0.0, 0.0], [0.0, 0.0]]
+    for fn in [lambda m, x: m.norm(x), lambda m, x: m.norm(x, dim=1),
+               lambda m, x: m.norm(x, 3), lambda m, x: m.norm(x, 1), lambda m, x: m.std(x),
+               lambda m, x: m.norm(x, float("inf"))]:
+        assert_same(fn, z)
+
+
+@needs_torch
+def test_reduction_dtypes_and_shapes():
+    import torch
+    for fn in [lambda m: m.nansum(m.tensor([1, 2])), lambda m: m.nansum(m.tensor([True])),
+               lambda m: m.median(m.tensor([[3, 1, 2]])), lambda m: m.median(m.zeros(0)),
+               lambda m: m.nanmedian(m.tensor([NAN])), lambda m: m.nanmean(m.tensor([NAN])),
+               lambda m: m.count_nonzero(m.eye(3), (0, 1)),
+               lambda m: m.quantile(m.arange(6.0).reshape(2, 3), 0.5, keepdim=True),
+               lambda m: m.quantile(m.tensor(3.0), 0.5, 0, True),
+               lambda m: m.cummax(m.tensor(2.0), 0).indices,
+               lambda m: m.cummax(m.tensor([True, False]), 0).values,
+               lambda m: m.mode(m.tensor(3.0)).values,
+               lambda m: m.aminmax(m.tensor([[1, 5], [3, 2]]), dim=0).max,
+               lambda m: m.norm(m.ones(2, 3, dtype=m.float32), dtype=m.float64)]:
+        a, b = fn(chainrule), fn(torch)
+        assert tuple(a.shape) == tuple(b.shape), (a, b)
+        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1], (a, b)
+        np.testing.assert_allclose(to_np(a).astype(float), to_np(b).astype(float), rtol=1e-6,
+                                   equal_nan=True)
+
+
+def test_return_types_print_like_torch():
+    r = chainrule.cummax(chainrule.tensor([1.0, 0.0]), 0)
+    assert type(r).__name__ == "cummax" and repr(r).startswith("chainrule.return_types.cummax(")
+    assert chainrule.aminmax(chainrule.tensor([1.0, 2.0]))._fields == ("min", "max")
+    assert chainrule.max(chainrule.ones(2, 2), 1)._fields == ("values", "indices")
+
+
+@needs_torch
+@pytest.mark.skipif(not hasattr(chainrule.linalg, "svdvals"), reason="needs linalg.svdvals")
+def test_matrix_norm_svd_orders():
+    a = np.random.default_rng(0).standard_normal((2, 3, 4))
+    for o in ("nuc", 2, -2):
+        assert_same(lambda m, x: (m.linalg.matrix_norm if m is not chainrule else
+                                  chainrule.matrix_norm)(x, o, keepdim=True), a)
 
 
 # -- broadcasting property test for the binary ops (issue 3 Tests) ---------------------------

@@ -372,11 +372,7 @@ class Maximum(Op):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        # NOTE: ties split the gradient evenly, as torch does
-        w = (a > b) + (a == b) * 0.5
-        n = ctx.needs_input_grad
-        return (g * w if n[0] else None), (g * (1 - w) if n[1] else None)
+        return _minmax_grads(ctx, g, True)
 
 
 class Minimum(Op):
@@ -387,10 +383,26 @@ class Minimum(Op):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        w = (a < b) + (a == b) * 0.5
-        n = ctx.needs_input_grad
-        return (g * w if n[0] else None), (g * (1 - w) if n[1] else None)
+        return _minmax_grads(ctx, g, False)
+
+
+def _minmax_grads(ctx, g, is_max):
+    """maximum/minimum: the winner gets g, ties split it evenly and a NaN comparison passes
+    g to both sides (torch's rule). The weights are piecewise constant."""
+    a, b = ctx.saved_tensors
+    a = a._data if isinstance(a, Tensor) else a
+    b = b._data if isinstance(b, Tensor) else b
+    tie = np.where(a == b, 0.5, 1.0)
+    lose_a, lose_b = (a < b, a > b) if is_max else (a > b, a < b)
+    n = ctx.needs_input_grad
+    out = []
+    for need, lose in ((n[0], lose_a), (n[1], lose_b)):
+        if not need:
+            out.append(None)
+            continue
+        w = np.where(lose, 0.0, tie).astype(_xp.dtype_of(g))
+        out.append(g * (_make(w) if isinstance(g, Tensor) else w))
+    return tuple(out)
 
 
 class Remainder(Op):
