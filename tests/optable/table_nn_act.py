@@ -1,0 +1,170 @@
+"""nn.functional activations, the softmax family, normalisations and dropout."""
+from .spec import A, Bad, I, OpInfo
+
+
+def F(m):
+    return m.nn.functional
+
+
+UNARY = {"broadcast": "unary op: one input"}
+
+
+def U(lo=-2.0, hi=2.0):
+    """0-d, odd, transposed and 3-d samples in [lo, hi]."""
+    return [(A((), lo, hi),), (A((3, 5), lo, hi),), (A((3, 5), lo, hi, T=True),),
+            (A((2, 1, 4), lo, hi),)]
+
+
+def act(name, fn, samples=None, bad=(), **kw):
+    return OpInfo(name, fn, samples or U(), skip_kinds=UNARY, bad=list(bad), **kw)
+
+
+BAD_TYPE = Bad(lambda m: F(m).relu("x"), exc=TypeError)
+BAD_INT = Bad(lambda m, i: F(m).elu(i), I([1, 2]), exc=RuntimeError)
+
+SOFT = [(A((5,)),), (A((3, 5)),), (A((3, 5), T=True),), (A((2, 3, 4)),), (A(()),)]
+SOFT_BAD = [Bad(lambda m, x: F(m).softmax(x, dim=2), A((2, 3)), exc=IndexError),
+            Bad(lambda m, i: F(m).log_softmax(i, dim=0), I([1, 2]), exc=RuntimeError)]
+
+OPS = [
+    # -- rectifiers (kinks are tested against torch in test_nnf_act.py) -----------------------
+    act("F.relu", lambda m, x: F(m).relu(x), bad=[BAD_TYPE]),
+    act("F.relu_inplace", lambda m, x: F(m).relu(x * 1, inplace=True),
+        bad=[Bad(lambda m, x: F(m).relu_(x), A((2,)), exc=RuntimeError)]),
+    act("F.relu6", lambda m, x: F(m).relu6(x), U(-2, 8)),
+    act("F.leaky_relu", lambda m, x: F(m).leaky_relu(x, 0.2),
+        bad=[Bad(lambda m, x: F(m).leaky_relu(x, "a"), A((2,)), exc=TypeError)]),
+    act("F.leaky_relu_", lambda m, x: F(m).leaky_relu_(x * 1, 0.3)),
+    act("F.elu", lambda m, x: F(m).elu(x, 1.5), bad=[BAD_INT]),
+    act("F.elu_inplace", lambda m, x: F(m).elu(x + 0, inplace=True)),
+    act("F.selu", lambda m, x: F(m).selu(x)),
+    act("F.celu", lambda m, x: F(m).celu(x, 0.7)),
+    act("F.hardtanh", lambda m, x: F(m).hardtanh(x, -0.5, 0.8),
+        bad=[Bad(lambda m, x: F(m).hardtanh(x, 1.0, -1.0), A((2,)), exc=ValueError)]),
+    act("F.hardtanh_", lambda m, x: F(m).hardtanh_(x * 1)),
+    act("F.threshold", lambda m, x: F(m).threshold(x, 0.1, -0.5),
+        bad=[Bad(lambda m, x: F(m).threshold(x, "a", 1.0), A((2,)), exc=TypeError)]),
+    act("F.threshold_", lambda m, x: F(m).threshold_(x * 1, 0.1, 2.0)),
+    act("F.rrelu_eval", lambda m, x: F(m).rrelu(x, 0.1, 0.3),
+        bad=[Bad(lambda m, i: F(m).rrelu(i), I([1]), exc=RuntimeError)]),
+    OpInfo("F.prelu", lambda m, x, w: F(m).prelu(x, w),
+           [(A(()), A((1,), 0.1, 0.5)), (A((3, 5)), A((5,), 0.1, 0.5)),
+            (A((3, 5), T=True), A((1,), 0.1, 0.5)), (A((2, 3, 4)), A((3,), 0.1, 0.5))],
+           bad=[Bad(lambda m, x, w: F(m).prelu(x, w), A((2, 3)), A((2,)), exc=RuntimeError)]),
+    # -- smooth -----------------------------------------------------------------------------
+    act("F.gelu", lambda m, x: F(m).gelu(x), U(-3, 3),
+        bad=[Bad(lambda m, x: F(m).gelu(x, approximate="foo"), A((2,)), exc=RuntimeError)]),
+    act("F.gelu_tanh", lambda m, x: F(m).gelu(x, approximate="tanh"), U(-3, 3)),
+    act("F.silu", lambda m, x: F(m).silu(x), U(-4, 4)),
+    act("F.mish", lambda m, x: F(m).mish(x), U(-4, 4)),
+    act("F.softplus", lambda m, x: F(m).softplus(x), U(-4, 4), bad=[BAD_INT]),
+    act("F.softplus_beta", lambda m, x: F(m).softplus(x, beta=2.0, threshold=1.5)),
+    act("F.softsign", lambda m, x: F(m).softsign(x)),
+    act("F.logsigmoid", lambda m, x: F(m).logsigmoid(x), U(-5, 5)),
+    act("F.tanhshrink", lambda m, x: F(m).tanhshrink(x)),
+    act("F.hardsigmoid", lambda m, x: F(m).hardsigmoid(x), U(-4, 4)),
+    act("F.hardswish", lambda m, x: F(m).hardswish(x), U(-4, 4)),
+    act("F.softshrink", lambda m, x: F(m).softshrink(x, 0.3),
+        bad=[Bad(lambda m, x: F(m).softshrink(x, -1.0), A((2,)), exc=RuntimeError)]),
+    act("F.hardshrink", lambda m, x: F(m).hardshrink(x, 0.3)),
+    OpInfo("F.glu", lambda m, x: F(m).glu(x, 1),
+           [(A((3, 4)),), (A((3, 6), T=True),), (A((2, 4, 3)),)],
+           skip_kinds={**UNARY, "0d": "glu halves a dim"},
+           bad=[Bad(lambda m, x: F(m).glu(x, 1), A((2, 3)), exc=RuntimeError)]),
+    # -- softmax family ---------------------------------------------------------------------
+    OpInfo("F.softmax", lambda m, x: F(m).softmax(x, dim=-1), SOFT, skip_kinds=UNARY,
+           bad=SOFT_BAD),
+    OpInfo("F.softmax_dim0", lambda m, x: F(m).softmax(x, 0), SOFT, skip_kinds=UNARY),
+    OpInfo("F.log_softmax", lambda m, x: F(m).log_softmax(x, dim=-1), SOFT, skip_kinds=UNARY),
+    OpInfo("F.log_softmax_dim1", lambda m, x: F(m).log_softmax(x, 1), SOFT[1:4],
+           skip_kinds={**UNARY, "0d": "no dim 1"}),
+    OpInfo("F.softmin", lambda m, x: F(m).softmin(x, dim=-1), SOFT, skip_kinds=UNARY),
+    OpInfo("softmax_method", lambda m, x: x.softmax(-1) * x.log_softmax(0), SOFT,
+           skip_kinds=UNARY),
+    OpInfo("softmax_top", lambda m, x: m.softmax(x, 1) + m.log_softmax(x, 1, dtype=x.dtype),
+           SOFT[1:4], skip_kinds={**UNARY, "0d": "no dim 1"}),
+    # -- normalisation ----------------------------------------------------------------------
+    OpInfo("F.layer_norm", lambda m, x, w, b: F(m).layer_norm(x, [5], w, b),
+           [(A((5,)), A((5,)), A((5,))), (A((3, 5)), A((5,)), A((5,))),
+            (A((3, 5), T=True), A((5,)), A((5,))), (A((2, 3, 5)), A((5,)), A((5,)))],
+           skip_kinds={"0d": "normalises at least one dim"},
+           bad=[Bad(lambda m, x: F(m).layer_norm(x, [4]), A((3, 5)), exc=RuntimeError),
+                Bad(lambda m, x: F(m).layer_norm(x, 5), A((3, 5)), exc=TypeError)]),
+    OpInfo("F.layer_norm_2d", lambda m, x: m.layer_norm(x, (3, 4)),
+           [(A((3, 4)),), (A((3, 4), T=True),), (A((2, 3, 4)),)],
+           skip_kinds={**UNARY, "0d": "normalises two dims"}),
+    OpInfo("F.rms_norm", lambda m, x, w: F(m).rms_norm(x, [5], w),
+           [(A((5,)), A((5,))), (A((3, 5)), A((5,))), (A((3, 5), T=True), A((5,)))],
+           skip_kinds={"0d": "normalises at least one dim"},
+           bad=[Bad(lambda m, x: F(m).rms_norm(x, [4]), A((3, 5)), exc=RuntimeError)]),
+    OpInfo("F.group_norm", lambda m, x, w, b: F(m).group_norm(x, 2, w, b),
+           [(A((2, 4)), A((4,)), A((4,))), (A((2, 4, 3)), A((4,)), A((4,))),
+            (A((3, 4, 2), T=True), A((4,)), A((4,)))],
+           skip_kinds={"0d": "needs (N, C, ...)"},
+           bad=[Bad(lambda m, x: F(m).group_norm(x, 2), A((2, 3, 2)), exc=RuntimeError)]),
+    OpInfo("F.batch_norm_train",
+           lambda m, x, w, b: F(m).batch_norm(x, m.zeros(3, dtype=x.dtype),
+                                              m.ones(3, dtype=x.dtype), w, b, training=True),
+           [(A((4, 3)), A((3,)), A((3,))), (A((2, 3, 5)), A((3,)), A((3,))),
+            (A((4, 3), T=True), A((3,)), A((3,)))],
+           skip_kinds={"0d": "needs (N, C, ...)"},
+           bad=[Bad(lambda m, x: F(m).batch_norm(x, None, None, training=True), A((1, 3)),
+                    exc=ValueError),
+                Bad(lambda m, x, r: F(m).batch_norm(x, r, r), A((2, 3)), A((4,)),
+                    exc=RuntimeError)]),
+    OpInfo("F.batch_norm_nostats", lambda m, x: F(m).batch_norm(x, None, None, training=True),
+           [(A((4, 3)),), (A((2, 3, 5), T=True),)],
+           skip_kinds={**UNARY, "0d": "needs (N, C, ...)"}),
+    OpInfo("F.batch_norm_eval",
+           lambda m, x, rm, rv, w, b: F(m).batch_norm(x, rm, rv, w, b, training=False),
+           [(A((4, 3)), A((3,), grad=False), A((3,), 0.5, 2, grad=False), A((3,)), A((3,))),
+            (A((2, 3, 5), T=True), A((3,), grad=False), A((3,), 0.5, 2, grad=False),
+             A((3,)), A((3,)))],
+           skip_kinds={"0d": "needs (N, C, ...)"},
+           bad=[Bad(lambda m, x: F(m).batch_norm(x, None, None), A((2, 3)),
+                    exc=RuntimeError)]),
+    OpInfo("F.instance_norm", lambda m, x, w, b: F(m).instance_norm(x, weight=w, bias=b),
+           [(A((2, 3, 4)), A((3,)), A((3,))), (A((4, 3, 2), T=True), A((3,)), A((3,))),
+            (A((1, 2, 3, 3)), A((2,)), A((2,)))],
+           skip_kinds={"0d": "needs (N, C, L)"},
+           bad=[Bad(lambda m, x: F(m).instance_norm(x), A((2, 3, 1)), exc=ValueError)]),
+    OpInfo("F.instance_norm_eval",
+           lambda m, x, rm, rv: F(m).instance_norm(x, rm, rv, use_input_stats=False),
+           [(A((2, 3, 4)), A((3,), grad=False), A((3,), 0.5, 2, grad=False)),
+            (A((4, 3, 2), T=True), A((3,), grad=False), A((3,), 0.5, 2, grad=False))],
+           skip_kinds={"0d": "needs (N, C, L)", "broadcast": "running stats are constants"}),
+    OpInfo("F.local_response_norm", lambda m, x: F(m).local_response_norm(x, 3, 0.5, 0.7, 1.5),
+           [(A((2, 5, 3)),), (A((3, 4, 2), T=True),), (A((1, 4, 2, 3)),)],
+           skip_kinds={**UNARY, "0d": "needs (N, C, ...)"},
+           bad=[Bad(lambda m, x: F(m).local_response_norm(x, 2), A((2, 3)), exc=ValueError)]),
+    OpInfo("F.local_response_norm_even", lambda m, x: F(m).local_response_norm(x, 2),
+           [(A((2, 5, 3)),), (A((1, 4, 2, 3), T=True),)],
+           skip_kinds={**UNARY, "0d": "needs (N, C, ...)"}),
+    OpInfo("F.normalize", lambda m, x: F(m).normalize(x),
+           [(A((3, 5)),), (A((3, 5), T=True),), (A((2, 3, 4)),)],
+           skip_kinds={**UNARY, "0d": "normalises dim 1"},
+           bad=[Bad(lambda m, x: F(m).normalize(x, dim=5), A((2, 3)), exc=IndexError)]),
+    OpInfo("F.normalize_p1", lambda m, x: F(m).normalize(x, p=1.0, dim=0),
+           [(A((4,)),), (A((3, 5)),), (A((3, 5), T=True),)],
+           skip_kinds={**UNARY, "0d": "normalises dim 0"}),
+    # -- dropout: seeded inside fn so gradcheck sees one mask; torch's masks differ -----------
+    OpInfo("F.dropout", lambda m, x: (m.manual_seed(3), F(m).dropout(x, 0.4))[1], U(),
+           skip_kinds=UNARY, nondeterministic=True,
+           bad=[Bad(lambda m, x: F(m).dropout(x, 1.5), A((2,)), exc=ValueError)]),
+    OpInfo("F.dropout_eval", lambda m, x: F(m).dropout(x, 0.4, training=False) * 2, U(),
+           skip_kinds=UNARY),
+    OpInfo("F.dropout2d", lambda m, x: (m.manual_seed(3), F(m).dropout2d(x, 0.5))[1],
+           [(A((2, 3, 2, 2)),), (A((2, 3, 2, 4), T=True),)],
+           skip_kinds={**UNARY, "0d": "needs channels"}, nondeterministic=True),
+    OpInfo("F.dropout1d", lambda m, x: (m.manual_seed(3), F(m).dropout1d(x, 0.5))[1],
+           [(A((3, 4)),), (A((2, 3, 4), T=True),)],
+           skip_kinds={**UNARY, "0d": "needs channels"}, nondeterministic=True,
+           bad=[Bad(lambda m, x: F(m).dropout1d(x), A((2, 3, 4, 5)), exc=RuntimeError)]),
+    OpInfo("F.alpha_dropout",
+           lambda m, x: (m.manual_seed(3), F(m).alpha_dropout(x, 0.3, training=True))[1], U(),
+           skip_kinds=UNARY, nondeterministic=True),
+    OpInfo("F.feature_alpha_dropout",
+           lambda m, x: (m.manual_seed(3), F(m).feature_alpha_dropout(x, 0.3, True))[1],
+           [(A((2, 3, 4)),), (A((3, 4), T=True),)],
+           skip_kinds={**UNARY, "0d": "needs channels"}, nondeterministic=True),
+]
