@@ -53,6 +53,12 @@ def _number(v, op, name, pos):
     return v
 
 
+def _no_bool(x, msg):
+    if x._data.dtype == np.bool_:
+        raise RuntimeError(msg)
+    return x
+
+
 def _const(arr, like):
     """A constant tensor in ``like``'s dtype."""
     return _make(np.asarray(arr, like._data.dtype))
@@ -71,7 +77,7 @@ def relu(input, inplace=False):
     >>> chainrule.nn.functional.relu(chainrule.tensor([-1.0, 2.0]))
     tensor([0., 2.])
     """
-    _tensor_arg(input, "relu")
+    _no_bool(_tensor_arg(input, "relu"), "Boolean inputs not supported for relu")
     return relu_(input) if inplace else E.relu(input)
 
 
@@ -98,7 +104,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     >>> chainrule.nn.functional.hardtanh(chainrule.tensor([-2.0, 0.5, 3.0]))
     tensor([-1.0000,  0.5000,  1.0000])
     """
-    _tensor_arg(input, "hardtanh")
+    _no_bool(_tensor_arg(input, "hardtanh"), "Bool inputs not supported for hardtanh")
     _number(min_val, "hardtanh", "min_val", 2)
     _number(max_val, "hardtanh", "max_val", 3)
     if min_val > max_val:
@@ -161,7 +167,7 @@ def _elu(x, alpha, scale, input_scale):
     neg = E.clamp(x, max=0.0)
     if input_scale != 1:
         neg = neg * input_scale
-    neg = E.exp(neg) - 1
+    neg = E.expm1(neg)
     if alpha != 1:
         neg = neg * alpha
     out = E.where(x._data > 0, x, neg)
@@ -281,6 +287,12 @@ def _threshold(x, th, value):
     return E.where(x._data > th, x, _const(value, x))
 
 
+def _check_threshold(input, threshold, value):
+    _no_bool(_tensor_arg(input, "threshold"), "\"threshold_cpu\" not implemented for 'Bool'")
+    _number(threshold, "threshold", "threshold", 2)
+    _number(value, "threshold", "value", 3)
+
+
 def threshold(input, threshold, value, inplace=False):
     """x where x > threshold, else value.
 
@@ -288,11 +300,9 @@ def threshold(input, threshold, value, inplace=False):
     >>> chainrule.nn.functional.threshold(chainrule.tensor([0.5, 2.0]), 1.0, -1.0)
     tensor([-1.,  2.])
     """
-    _tensor_arg(input, "threshold")
-    _number(threshold, "threshold", "threshold", 2)
-    _number(value, "threshold", "value", 3)
     if inplace:
-        return _inplace(_threshold, input, threshold, value, name="threshold_")
+        return threshold_(input, threshold, value)
+    _check_threshold(input, threshold, value)
     return _threshold(input, threshold, value)
 
 
@@ -303,7 +313,8 @@ def threshold_(input, threshold, value):
     >>> chainrule.nn.functional.threshold_(chainrule.tensor([0.5, 2.0]), 1.0, 0.0)
     tensor([0., 2.])
     """
-    return globals()["threshold"](input, threshold, value, inplace=True)
+    _check_threshold(input, threshold, value)
+    return _inplace(_threshold, input, threshold, value, name="threshold_")
 
 
 def prelu(input, weight):
@@ -405,7 +416,7 @@ def softsign(input):
     >>> chainrule.nn.functional.softsign(chainrule.tensor([1.0]))
     tensor([0.5000])
     """
-    _tensor_arg(input, "softsign")
+    _no_bool(_tensor_arg(input, "softsign"), "\"abs_cpu\" not implemented for 'Bool'")
     return input / (E.abs(input) + 1)
 
 

@@ -368,6 +368,10 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                       "same as 'batchmean' in the next major release.", stacklevel=2)
     if reduction != "batchmean":
         reduction = _reduction(reduction)
+    return _kl_div(input, target, reduction, log_target)
+
+
+def _kl_div(input, target, reduction, log_target):
     if log_target:
         loss = E.exp(target) * (target - input)
     else:

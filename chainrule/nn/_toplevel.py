@@ -341,7 +341,8 @@ def kl_div(input, target, reduction=1, *, log_target=False):
     >>> chainrule.kl_div(p.log(), p, 2)
     tensor(0.)
     """
-    return L.kl_div(input, target, reduction=_code(reduction, "kl_div"), log_target=log_target)
+    L._pair(input, target, "kl_div")
+    return L._kl_div(input, target, _code(reduction, "kl_div"), log_target)
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=1):

@@ -263,3 +263,20 @@ OPS = [
            bad=[Bad(lambda m, a: F(m).triplet_margin_with_distance_loss(a, a, a, margin=-1.0),
                     A((2, 3)), exc=ValueError)]),
 ]
+
+# variants whose invalid calls are those of their base entry
+_BASE = {"F.l1_loss_weight": "F.l1_loss", "F.l1_loss_legacy": "F.l1_loss",
+         "F.smooth_l1_loss_beta0": "F.smooth_l1_loss", "F.huber_loss_weight": "F.huber_loss",
+         "F.cross_entropy_weight_ignore": "F.cross_entropy",
+         "F.cross_entropy_ignore_index": "F.cross_entropy",
+         "F.cross_entropy_smoothing": "F.cross_entropy",
+         "F.cross_entropy_smoothing_weight": "F.cross_entropy",
+         "F.cross_entropy_probs_w_smooth": "F.cross_entropy_probs",
+         "F.nll_loss_weight": "F.nll_loss", "F.kl_div_log_target": "F.kl_div",
+         "F.poisson_nll_loss_full": "F.poisson_nll_loss",
+         "F.gaussian_nll_loss_full": "F.gaussian_nll_loss",
+         "F.multilabel_soft_margin_loss_w": "F.multilabel_soft_margin_loss",
+         "F.multi_margin_loss_p2_w": "F.multi_margin_loss",
+         "F.triplet_margin_loss_swap_p1": "F.triplet_margin_loss"}
+for _op in OPS:
+    _op.bad_see = _BASE.get(_op.name)
