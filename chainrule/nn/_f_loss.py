@@ -9,7 +9,7 @@ import numpy as np
 
 from ..autograd import grad_mode
 from ..ops import elementwise as E
-from ..ops.nn_ops import BinaryCrossEntropy, LogSoftmax, NllLoss, Softplus
+from ..ops.nn_ops import BinaryCrossEntropy, CrossEntropy, LogSoftmax, NllLoss, Softplus
 from ._f_activation import _const, _tensor_arg, _tname
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
@@ -195,18 +195,24 @@ def _check_target(input, target):
             raise RuntimeError(f"Expected target size {want}, got {list(target.shape)}")
 
 
-def _nll(logp, target, weight, ignore_index, reduction):
-    """nll_loss on checked arguments; 1-D input is one sample."""
-    c = logp.shape[1] if logp.ndim > 1 else logp.shape[0]
+def _class_loss(op, x, target, weight, ignore_index, reduction):
+    """NllLoss or CrossEntropy on checked arguments; a 1-D input is one sample."""
+    c = x.shape[1] if x.ndim > 1 else x.shape[0]
     t = target._data.astype(np.int64, copy=False)
-    bad = (t != ignore_index) & ((t < 0) | (t >= c))
-    if bad.any():
-        raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
+    lo, hi = (int(t.min()), int(t.max())) if t.size else (0, 0)
+    if lo < 0 or hi >= c:
+        bad = (t != ignore_index) & ((t < 0) | (t >= c))
+        if bad.any():
+            raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
+    if not lo <= ignore_index <= hi:
+        ignore_index = None       # no target is ignored: the primitives skip the mask
     w = _class_weight(weight, c)
-    if logp.ndim == 1:
-        out = NllLoss.apply(logp.reshape(1, c), t.reshape(1), w, ignore_index, reduction)
+    if w is not None and w.dtype != x._data.dtype:
+        w = w.astype(x._data.dtype)
+    if x.ndim == 1:
+        out = op.apply(x.reshape(1, c), t.reshape(1), w, ignore_index, reduction)
         return out.reshape(()) if reduction == "none" else out
-    return NllLoss.apply(logp, t, w, ignore_index, reduction)
+    return op.apply(x, t, w, ignore_index, reduction)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -223,7 +229,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _pair(input, target, "nll_loss")
     reduction = _reduction(reduction, size_average, reduce)
     _check_target(input, target)
-    return _nll(input, target, weight, ignore_index, reduction)
+    return _class_loss(NllLoss, input, target, weight, ignore_index, reduction)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
@@ -249,12 +255,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if tuple(target.shape) == tuple(input.shape):
         return _ce_probs(input, target, weight, ignore_index, reduction, label_smoothing, cdim)
     _check_target(input, target)
-    logp = LogSoftmax.apply(input, cdim)
-    c = input.shape[cdim]
-    loss = _nll(logp, target, weight, ignore_index, reduction)
     if label_smoothing == 0:
-        return loss
-    return _smoothed(loss, logp, target, weight, ignore_index, reduction, label_smoothing, c)
+        return _class_loss(CrossEntropy, input, target, weight, ignore_index, reduction)
+    logp = LogSoftmax.apply(input, cdim)
+    loss = _class_loss(NllLoss, logp, target, weight, ignore_index, reduction)
+    return _smoothed(loss, logp, target, weight, ignore_index, reduction, label_smoothing,
+                     input.shape[cdim])
 
 
 def _smoothed(nll, logp, target, weight, ignore_index, reduction, eps, c):

@@ -117,8 +117,52 @@ class BinaryCrossEntropy(Op):
         return gx, gt
 
 
+def _class_weights(target, weight, ignore_index, reduction, dtype):
+    """Per-element coefficients of -log p[target] for class-index losses: (safe targets,
+    coefficients (None: all 1), the divisor of 'mean'). ignore_index None: none ignored."""
+    keep = None if ignore_index is None else target != ignore_index
+    if keep is None or keep.all():
+        tc, w = target, (None if weight is None else weight[target])
+    else:
+        tc = np.where(keep, target, 0)
+        w = keep.astype(dtype) if weight is None else weight[tc] * keep
+    if reduction != "mean":
+        return tc, w, 1
+    return tc, w, (target.size if w is None else w.sum())
+
+
+def _reduce_scaled(per, w, reduction, denom, dtype):
+    if w is not None:
+        per = per * w
+    if reduction == "none":
+        return per.astype(dtype, copy=False)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(per.sum() / denom, dtype)
+
+
+def _scale(g, w, reduction, denom):
+    """g times each element's coefficient, shaped (N, 1, d1, ...) against the class axis."""
+    if reduction == "none":
+        s = g if w is None else g * w
+        return _xp.reshape(s, tuple(s.shape[:1]) + (1,) + tuple(s.shape[1:]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = g / denom if w is None else g * (w / denom)
+    return _xp.reshape(s, s.shape[:1] + (1,) + s.shape[1:]) if w is not None else s
+
+
+def _pick(a, tc):
+    """a[n, tc[n], ...] along the class axis 1."""
+    if a.ndim == 2:
+        return a[np.arange(a.shape[0]), tc]
+    return np.take_along_axis(a, tc[:, None], axis=1)[:, 0]
+
+
+def _onehot(shape, tc):
+    return np.arange(shape[1]).reshape((1, -1) + (1,) * (len(shape) - 2)) == tc[:, None]
+
+
 class NllLoss(Op):
-    """Negative log-likelihood of class ``target`` in ``logp`` (N, C, d1, ...), weighted, with
+    """-logp[n, target[n], ...] for (N, C, d1, ...) log-probabilities, weighted, with
     ignore_index and the reduction done inside.
 
     NOTE: fused: one gather forward; backward is the gradient times a constant (a scaled
@@ -126,30 +170,52 @@ class NllLoss(Op):
 
     @staticmethod
     def forward(ctx, logp, target, weight, ignore_index, reduction):
-        keep = target != ignore_index
-        tc = np.where(keep, target, 0) if not keep.all() else target
-        picked = np.take_along_axis(logp, tc[:, None], axis=1)[:, 0]
-        w = keep.astype(logp.dtype) if weight is None else weight[tc] * keep
-        out = -(picked * w)
-        coef = -w
-        if reduction == "sum":
-            out = out.sum()
-        elif reduction == "mean":
-            total = w.sum()
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out = out.sum() / total
-                coef = coef / total
-        ctx.info = (logp.shape, tc, coef.astype(logp.dtype, copy=False), reduction)
-        return np.asarray(out, logp.dtype)
+        tc, w, denom = _class_weights(target, weight, ignore_index, reduction, logp.dtype)
+        picked = _pick(logp, tc)
+        ctx.info = (logp.shape, tc, w, reduction, denom)
+        return _reduce_scaled(-picked, w, reduction, denom, logp.dtype)
 
     @staticmethod
     def backward(ctx, g):
-        shape, tc, coef, reduction = ctx.info
-        onehot = np.arange(shape[1]).reshape((1, -1) + (1,) * (len(shape) - 2)) == tc[:, None]
-        scaled = onehot * coef[:, None]
-        if reduction == "none":
-            g = _xp.reshape(g, g.shape[:1] + (1,) + tuple(g.shape[1:]))
-        return g * scaled, None
+        shape, tc, w, reduction, denom = ctx.info
+        return -_scale(g, w, reduction, denom) * _onehot(shape, tc), None, None, None, None
+
+
+class CrossEntropy(Op):
+    """cross_entropy of (N, C, d1, ...) logits against class indices: logsumexp(x) - x[target]
+    (max-shifted), weighted, with ignore_index and the reduction done inside.
+
+    NOTE: fused (the training path): forward keeps exp(x - max) so backward is one pass,
+    (softmax - onehot) * coefficient, instead of log_softmax's and nll's passes. A recorded
+    backward (create_graph) takes softmax from the Softmax op so it stays differentiable."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction):
+        tc, w, denom = _class_weights(target, weight, ignore_index, reduction, x.dtype)
+        z = x - x.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        s = e.sum(axis=1, keepdims=True)
+        per = np.log(s[:, 0]) - _pick(z, tc)
+        if ctx.needs_input_grad[0]:
+            ctx.info = (tc, w, reduction, denom, e, s)
+            ctx.save_for_backward(x)
+        return _reduce_scaled(per, w, reduction, denom, x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        tc, w, reduction, denom, e, s = ctx.info
+        x, = ctx.saved_tensors
+        scale = _scale(g, w, reduction, denom)
+        if isinstance(x, Tensor):
+            grad = (_xp.call(Softmax, x, 1) - _onehot(x.shape, tc)) * scale
+        else:
+            grad = e * (scale / s)
+            if grad.ndim == 2:
+                grad[np.arange(grad.shape[0]), tc] -= scale[:, 0] if scale.ndim else scale
+            else:
+                at = np.take_along_axis(grad, tc[:, None], axis=1)
+                np.put_along_axis(grad, tc[:, None], at - scale, axis=1)
+        return grad, None, None, None, None
 
 
 class Standardize(Op):
