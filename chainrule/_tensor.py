@@ -298,6 +298,7 @@ class Tensor(*MIXINS):
         node = self.grad_fn
         if node._tensor_hooks is None:
             node._tensor_hooks = {}
+        node._has_hooks = True
         node._tensor_hooks.setdefault(self._nr, []).append(hook)
 
     @property
@@ -324,6 +325,7 @@ class Tensor(*MIXINS):
             node = self.grad_fn
             if node._tensor_hooks is None:
                 node._tensor_hooks = {}
+            node._has_hooks = True
             hooks = node._tensor_hooks.setdefault(self._nr, [])
             # user hooks run before the retain_grad hook, as in torch
             pos = next((k for k, h in enumerate(hooks) if getattr(h, "_retain", False)),
