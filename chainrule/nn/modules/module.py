@@ -218,6 +218,10 @@ class _HookState:
         self.grad_outputs = packed
         if self.input_index is None:
             # no input requires grad: the hooks run now, with grad_input all None
+            if self.hooks:
+                warnings.warn("Full backward hook is firing when gradients are computed with "
+                              "respect to module outputs since no inputs require gradients "
+                              "(grad_input is all None).")
             gin = (None,) * self.n_inputs
             for hook in self.hooks:
                 res = hook(self.module, gin, packed)
@@ -1346,7 +1350,6 @@ def _as_tensor_like(value):
         import chainrule
         if hasattr(value, "detach"):
             value = value.detach()
-        if hasattr(value, "cpu"):
-            value = value.cpu()
-        return chainrule.from_numpy(np.array(value))
+        arr = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
+        return chainrule.from_numpy(np.array(arr))
     return None
