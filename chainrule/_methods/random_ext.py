@@ -21,9 +21,15 @@ def _u(t, generator):
     return _cr().rand(*t.shape, dtype=_cr().float64, generator=generator)
 
 
+_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                 "uint8": "Byte", "bool": "Bool"}
+
+
 def _float_only(t, op):
+    # torch reports a kernel missing for a dtype as NotImplementedError
     if not t.is_floating_point():
-        raise RuntimeError(f"\"{op}\" not implemented for '{t.dtype.name.capitalize()}'")
+        name = _SCALAR_NAMES.get(t.dtype.name, t.dtype.name)
+        raise NotImplementedError(f"\"{op}\" not implemented for '{name}'")
 
 
 class RandomMethods:
@@ -81,7 +87,10 @@ class RandomMethods:
         """
         if not lambd > 0:
             raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-        _float_only(self, "exponential_cpu")
+        if not self.is_floating_point():
+            raise RuntimeError("Exponential distribution is a continuous probability "
+                               "distribution. dtype must be a floating point but you "
+                               f"specified {_SCALAR_NAMES.get(self.dtype.name)}")
         # 1 - U lies in (0, 1], so the log is finite
         return _fill(self, -(1.0 - _u(self, generator)).log() / lambd)
 
@@ -104,7 +113,10 @@ class RandomMethods:
         >>> chainrule.empty(3).cauchy_().shape
         chainrule.Size([3])
         """
-        _float_only(self, "cauchy_cpu")
+        if not self.is_floating_point():
+            raise RuntimeError("Cauchy distribution is a continuous probability distribution. "
+                               f"dtype must be a floating point but you specified "
+                               f"{self.dtype.name}")
         a = (_u(self, generator) - 0.5) * math.pi
         return _fill(self, a.sin() / a.cos() * sigma + median)
 

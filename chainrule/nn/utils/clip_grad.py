@@ -53,7 +53,9 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
             for n in norms[1:]:
                 total = chainrule.minimum(total, n)
         elif p == 0:
-            total = sum(norms[1:], norms[0])
+            # the 0-"norm" of the per-tensor norms: how many are non-zero
+            total = sum(((n != 0).to(n.dtype) for n in norms[1:]), (norms[0] != 0).to(
+                norms[0].dtype))
         else:
             total = sum((n ** p for n in norms[1:]), norms[0] ** p) ** (1.0 / p)
     if error_if_nonfinite and not math.isfinite(float(total)):
