@@ -309,10 +309,8 @@ class Transformer(Module):
         """The (sz, sz) causal mask: -inf above the diagonal, 0 elsewhere.
 
         >>> import chainrule
-        >>> chainrule.nn.Transformer.generate_square_subsequent_mask(3)
-        tensor([[0., -inf, -inf],
-                [0., 0., -inf],
-                [0., 0., 0.]])
+        >>> chainrule.nn.Transformer.generate_square_subsequent_mask(3).tolist()
+        [[0.0, -inf, -inf], [0.0, 0.0, -inf], [0.0, 0.0, 0.0]]
         """
         return _generate_square_subsequent_mask(sz, device, dtype)
 
