@@ -119,7 +119,7 @@ def _collapse_key(path, collapse):
 
 
 def draw(output, names=None, show_grads=True, *, model=None, collapse=None, rankdir="TB",
-         max_elems=6):
+         max_elems=4):
     """Draw the graph that computed ``output``: functions as boxes (name, output shape, value
     when small), leaves as ellipses named from ``names`` ({name: tensor}), the tensor's
     ``.name`` or ``model``'s parameter paths. Forward edges are black and carry values; once
@@ -158,7 +158,7 @@ def draw(output, names=None, show_grads=True, *, model=None, collapse=None, rank
             rep[n] = boxes[key][0]
 
     clusters = {}                     # module path -> node statements
-    for n in reversed(w.order):
+    for n in w.forward:
         if rep[n] != ids[n]:
             continue
         if type(n) is F.AccumulateGrad:
@@ -181,7 +181,7 @@ def draw(output, names=None, show_grads=True, *, model=None, collapse=None, rank
 
     # edges: one per (source tensor, destination box), gradients added up when merged
     edges = {}
-    for n in reversed(w.order):
+    for n in w.forward:
         for i, src, nr, shape in w.inputs[n]:
             a, b = rep[src], rep[n]
             if a == b:
@@ -267,7 +267,7 @@ def _consts(w, rep, lines, max_elems):
     """Constant arguments (numbers, tensors that need no grad) as small plain nodes."""
     k = 0
     seen = set()
-    for n in reversed(w.order):
+    for n in w.forward:
         for i, c in sorted(w.consts(n).items()):
             if isinstance(c, tuple):
                 label = "const " + fmt_shape(c)
