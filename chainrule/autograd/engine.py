@@ -8,6 +8,7 @@ a rule returns gradients in its output's shape and ``_sum_to`` reduces them to t
 Plain backward runs rules on NumPy arrays with grad mode off (fast). ``create_graph=True``
 runs the same rules on Tensors with grad mode on, so the backward pass is itself recorded.
 """
+import sys
 import threading
 
 import numpy as np
@@ -17,6 +18,7 @@ from .function import _FREED_MARK, AccumulateGrad, FunctionCtx, _anomaly
 from .grad_mode import _mode
 
 _leaf_lock = threading.Lock()
+_depth = threading.local()    # backward calls nested inside a custom backward
 
 
 def _sum_to(g, shape, node, i):
@@ -169,6 +171,16 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
     prev_mode = _mode.grad
     _mode.grad = create_graph
     fast = raw and targets is None and not _anomaly[0]
+    depth = getattr(_depth, "n", 0) + 1
+    _depth.n = depth
+    if depth == 1:
+        _depth.limit = sys.getrecursionlimit()
+    else:
+        # a backward inside a custom backward nests Python frames (about ten per level):
+        # make room so thousands of levels work
+        room = 1000 + 40 * depth
+        if sys.getrecursionlimit() < room:
+            sys.setrecursionlimit(room)
     try:
         ready = [n for n in dict.fromkeys(root_nodes) if deps.get(n, 0) == 0]
         pop, push, take, pget = ready.pop, ready.append, pending.pop, pending.get
@@ -224,6 +236,9 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
                     push(m)
     finally:
         _mode.grad = prev_mode
+        _depth.n = depth - 1
+        if depth == 1 and sys.getrecursionlimit() != _depth.limit:
+            sys.setrecursionlimit(_depth.limit)
     if captured is not None and not accumulate:
         for k, g in enumerate(captured):
             if g is not None and raw:

@@ -79,6 +79,9 @@ class Node:
         raw = self._raw
         out = []
         for kind, obj, ver in saved:
+            if raw and kind == 0 and obj._vc is None:
+                out.append(obj._data)
+                continue
             if kind == 2:
                 out.append(obj)
             elif kind == 0:
@@ -245,6 +248,20 @@ def _record_trace(ctx):
     ctx._trace = "".join(traceback.format_stack()[:-3])
 
 
+def _describe(x):
+    if isinstance(x, Tensor):
+        return f"Tensor{list(x._data.shape)} {x._data.dtype}"
+    if isinstance(x, np.ndarray):
+        return f"array{list(x.shape)} {x.dtype}"
+    return type(x).__name__
+
+
+def _op_error(cls, args, e):
+    """NumPy's ValueError (bad shapes) becomes torch's RuntimeError naming op and inputs."""
+    name = cls.__name__.lower()
+    return RuntimeError(f"{name}: {e} (inputs: {', '.join(_describe(a) for a in args)})")
+
+
 def _apply1(cls, a):
     """Op.apply specialised for one Tensor argument (the hot path of unary ops)."""
     if _INTERPOSE[0] is not None:
@@ -254,7 +271,10 @@ def _apply1(cls, a):
     ctx._saved = None
     if a._rg and _mode.grad:
         ctx.needs_input_grad = _TRUE1
-        out = orig = cls.forward(ctx, ad)
+        try:
+            out = orig = cls.forward(ctx, ad)
+        except ValueError as e:
+            raise _op_error(cls, (a,), e) from None
         if type(out) is not _nd:
             out = _asarray(out)
         if out.dtype.kind != "f":
@@ -270,7 +290,10 @@ def _apply1(cls, a):
             _record_trace(ctx)
         return res
     ctx.needs_input_grad = _NO_NEEDS
-    out = cls.forward(ctx, ad)
+    try:
+        out = cls.forward(ctx, ad)
+    except ValueError as e:
+        raise _op_error(cls, (a,), e) from None
     return Tensor._make(out if type(out) is _nd else _asarray(out))
 
 
@@ -288,7 +311,10 @@ def _apply2(cls, a, b):
     ctx._saved = None
     if (ra or rb) and _mode.grad:
         ctx.needs_input_grad = (ra, rb)
-        out = orig = cls.forward(ctx, ad, bd)
+        try:
+            out = orig = cls.forward(ctx, ad, bd)
+        except ValueError as e:
+            raise _op_error(cls, (a, b), e) from None
         if type(out) is not _nd:
             out = _asarray(out)
         if out.dtype.kind != "f":
@@ -298,13 +324,31 @@ def _apply2(cls, a, b):
                         (bd.shape, bd.dtype) if rb else None)
         ctx._nout = 1
         res = Tensor._make(out, True, ctx, 0)
-        if ctx._saved is not None:
-            _resolve_saved(ctx, (a, b), (ad, bd), (res,), (orig,))
+        saved = ctx._saved
+        if saved is not None:
+            recs = []
+            for o in saved:
+                if o is None or not ta and o is ad or not tb and o is bd:
+                    recs.append((2, o, 0))
+                elif o is ad or o is bd:
+                    t = a if o is ad else b
+                    vc = t._vc
+                    recs.append((0, t, vc.v if vc is not None else 0))
+                elif o is orig:
+                    vc = res._vc = _Version()
+                    recs.append((1, (out, 0, vc), 0))
+                else:
+                    recs.append((0, o, o._version_value()) if isinstance(o, Tensor)
+                                else (2, o, 0))
+            ctx._saved = recs
         if _anomaly[0]:
             _record_trace(ctx)
         return res
     ctx.needs_input_grad = _NO_NEEDS
-    out = cls.forward(ctx, ad, bd)
+    try:
+        out = cls.forward(ctx, ad, bd)
+    except ValueError as e:
+        raise _op_error(cls, (a, b), e) from None
     return Tensor._make(out if type(out) is _nd else _asarray(out))
 
 
@@ -330,14 +374,15 @@ class Op(Node):
                 if isinstance(a, Tensor) and a._rg:
                     record = True
                     break
-        if record:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
-            arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        ctx.needs_input_grad = (tuple(isinstance(a, Tensor) and a._rg for a in args)
+                                if record else _NO_NEEDS)
+        try:
             out = cls.forward(ctx, *arrays, **kwargs)
+        except ValueError as e:
+            raise _op_error(cls, args, e) from None
+        if record:
             return _connect(ctx, args, arrays, out)
-        ctx.needs_input_grad = _NO_NEEDS
-        out = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args],
-                          **kwargs)
         if type(out) is tuple:
             return tuple(Tensor._make(o if type(o) is _nd else _asarray(o)) for o in out)
         return Tensor._make(out if type(out) is _nd else _asarray(out))

@@ -77,6 +77,22 @@ def run(quick=False, names=None, progress=None):
     return rows
 
 
+def memory_rows(names=None):
+    """(name, {label: ratio to numpy}, target) for each module's MEMORY entries."""
+    import chainrule.benchmarks as pkg
+    rows = []
+    for m in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if not m.name.startswith("bench_"):
+            continue
+        mod = importlib.import_module(f"{pkg.__name__}.{m.name}")
+        for name, impls, target in getattr(mod, "MEMORY", []):
+            if names is not None and name not in names:
+                continue
+            peaks = {k: mod.peak_memory(v) for k, v in impls.items()}
+            rows.append((name, {k: v / peaks["numpy"] for k, v in peaks.items()}, target))
+    return rows
+
+
 def format_table(rows):
     labels = ["numpy", "chainrule", "torch", "jax"]
     head = f"{'workload':<34}" + "".join(f"{lab:>11}" for lab in labels) + "   target"

@@ -173,3 +173,25 @@ WORKLOADS = [
              {"numpy": mlp_numpy, "chainrule": mlp_chainrule, "torch": mlp_torch},
              target="chainrule <= 1.05x", quick_repeat=3, repeat=15),
 ]
+
+
+def peak_memory(setup, steps=2):
+    """Peak bytes traced during ``steps`` calls after a warm-up (NumPy reports to
+    tracemalloc, so array buffers count)."""
+    import gc
+    import tracemalloc
+    fn = setup()
+    fn()
+    gc.collect()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    for _ in range(steps):
+        fn()
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    return peak
+
+
+MEMORY = [("MLP 784-1024-1024-10 b256 peak memory",
+           {"numpy": mlp_numpy, "chainrule": mlp_chainrule}, "chainrule <= 1.2x")]

@@ -421,11 +421,9 @@ def _binary(cls, a, b, op, float_only=False):
         k = a._data.dtype
         if (isinstance(b, Tensor) and b._data.dtype is k or type(b) is float) and (
                 k.kind == "f" or not float_only and type(b) is not float):
-            try:
-                return _apply2(cls, a, b)
-            except ValueError:
+            if isinstance(b, Tensor) and a._data.shape != b._data.shape:
                 _check_broadcast(a, b, op)
-                raise
+            return _apply2(cls, a, b)
     elif type(a) is float and isinstance(b, Tensor) and b._data.dtype.kind == "f":
         return _apply2(cls, a, b)
     a, b = _promote(a, b, op, float_only)
@@ -658,10 +656,11 @@ def where(condition, input=None, other=None):
         else:
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a "
                                f"tensor with dtype {c.dtype}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = _as_operand(input, "where")
+        if not isinstance(input, Tensor):
+            input = _make(np.asarray(input, _dt.result_type(input, other).np))
     a, b = _promote(input, other, "where")
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        d = _dt.result_type(a, b)
-        a = _make(np.asarray(a, d.np))
     return Where.apply(c, a, b)
 
 
@@ -787,3 +786,171 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 # -- catalogue: more elementwise primitives and functions (issue 3) ---------------------------
+__all__ += ["floor", "ceil", "round", "trunc", "fix", "log1p", "expm1", "square",
+            "reciprocal", "rsqrt", "erf"]
+
+
+def _rule(name, npfn, grad, save="input"):
+    """A unary primitive computing ``npfn(a)`` whose gradient is ``grad(g, saved)``, where
+    ``saved`` is the input or (save="output") the result. Rules use operators and ``_fn``
+    dispatch only, so they run on arrays (plain backward) and on Tensors (create_graph)."""
+    def forward(ctx, a):
+        out = npfn(a)
+        if out.dtype != a.dtype:
+            out = out.astype(a.dtype)
+        ctx.save_for_backward(a if save == "input" else out)
+        return out
+
+    def backward(ctx, g):
+        s, = ctx.saved_tensors
+        return grad(g, s)
+    return type(name, (Op,), {"__slots__": (), "__module__": __name__,
+                              "forward": staticmethod(forward),
+                              "backward": staticmethod(backward)})
+
+
+def _flat_rule(name, npfn):
+    """A piecewise-constant primitive: gradient zero everywhere (torch's convention)."""
+    def forward(ctx, a):
+        return npfn(a)
+
+    def backward(ctx, g):
+        return g * 0
+    return type(name, (Op,), {"__slots__": (), "__module__": __name__,
+                              "forward": staticmethod(forward),
+                              "backward": staticmethod(backward)})
+
+
+def _fn(x, npfn, name):
+    """npfn(x) on an array, the public chainrule function ``name`` on a Tensor."""
+    return globals()[name](x) if isinstance(x, Tensor) else npfn(x)
+
+
+_SQRT_PI = math.sqrt(math.pi)
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+Floor = _flat_rule("Floor", np.floor)
+Ceil = _flat_rule("Ceil", np.ceil)
+Trunc = _flat_rule("Trunc", np.trunc)
+Log1p = _rule("Log1p", np.log1p, lambda g, a: g / (a + 1))
+Expm1 = _rule("Expm1", np.expm1, lambda g, out: g * (out + 1), save="output")
+Erf = _rule("Erf", _sp.erf, lambda g, a: g * (2 / _SQRT_PI) * _xp.exp(-(a * a)))
+
+
+class Round(Op):
+    @staticmethod
+    def forward(ctx, a, decimals):
+        if decimals == 0:
+            return np.rint(a)
+        if decimals > 0:
+            p = a.dtype.type(10.0 ** decimals)
+            return np.rint(a * p) / p
+        p = a.dtype.type(10.0 ** -decimals)
+        return np.rint(a / p) * p
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0, None
+
+
+def _int_passthrough(input, name):
+    """Rounding ops keep integer tensors as they are (a copy); bool is refused."""
+    x = _unary_in(input, name, float_only=False)
+    k = x._data.dtype.kind
+    if k == "b":
+        raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Bool'")
+    return x, k != "f"
+
+
+def _rounding(cls, name, example):
+    def fn(input, *, out=None):
+        x, is_int = _int_passthrough(input, name)
+        return _make(x._data.copy()) if is_int else cls.apply(x)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"Elementwise {name} (gradient zero; integer tensors are returned as they "
+                  f"are).\n\n    >>> import chainrule\n    {example}\n")
+    return fn
+
+
+floor = _rounding(Floor, "floor", ">>> chainrule.floor(chainrule.tensor([-1.5, 1.5]))\n"
+                  "    tensor([-2.,  1.])")
+ceil = _rounding(Ceil, "ceil", ">>> chainrule.ceil(chainrule.tensor([-1.5, 1.5]))\n"
+                 "    tensor([-1.,  2.])")
+trunc = _rounding(Trunc, "trunc", ">>> chainrule.trunc(chainrule.tensor([-1.5, 1.5]))\n"
+                  "    tensor([-1.,  1.])")
+fix = trunc
+
+
+def round(input, *, decimals=0, out=None):
+    """Round half to even, optionally to ``decimals`` places (gradient zero).
+
+    >>> import chainrule
+    >>> chainrule.round(chainrule.tensor([0.5, 1.5, 1.234]), decimals=0)
+    tensor([0., 2., 1.])
+    >>> chainrule.round(chainrule.tensor([1.234]), decimals=2)
+    tensor([1.2300])
+    """
+    x, is_int = _int_passthrough(input, "round")
+    if not isinstance(decimals, (int, np.integer)) or isinstance(decimals, bool):
+        raise TypeError(f"round(): argument 'decimals' must be int, not "
+                        f"{type(decimals).__name__}")
+    if is_int:
+        if decimals:
+            raise RuntimeError("round_cpu: integer tensors don't support rounding to decimals")
+        return _make(x._data.copy())
+    return Round.apply(x, int(decimals))
+
+
+log1p = _unary(Log1p, "log1p", ">>> chainrule.log1p(chainrule.tensor([0.0]))\n"
+               "    tensor([0.])")
+expm1 = _unary(Expm1, "expm1", ">>> chainrule.expm1(chainrule.tensor([0.0]))\n"
+               "    tensor([0.])")
+erf = _unary(Erf, "erf", ">>> chainrule.erf(chainrule.tensor([0.0]))\n    tensor([0.])")
+
+
+def square(input, *, out=None):
+    """input * input (integers stay integers; bool becomes int64).
+
+    >>> import chainrule
+    >>> chainrule.square(chainrule.tensor([-2.0, 3.0]))
+    tensor([4., 9.])
+    """
+    return pow(_unary_in(input, "square", float_only=False), 2)
+
+
+def reciprocal(input, *, out=None):
+    """1 / input (integers give the default float dtype).
+
+    >>> import chainrule
+    >>> chainrule.reciprocal(chainrule.tensor([2.0, 4.0]))
+    tensor([0.5000, 0.2500])
+    """
+    return div(1.0, _unary_in(input, "reciprocal"))
+
+
+def rsqrt(input, *, out=None):
+    """1 / sqrt(input).
+
+    >>> import chainrule
+    >>> chainrule.rsqrt(chainrule.tensor([4.0]))
+    tensor([0.5000])
+    """
+    return pow(_unary_in(input, "rsqrt"), -0.5)
+
+
+class Root(Op):
+    """s ** (1 / p) for s >= 0, with gradient 0 where s == 0 (torch's rule for norms and std
+    at zero, where the true derivative is unbounded)."""
+
+    @staticmethod
+    def forward(ctx, s, p):
+        ctx.p = p
+        out = np.sqrt(s) if p == 2 else np.power(s, 1.0 / p)
+        ctx.save_for_backward(s, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        s, out = ctx.saved_tensors
+        zero = s == 0
+        return _xp.where(zero, 0.0, g * out / (ctx.p * _xp.where(zero, 1.0, s))), None

@@ -1,4 +1,5 @@
 """Reduction primitives: sum, mean, max/min (with and without dim)."""
+import builtins as _b
 import collections
 
 import numpy as np
@@ -195,3 +196,297 @@ _ret_types = {"max": _max_t(None, None), "min": _min_t(None, None)}
 
 
 # -- catalogue: more reductions (issue 3) -----------------------------------------------------
+__all__ += ["amax", "amin", "argmax", "argmin", "prod", "cumsum", "cumprod", "all", "any"]
+
+
+def _return_type(name, fields=("values", "indices")):
+    """A named tuple printed like torch's ``torch.return_types.<name>``."""
+    base = collections.namedtuple(name, fields)
+
+    def __repr__(self):
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
+        return f"chainrule.return_types.{name}(\n{body})"
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__,
+                                "__module__": "chainrule.return_types"})
+
+
+def _arr(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _flip(x, d):
+    if isinstance(x, Tensor):
+        from .shape import flip
+        return flip(x, (d,))
+    return np.flip(x, d)
+
+
+def _cat(xs, d):
+    if _b.any(isinstance(x, Tensor) for x in xs):
+        from .shape import cat
+        return cat([x if isinstance(x, Tensor) else _make(x) for x in xs], d)
+    return np.concatenate(xs, d)
+
+
+def _cumsum(x, d):
+    return _xp.call(Cumsum, x, d, None)
+
+
+def _cumprod(x, d):
+    return _xp.call(Cumprod, x, d, None)
+
+
+def _take(x, i, d):
+    """x[..., i, ...] with the integer index on dim d (dim removed)."""
+    return x[(slice(None),) * d + (i,)]
+
+
+def _ones_at(x, d):
+    shape = tuple(1 if k == d else s for k, s in enumerate(x.shape))
+    one = np.ones(shape, _xp.dtype_of(x))
+    return _make(one) if isinstance(x, Tensor) else one
+
+
+def _exclusive_cumprod(x, d):
+    """Products of the elements before each position along d (1 at the start)."""
+    n = x.shape[d]
+    return _cumprod(_cat([_ones_at(x, d), x[(slice(None),) * d + (slice(0, n - 1),)]], d), d)
+
+
+def _others_prod(x, d):
+    """At each position, the product of all other elements along d (no division: zero-safe)."""
+    if x.shape[d] == 0:
+        return x
+    left = _exclusive_cumprod(x, d)
+    right = _flip(_exclusive_cumprod(_flip(x, d), d), d)
+    return left * right
+
+
+class Prod(Op):
+    @staticmethod
+    def forward(ctx, a, dim, keepdim, npdtype):
+        ctx.info = (a.shape, dim, keepdim)
+        ctx.save_for_backward(a)
+        return np.asarray(np.prod(a, axis=dim, keepdims=keepdim, dtype=npdtype))
+
+    @staticmethod
+    def backward(ctx, g):
+        a, = ctx.saved_tensors
+        shape, dim, keepdim = ctx.info
+        if dim is None:
+            flat = _xp.reshape(a, (-1,))
+            return g * _xp.reshape(_others_prod(flat, 0), shape)
+        if not keepdim:
+            g = _xp.reshape(g, shape[:dim] + (1,) + shape[dim + 1:])
+        return g * _others_prod(a, dim)
+
+
+class Cumsum(Op):
+    @staticmethod
+    def forward(ctx, a, dim, npdtype):
+        ctx.dim = dim
+        if a.ndim == 0:
+            return a.astype(npdtype or a.dtype, copy=True)
+        return np.cumsum(a, axis=dim, dtype=npdtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        if g.ndim == 0:
+            return g, None, None
+        d = ctx.dim
+        return _flip(_cumsum(_flip(g, d), d), d), None, None
+
+
+class Cumprod(Op):
+    @staticmethod
+    def forward(ctx, a, dim, npdtype):
+        ctx.dim = dim
+        if a.ndim == 0:
+            return a.astype(npdtype or a.dtype, copy=True)
+        out = np.cumprod(a, axis=dim, dtype=npdtype)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        if g.ndim == 0:
+            return g, None, None
+        a, out = ctx.saved_tensors
+        d = ctx.dim
+        if not np.any(_arr(a) == 0):
+            # d out_k / d a_i = out_k / a_i for k >= i
+            return _flip(_cumsum(_flip(g * out, d), d), d) / a, None, None
+        # NOTE: zero-safe form: grad_i = prod(a_<i) * S_i with S_i = g_i + a_(i+1) S_(i+1)
+        n = a.shape[d]
+        s = [None] * n
+        s[n - 1] = _take(g, n - 1, d)
+        for i in range(n - 2, -1, -1):
+            s[i] = _take(g, i, d) + _take(a, i + 1, d) * s[i + 1]
+        if isinstance(s[0], Tensor):
+            from .shape import stack
+            S = stack(s, d)
+        else:
+            S = np.stack(s, d)
+        return _exclusive_cumprod(a, d) * S, None, None
+
+
+def _acc_dtype(input, dtype):
+    """Integer and bool sums/products accumulate in int64 unless a dtype is given."""
+    if dtype is not None:
+        return _dt.to_dtype(dtype).np
+    return np.int64 if input._data.dtype.kind in "biu" else None
+
+
+def _nonempty_dims(input, axes, op):
+    shape = input._data.shape
+    if axes is None:
+        if input._data.size == 0:
+            raise RuntimeError(f"{op}(): Expected reduction dim to be specified for "
+                               "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                               "argument.")
+        return
+    for a in axes:
+        if shape and shape[a] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {a} to have non-zero size.")
+
+
+def _amax_amin(input, dim, keepdim, is_max, op):
+    _check_input(input, op)
+    axes = _dims(dim, input._data.ndim, op)
+    _nonempty_dims(input, axes, op)
+    if input._data.dtype == np.bool_:
+        out = (np.any if is_max else np.all)(input._data, axis=axes, keepdims=keepdim)
+        return _make(np.asarray(out))
+    return MaxAll.apply(input, axes, keepdim, is_max)
+
+
+def amax(input, dim=(), keepdim=False, *, out=None):
+    """Maximum over ``dim`` (int or tuple; all dims by default); ties share the gradient.
+
+    >>> import chainrule
+    >>> chainrule.amax(chainrule.tensor([[1.0, 4.0], [3.0, 2.0]]), dim=0)
+    tensor([3., 4.])
+    """
+    return _amax_amin(input, dim, keepdim, True, "amax")
+
+
+def amin(input, dim=(), keepdim=False, *, out=None):
+    """Minimum over ``dim`` (int or tuple; all dims by default); ties share the gradient.
+
+    >>> import chainrule
+    >>> chainrule.amin(chainrule.tensor([[1.0, 4.0], [3.0, 2.0]]), dim=1)
+    tensor([1., 2.])
+    """
+    return _amax_amin(input, dim, keepdim, False, "amin")
+
+
+def _arg(input, dim, keepdim, is_max, op):
+    _check_input(input, op)
+    a = input._data
+    if a.dtype == np.bool_:
+        raise RuntimeError(f"{op}(): does not support bool input")
+    npfn = np.argmax if is_max else np.argmin
+    if dim is None:
+        if a.size == 0:
+            raise IndexError(f"{op}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
+        r = np.asarray(npfn(a.reshape(-1)), np.int64)
+        return _make(r.reshape((1,) * a.ndim) if keepdim else r)
+    d = _wrap_dim(dim, a.ndim, op)
+    if a.ndim == 0:
+        return _make(np.zeros((), np.int64))
+    if a.shape[d] == 0:
+        raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
+    return _make(np.asarray(npfn(a, axis=d, keepdims=keepdim), np.int64))
+
+
+def argmax(input, dim=None, keepdim=False):
+    """Index of the first maximum (flattened when dim is None); NaN counts as the maximum.
+
+    >>> import chainrule
+    >>> chainrule.argmax(chainrule.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1)
+    tensor([1, 0])
+    """
+    return _arg(input, dim, keepdim, True, "argmax")
+
+
+def argmin(input, dim=None, keepdim=False):
+    """Index of the first minimum (flattened when dim is None).
+
+    >>> import chainrule
+    >>> chainrule.argmin(chainrule.tensor([3.0, 1.0, 2.0]))
+    tensor(1)
+    """
+    return _arg(input, dim, keepdim, False, "argmin")
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of all elements or along one dim; the gradient is exact with zeros present.
+
+    >>> import chainrule
+    >>> chainrule.prod(chainrule.tensor([[1.0, 2.0], [3.0, 4.0]]), 1)
+    tensor([ 2., 12.])
+    """
+    _check_input(input, "prod")
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    npd = _acc_dtype(input, dtype)
+    if dim is None:
+        return Prod.apply(input, None, False, npd)
+    d = _wrap_dim(dim, input._data.ndim, "prod")
+    if input._data.ndim == 0:
+        return Prod.apply(input, None, False, npd)
+    return Prod.apply(input, d, keepdim, npd)
+
+
+def _cum(cls, input, dim, dtype, op):
+    _check_input(input, op)
+    d = _wrap_dim(dim, input._data.ndim, op)
+    return cls.apply(input, d, _acc_dtype(input, dtype))
+
+
+def cumsum(input, dim, *, dtype=None, out=None):
+    """Running sum along ``dim`` (integers and bools accumulate in int64).
+
+    >>> import chainrule
+    >>> chainrule.cumsum(chainrule.tensor([1.0, 2.0, 3.0]), 0)
+    tensor([1., 3., 6.])
+    """
+    return _cum(Cumsum, input, dim, dtype, "cumsum")
+
+
+def cumprod(input, dim, *, dtype=None, out=None):
+    """Running product along ``dim``; the gradient is exact with zeros present.
+
+    >>> import chainrule
+    >>> chainrule.cumprod(chainrule.tensor([1.0, 2.0, 3.0]), 0)
+    tensor([1., 2., 6.])
+    """
+    return _cum(Cumprod, input, dim, dtype, "cumprod")
+
+
+def _logical(input, dim, keepdim, npfn, op):
+    _check_input(input, op)
+    axes = _dims(dim, input._data.ndim, op)
+    r = np.asarray(npfn(input._data, axis=axes, keepdims=keepdim))
+    return _make(r.astype(np.uint8) if input._data.dtype == np.uint8 else r)
+
+
+def all(input, dim=None, keepdim=False, *, out=None):
+    """True where every element (over ``dim``, an int or tuple) is non-zero.
+
+    >>> import chainrule
+    >>> chainrule.all(chainrule.tensor([[1, 0], [2, 3]]), dim=1)
+    tensor([False,  True])
+    """
+    return _logical(input, dim, keepdim, np.all, "all")
+
+
+def any(input, dim=None, keepdim=False, *, out=None):
+    """True where some element (over ``dim``, an int or tuple) is non-zero.
+
+    >>> import chainrule
+    >>> chainrule.any(chainrule.tensor([[1, 0], [0, 0]]), dim=1)
+    tensor([ True, False])
+    """
+    return _logical(input, dim, keepdim, np.any, "any")
