@@ -18,7 +18,7 @@ def gradient_and_hessian(f, p):
     p = p.detach().requires_grad_()
     g, = chainrule.autograd.grad(f(p), p, create_graph=True)
     rows = [chainrule.autograd.grad(g[i], p, retain_graph=True)[0] for i in range(p.numel())]
-    return g.detach(), chainrule.tensor([r.tolist() for r in rows], dtype=p.dtype)
+    return g.detach(), chainrule.stack(rows)
 
 
 def main():
