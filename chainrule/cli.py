@@ -363,6 +363,11 @@ def cmd_train(args):
                         seed=args.seed)
 
 
+def _function_names():
+    from ._expr import FUNCTIONS, _available
+    return " ".join(f for f in FUNCTIONS if _available(f))
+
+
 # -- main -------------------------------------------------------------------------------------
 def _build_parser():
     p = _Parser(prog="chainrule", description="chainrule: automatic differentiation on NumPy "
