@@ -310,3 +310,10 @@ def test_rendered_svg_and_png(tmp_path):
     assert 'stroke="darkorange"' in svg
     p = g.save(tmp_path / "g.png")
     assert open(p, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_leaf_alone_is_one_node():
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    src = viz.draw(x, names={"w": x}).source
+    assert list(nodes(src).values()) == ["w = [1, 2]\\n(2,)"]
+    assert " -> " not in src

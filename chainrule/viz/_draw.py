@@ -175,7 +175,8 @@ def draw(output, names=None, show_grads=True, *, model=None, collapse=None, rank
         mod = w.modules.get(path)
         title = f"{path}: {type(mod).__name__}" if mod is not None else path
         lines.append(f"  subgraph cluster_{k} {{")
-        lines.append(f"    graph {_attrs(label=title, style='dashed,rounded', color='gray50', fontsize='10')};")
+        frame = _attrs(label=title, style="dashed,rounded", color="gray50", fontsize="10")
+        lines.append(f"    graph {frame};")
         lines.extend("    " + s for s in stmts)
         lines.append("  }")
 
@@ -204,6 +205,13 @@ def draw(output, names=None, show_grads=True, *, model=None, collapse=None, rank
             lines.append(f"  {a} -> {b} " + _back_attrs(g, max_elems))
     _consts(w, rep, lines, max_elems)
 
+    if type(w.root) is not F.AccumulateGrad:       # a leaf output is already drawn
+        _output(w, rep, lines, grads, max_elems)
+    lines.append("}")
+    return Graph("\n".join(lines) + "\n")
+
+
+def _output(w, rep, lines, grads, max_elems):
     out_name = w.var[w.out_key]
     out_val = fmt(w.output._data, max_elems)
     label = out_name + (f" = {out_val}" if out_val is not None else "") + \
@@ -213,8 +221,6 @@ def draw(output, names=None, show_grads=True, *, model=None, collapse=None, rank
     seed = w.seed() if grads else None
     if seed is not None:
         lines.append(f"  {rep[w.root]} -> out " + _back_attrs(seed, max_elems))
-    lines.append("}")
-    return Graph("\n".join(lines) + "\n")
 
 
 def _back_attrs(g, max_elems):
