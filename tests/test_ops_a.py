@@ -406,7 +406,7 @@ def test_matrix_norm_svd_orders():
     a = np.random.default_rng(0).standard_normal((2, 3, 4))
     for o in ("nuc", 2, -2):
         assert_same(lambda m, x: (m.linalg.matrix_norm if m is not chainrule else
-                                  chainrule.matrix_norm)(x, o, keepdim=True), a)
+                                  chainrule.functional_ops.matrix_norm)(x, o, keepdim=True), a)
 
 
 # -- group 4 ---------------------------------------------------------------------------------
@@ -538,3 +538,28 @@ def test_binary_broadcast_gradients(name, shapes, seed):
     for a, b in zip(g, tg):
         assert tuple(a.shape) == tuple(b.shape)
         np.testing.assert_allclose(to_np(a), to_np(b), rtol=1e-9, atol=1e-10)
+
+
+@needs_torch
+def test_core_inplace_method_forms():
+    import torch
+    for name, args in [("eq_", (1.0,)), ("lt_", (2.0,)), ("ge_", (1.0,)), ("not_equal_", (0.0,)),
+                       ("logical_and_", (chainrule.tensor([True, False, True, True]),)),
+                       ("logical_not_", ()), ("absolute_", ()),
+                       ("negative_", ()), ("multiply_", (2.0,)), ("subtract_", (1.0,)),
+                       ("divide_", (4.0,)), ("greater_equal_", (0.0,))]:
+        res = []
+        for m in (chainrule, torch):
+            t = m.tensor([0.0, 1.0, -2.0, 3.0])
+            args = tuple(m.tensor(a.numpy()) if isinstance(a, chainrule.Tensor) else a
+                         for a in args)
+            r = getattr(t, name)(*args)
+            assert r is t
+            res.append(to_np(t))
+        np.testing.assert_array_equal(*res)
+    for name in ("bitwise_and_", "bitwise_or_", "bitwise_xor_"):
+        a, b = chainrule.tensor([5, 3]), torch.tensor([5, 3])
+        getattr(a, name)(6), getattr(b, name)(6)
+        np.testing.assert_array_equal(to_np(a), to_np(b))
+    a, b = chainrule.tensor([5, 3]), torch.tensor([5, 3])
+    np.testing.assert_array_equal(to_np(a.bitwise_not_()), to_np(b.bitwise_not_()))
