@@ -8,7 +8,7 @@ from scipy import special as _sp
 
 from .. import dtypes as _dt
 from .._tensor import Tensor
-from ..autograd.function import Op
+from ..autograd.function import Op, _apply1, _apply2
 from ..autograd.grad_mode import _mode
 from . import _xp
 
@@ -430,6 +430,16 @@ def cast(x, dtype):
 
 
 def _binary(cls, a, b, op, float_only=False):
+    # fast path: same dtype (or a Python float with a float tensor), shapes left to NumPy
+    if isinstance(a, Tensor):
+        k = a._data.dtype
+        if (isinstance(b, Tensor) and b._data.dtype is k or type(b) is float) and (
+                k.kind == "f" or not float_only and type(b) is not float):
+            if isinstance(b, Tensor) and a._data.shape != b._data.shape:
+                _check_broadcast(a, b, op)
+            return _apply2(cls, a, b)
+    elif type(a) is float and isinstance(b, Tensor) and b._data.dtype.kind == "f":
+        return _apply2(cls, a, b)
     a, b = _promote(a, b, op, float_only)
     _check_broadcast(a, b, op)
     return cls.apply(a, b)
@@ -576,6 +586,8 @@ negative = neg
 
 def _unary(cls, name, doc_example):
     def fn(input, *, out=None):
+        if isinstance(input, Tensor) and input._data.dtype.kind == "f":
+            return _apply1(cls, input)
         return cls.apply(_unary_in(input, name))
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise {name}.\n\n    >>> import chainrule\n    {doc_example}\n"
@@ -599,7 +611,7 @@ def relu(input):
     >>> chainrule.relu(chainrule.tensor([-1.0, 2.0]))
     tensor([0., 2.])
     """
-    return Relu.apply(_unary_in(input, "relu", float_only=False))
+    return _apply1(Relu, _unary_in(input, "relu", float_only=False))
 
 
 def abs(input):

@@ -289,6 +289,9 @@ def clone(input, *, memory_format=None):
     >>> chainrule.clone(chainrule.ones(2))
     tensor([1., 1.])
     """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"clone(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
     return Clone.apply(input)
 
 
