@@ -109,6 +109,3 @@ class ShapeMethods:
 
     def broadcast_to(self, size):
         return _S().broadcast_to(self, size)
-
-    def take(self, index):
-        return _S().take(self, index)

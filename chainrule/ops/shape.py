@@ -550,7 +550,7 @@ __all__ += ["movedim", "moveaxis", "repeat", "tile", "repeat_interleave", "flipl
             "roll", "rot90", "hstack", "vstack", "dstack", "column_stack", "row_stack",
             "tensor_split", "hsplit", "vsplit", "dsplit", "unbind", "narrow", "select",
             "diag", "diagonal", "diag_embed", "tril", "triu", "meshgrid", "broadcast_tensors",
-            "broadcast_shapes", "take", "atleast_1d", "atleast_2d", "atleast_3d"]
+            "broadcast_shapes", "atleast_1d", "atleast_2d", "atleast_3d"]
 
 
 def _ints(v):
@@ -663,7 +663,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             raise RuntimeError("Repeats must be non-negative")
         shape = x._data.shape
         out = expand(unsqueeze(x, d + 1), shape[:d + 1] + (r,) + shape[d + 1:])
-        return reshape(out, shape[:d] + (n * r,) + shape[d + 1:])
+        out = reshape(out, shape[:d] + (n * r,) + shape[d + 1:])
+        return Clone.apply(out) if np.may_share_memory(out._data, input._data) else out
     if not isinstance(repeats, Tensor):
         raise TypeError(f"repeat_interleave(): argument 'repeats' must be Tensor or int, not "
                         f"{type(repeats).__name__}")
@@ -1212,24 +1213,3 @@ def broadcast_tensors(*tensors):
         _check_tensor(t, "broadcast_tensors")
     shape = tuple(broadcast_shapes(*[t._data.shape for t in ts]))
     return tuple(expand(t, shape) for t in ts)
-
-
-def take(input, index):
-    """Elements of the flattened input at ``index`` (an int64 tensor), in index's shape.
-
-    >>> import chainrule
-    >>> chainrule.take(chainrule.tensor([[1, 2], [3, 4]]), chainrule.tensor([0, 3]))
-    tensor([1, 4])
-    """
-    _check_tensor(input, "take")
-    _check_tensor(index, "take", "index", 2)
-    if index._data.dtype != np.int64:
-        raise RuntimeError(f"take(): Expected a long tensor for index, but got "
-                           f"{index.dtype.name.capitalize()}")
-    n = input._data.size
-    i = index._data
-    bad = (i < -n) | (i >= n)
-    if bad.any():
-        raise IndexError(f"out of range: tried to access index {int(i[bad].reshape(-1)[0])} on "
-                         f"a tensor of {n} elements.")
-    return _getitem(reshape(input, -1), (index,))
