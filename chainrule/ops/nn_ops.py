@@ -228,15 +228,17 @@ class Standardize(Op):
 
     @staticmethod
     def forward(ctx, x, axes, eps, stats):
-        mu = x.mean(axis=axes, keepdims=True)
+        mu = x.sum(axis=axes, keepdims=True)
+        n = x.size // mu.size if mu.size else 1
+        mu /= n
         xc = x - mu
-        var = np.mean(xc * xc, axis=axes, keepdims=True)
+        var = np.square(xc).sum(axis=axes, keepdims=True)
+        var /= n
         rstd = 1.0 / np.sqrt(var + eps)
         out = xc * rstd
         if stats is not None:
             stats.extend((mu, var))
-        ctx.axes, ctx.eps, ctx.rstd = axes, eps, rstd
-        ctx.n = x.size // mu.size if mu.size else 1
+        ctx.axes, ctx.eps, ctx.rstd, ctx.n = axes, eps, rstd, n
         ctx.save_for_backward(x, out)
         return out
 
