@@ -61,7 +61,7 @@ OPS = [
                 Bad(lambda m, a: m.flatten(a, 3), A((2, 3)), exc=IndexError)]),
     OpInfo("flatten_mid", lambda m, a: a.flatten(1, 2),
            [(A((2, 3, 4)),), (A((4, 3, 2), T=True),), (A((3, 1, 5, 2)),), (A((2, 1, 1)),)],
-           skip_kinds={"broadcast": "unary", "0d": "needs 3 dims"}),
+           skip_kinds={"broadcast": "unary", "0d": "needs 3 dims"}, bad_see="flatten"),
     OpInfo("unflatten", lambda m, a: m.unflatten(a, 1, (-1, 1)),
            [(A((3, 5)),), (A((3, 5), T=True),), (A((2, 4, 3)),), (A((1, 6)),)],
            skip_kinds={"broadcast": "unary", "0d": "needs a dim"},
