@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from ..autograd import grad_mode
 from ..ops import elementwise as E
 from ..ops.nn_ops import Standardize
 from ._f_activation import _const, _inplace, _tensor_arg, _tname
@@ -26,7 +27,12 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """
     _tensor_arg(input, "normalize")
     denom = E.clamp(input.norm(p, dim, keepdim=True), min=eps).expand_as(input)
-    return input / denom
+    if out is None:
+        return input / denom
+    if grad_mode.is_grad_enabled() and (input.requires_grad or out.requires_grad):
+        raise RuntimeError("div(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    return out.copy_(input / denom)
 
 
 # -- dropout ----------------------------------------------------------------------------------
