@@ -5,6 +5,14 @@ import numpy as np
 from . import Workload
 
 
+def _import(name):
+    import importlib
+    m = importlib.import_module(name)
+    if name == "torch":
+        m.set_num_threads(1)
+    return m
+
+
 def _ce_data(n, c):
     rng = np.random.default_rng(0)
     return rng.standard_normal((n, c)).astype(np.float32), rng.integers(0, c, n)
@@ -25,31 +33,20 @@ def _ce(n, c):
             return loss, g
         return step
 
-    def chainrule_():
-        import chainrule as cr
-        xa, ya = _ce_data(n, c)
-        x, y = cr.from_numpy(xa).requires_grad_(), cr.from_numpy(ya)
+    def lib_(name):
+        def setup():
+            m = _import(name)
+            xa, ya = _ce_data(n, c)
+            x, y = m.from_numpy(xa).requires_grad_(), m.from_numpy(ya)
 
-        def step():
-            x.grad = None
-            loss = cr.nn.functional.cross_entropy(x, y)
-            loss.backward()
-            return loss, x.grad
-        return step
-
-    def torch_():
-        import torch
-        torch.set_num_threads(1)
-        xa, ya = _ce_data(n, c)
-        x, y = torch.from_numpy(xa).requires_grad_(), torch.from_numpy(ya)
-
-        def step():
-            x.grad = None
-            loss = torch.nn.functional.cross_entropy(x, y)
-            loss.backward()
-            return loss, x.grad
-        return step
-    return {"numpy": numpy_, "chainrule": chainrule_, "torch": torch_}
+            def step():
+                x.grad = None
+                loss = m.nn.functional.cross_entropy(x, y)
+                loss.backward()
+                return loss, x.grad
+            return step
+        return setup
+    return {"numpy": numpy_, "chainrule": lib_("chainrule"), "torch": lib_("torch")}
 
 
 def _ln_data(n, d):
@@ -77,10 +74,7 @@ def _layer_norm(n, d, eps=1e-5):
 
     def lib_(name):
         def setup():
-            import importlib
-            m = importlib.import_module(name)
-            if name == "torch":
-                m.set_num_threads(1)
+            m = _import(name)
             xa, ga = _ln_data(n, d)
             x, gy = m.from_numpy(xa).requires_grad_(), m.from_numpy(ga)
             w, b = m.ones(d, requires_grad=True), m.zeros(d, requires_grad=True)
