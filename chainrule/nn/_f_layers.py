@@ -206,7 +206,7 @@ def _conv(nd, input, weight, bias, stride, padding, dilation, groups, op):
         raise RuntimeError(f"Calculated padded input size per channel: ({_join(padded)}). "
                            f"Kernel size: ({_join(ext)}). Kernel size can't be greater than "
                            "actual input size")
-    g = _C.Geom(size, k, stride, lo, hi, dilation)
+    g = _C.geom(size, k, stride, lo, hi, dilation)
     return _unbatch(_C.Conv.apply(x, weight, bias, g, groups), unb)
 
 
@@ -285,7 +285,7 @@ def _conv_transpose(nd, input, weight, bias, stride, padding, output_padding, gr
     if any(n <= 0 for n in size):
         raise RuntimeError(f"{op}: given input size {list(size_in)}, calculated output size "
                            f"{list(size)} is too small")
-    g = _C.Geom(size, k, stride, pad, pad, dilation, out=size_in)
+    g = _C.geom(size, k, stride, pad, pad, dilation, out=size_in)
     return _unbatch(_C.ConvTranspose.apply(x, weight, bias, g, groups, True), unb)
 
 
@@ -369,7 +369,7 @@ def _pool_geom(nd, x, kernel_size, stride, padding, dilation, ceil_mode, op):
         raise RuntimeError(f"Given input size: ({'x'.join(map(str, (c,) + size))}). Calculated "
                            f"output size: ({'x'.join(map(str, (c,) + out))}). Output size is too "
                            "small")
-    return _C.Geom(size, k, s, p, p, d, out=out)
+    return _C.geom(size, k, s, p, p, d, out=out)
 
 
 def _pool_input(x, nd, op):
@@ -1048,7 +1048,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     k, d, p, s = _unfold_args(kernel_size, dilation, padding, stride, "unfold")
     x, unb = _batched(input, 2, "unfold")
     size = x._data.shape[2:]
-    g = _C.Geom(size, k, s, p, p, d)
+    g = _C.geom(size, k, s, p, p, d)
     if any(o < 1 for o in g.out):
         raise RuntimeError(f"Given input with spatial size {tuple(size)}, kernel_size={k}, "
                            f"dilation={d}, padding={p}, calculated shape of the array of "
@@ -1083,7 +1083,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the "
                            f"product of kernel_size, but got input.size(1)={ck} and "
                            f"kernel_size={k}.")
-    g = _C.Geom(osize, k, s, p, p, d)
+    g = _C.geom(osize, k, s, p, p, d)
     if any(o < 1 for o in g.out) or g.L != L:
         raise RuntimeError(f"Given output_size={osize}, kernel_size={k}, dilation={d}, "
                            f"padding={p}, stride={s}, expected size of input's dimension 2 to "
