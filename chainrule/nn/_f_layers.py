@@ -93,6 +93,9 @@ def linear(input, weight, bias=None):
     """
     _tensor_arg(input, "input", "linear")
     _tensor_arg(weight, "weight", "linear", 2)
+    if bias is not None and weight._data.ndim == 1 and input._data.ndim > 1:
+        raise RuntimeError(f"linear: mat2 must be a matrix, got 1-D tensor (weight of size "
+                           f"{list(weight.shape)} with a bias)")
     out = input.matmul(weight.t() if weight._data.ndim == 2 else weight)
     if bias is not None:
         _tensor_arg(bias, "bias", "linear", 3)
@@ -1233,8 +1236,10 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """
     x1, x2 = _float_pair(x1, x2, "cosine_similarity")
     shape = np.broadcast_shapes(x1._data.shape, x2._data.shape)
-    x1, x2 = x1.expand(*shape), x2.expand(*shape)
     d = _wrap_dim(dim, len(shape), "cosine_similarity")
+    if not shape:
+        shape, x1, x2 = (1,), x1.reshape(1), x2.reshape(1)
+    x1, x2 = x1.expand(*shape), x2.expand(*shape)
 
     def clamped(x):
         n = _norm2(x, d, True)
@@ -1291,8 +1296,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     for i, (t, n) in enumerate(((query, "query"), (key, "key"), (value, "value"))):
         _tensor_arg(t, n, op, i + 1)
     if query._data.ndim < 2 or key._data.ndim < 2 or value._data.ndim < 2:
-        raise RuntimeError(f"{op}: query, key and value must have at least 2 dims, got "
-                           f"{list(query.shape)}, {list(key.shape)}, {list(value.shape)}")
+        raise RuntimeError(f"Expected query, key, and value to all be  at least 2 dimensional, "
+                           f"but got query.dim: {query._data.ndim} key.dim: {key._data.ndim} "
+                           f"and value.dim: {value._data.ndim} instead.")
     if not (query.dtype == key.dtype == value.dtype):
         raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got "
                            f"query.dtype: {query.dtype.name} key.dtype: {key.dtype.name} and "
