@@ -289,7 +289,257 @@ def clone(input, *, memory_format=None):
     >>> chainrule.clone(chainrule.ones(2))
     tensor([1., 1.])
     """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"clone(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
     return Clone.apply(input)
 
 
 # -- catalogue: more shape ops (issue 3) ------------------------------------------------------
+from . import elementwise as _E  # noqa: E402  (elementwise does not import shape)
+
+__all__ += ["cat", "concat", "concatenate", "stack", "split", "chunk", "flatten", "unflatten"]
+
+
+def _getitem(x, idx):
+    from .index import getitem
+    return getitem(x, idx)
+
+
+def _slice_dim(x, dim, start, stop, step=None):
+    """x[..., start:stop, ...] along dim (a view)."""
+    return _getitem(x, (slice(None),) * dim + (slice(start, stop, step),))
+
+
+def _check_tensor(x, op, arg="input", pos=1):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument '{arg}' (position {pos}) must be Tensor, not "
+                        f"{type(x).__name__}")
+
+
+def _tensor_seq(tensors, op):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                            f"but found element of type {type(t).__name__} at pos {i}")
+    return list(tensors)
+
+
+def _promote_all(tensors):
+    from .. import dtypes as _dt
+    rt = tensors[0].dtype
+    for t in tensors[1:]:
+        rt = _dt.promote_types(rt, t.dtype)
+    return [_E.cast(t, rt) for t in tensors]
+
+
+class Cat(Op):
+    @staticmethod
+    def forward(ctx, dim, *arrs):
+        ctx.dim = dim
+        ctx.bounds = np.cumsum([0] + [a.shape[dim] for a in arrs]).tolist()
+        return np.concatenate(arrs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        b, n = ctx.bounds, ctx.needs_input_grad
+        lead = (slice(None),) * ctx.dim
+        return (None,) + tuple(g[lead + (slice(b[i], b[i + 1]),)] if n[i + 1] else None
+                               for i in range(len(b) - 1))
+
+
+def cat(tensors, dim=0, *, out=None):
+    """Join tensors along an existing dim (dtypes promote; 1-D empty tensors are skipped).
+
+    >>> import chainrule
+    >>> chainrule.cat([chainrule.zeros(2, 1), chainrule.ones(2, 2)], dim=1)
+    tensor([[0., 1., 1.],
+            [0., 1., 1.]])
+    """
+    ts = _tensor_seq(tensors, "cat")
+    if not ts:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(ts):
+        if t._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated")
+    live = [t for t in ts if t._data.shape != (0,)] or ts[:1]
+    ref = live[0]
+    nd = ref._data.ndim
+    d = _wrap_dim(dim, nd, "cat")
+    for i, t in enumerate(live):
+        if t._data.ndim != nd:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {nd} and "
+                               f"{t._data.ndim}")
+        for k in range(nd):
+            if k != d and t._data.shape[k] != ref._data.shape[k]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
+                                   f"Expected size {ref._data.shape[k]} but got size "
+                                   f"{t._data.shape[k]} for tensor number {ts.index(t)} in "
+                                   "the list.")
+    return Cat.apply(d, *_promote_all(live))
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0, *, out=None):
+    """Join equally shaped tensors along a new dim.
+
+    >>> import chainrule
+    >>> chainrule.stack([chainrule.zeros(2), chainrule.ones(2)], dim=1)
+    tensor([[0., 1.],
+            [0., 1.]])
+    """
+    ts = _tensor_seq(tensors, "stack")
+    if not ts:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    s0 = ts[0]._data.shape
+    for i, t in enumerate(ts):
+        if t._data.shape != s0:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(s0)} "
+                               f"at entry 0 and {list(t._data.shape)} at entry {i}")
+    d = _wrap_dim(dim, len(s0) + 1, "stack")
+    return cat([unsqueeze(t, d) for t in ts], d)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Split into pieces of a given size (the last may be smaller) or of listed sizes (views).
+
+    >>> import chainrule
+    >>> [p.shape[0] for p in chainrule.split(chainrule.arange(5), 2)]
+    [2, 2, 1]
+    """
+    _check_tensor(tensor, "split", "tensor")
+    nd = tensor._data.ndim
+    d = _wrap_dim(dim, nd, "split")
+    n = tensor._data.shape[d] if nd else 1
+    s = split_size_or_sections
+    if isinstance(s, Tensor):
+        s = s.tolist()
+    if isinstance(s, (int, np.integer)):
+        s = int(s)
+        if s < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={s}")
+        if s == 0:
+            if n:
+                raise RuntimeError("split_size can only be 0 if dimension size is 0, but got "
+                                   f"dimension size of {n}")
+            return (_slice_dim(tensor, d, 0, 0),)
+        sizes = [min(s, n - k) for k in range(0, n, s)] or [0]
+    else:
+        sizes = [int(v) for v in s]
+        if any(v < 0 for v in sizes):
+            raise RuntimeError("split_with_sizes expects split_sizes have only non-negative "
+                               f"entries, but got split_sizes={sizes}")
+        if sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                               f"(input tensor's size at dimension {d}), but got "
+                               f"split_sizes={sizes}")
+    out, k = [], 0
+    for v in sizes:
+        out.append(_slice_dim(tensor, d, k, k + v))
+        k += v
+    return tuple(out)
+
+
+def chunk(input, chunks, dim=0):
+    """Split into ``chunks`` pieces of equal size ceil(n / chunks) (maybe fewer pieces).
+
+    >>> import chainrule
+    >>> [p.tolist() for p in chainrule.chunk(chainrule.arange(5), 3)]
+    [[0, 1], [2, 3], [4]]
+    """
+    _check_tensor(input, "chunk")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    d = _wrap_dim(dim, input._data.ndim, "chunk")
+    n = input._data.shape[d]
+    if n == 0:
+        return tuple(_slice_dim(input, d, 0, 0) for _ in range(chunks))
+    return split(input, -(-n // chunks), d)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dims start_dim..end_dim into one (a 0-d tensor becomes 1-D).
+
+    >>> import chainrule
+    >>> chainrule.zeros(2, 3, 4).flatten(1).shape
+    chainrule.Size([2, 12])
+    """
+    _check_tensor(input, "flatten")
+    shape = input._data.shape
+    nd = len(shape)
+    s, e = _wrap_dim(start_dim, nd, "flatten"), _wrap_dim(end_dim, nd, "flatten")
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if nd == 0:
+        return reshape(input, 1)
+    if s == e:
+        return input
+    n = 1
+    for v in shape[s:e + 1]:
+        n *= v
+    return reshape(input, shape[:s] + (n,) + shape[e + 1:])
+
+
+def unflatten(input, dim, sizes):
+    """Split dim ``dim`` into ``sizes`` (one entry may be -1).
+
+    >>> import chainrule
+    >>> chainrule.zeros(2, 6).unflatten(1, (2, 3)).shape
+    chainrule.Size([2, 2, 3])
+    """
+    _check_tensor(input, "unflatten")
+    shape = input._data.shape
+    d = _wrap_dim(dim, len(shape), "unflatten")
+    sizes = tuple(int(v) for v in sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    n = shape[d] if shape else 1
+    known = 1
+    for v in sizes:
+        if v != -1:
+            known *= v
+    if sizes.count(-1) > 1 or (-1 not in sizes and known != n) or (
+            -1 in sizes and (known == 0 or n % known)):
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                           f"size of dim {d} ({n}) in the input tensor")
+    if -1 in sizes:
+        sizes = tuple(n // known if v == -1 else v for v in sizes)
+    return reshape(input, shape[:d] + sizes + shape[d + 1:])
+
+
+__all__ += ["flip"]
+
+
+def _dim_list(dims, nd, op):
+    if isinstance(dims, (int, np.integer)):
+        dims = (dims,)
+    out = [_wrap_dim(int(d), nd, op) for d in dims]
+    for d in out:
+        if out.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return out
+
+
+def flip(input, dims):
+    """Reverse the order of elements along ``dims`` (a copy, as torch).
+
+    >>> import chainrule
+    >>> chainrule.flip(chainrule.tensor([[1, 2], [3, 4]]), [1])
+    tensor([[2, 1],
+            [4, 3]])
+    """
+    _check_tensor(input, "flip")
+    nd = input._data.ndim
+    ds = _dim_list(dims, nd, "flip")
+    if nd == 0 or not ds:
+        return Clone.apply(input)
+    idx = tuple(slice(None, None, -1) if k in ds else slice(None) for k in range(nd))
+    return Clone.apply(_getitem(input, idx))
