@@ -812,7 +812,7 @@ def _check_close(a, b, rtol, atol):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
 
 
-def _parity(make, inputs, train=False, kwargs=None, dtype="float64", grads=True):
+def _parity(make, inputs, train=False, kwargs=None, dtype="float64", grads=True, tol=None):
     """Build both modules, copy torch's weights into ours, run forward (and backward of
     the sum of outputs), compare outputs, input grads and parameter grads."""
     kwargs = kwargs or {}
@@ -832,7 +832,8 @@ def _parity(make, inputs, train=False, kwargs=None, dtype="float64", grads=True)
                       requires_grad=x.dtype.kind == "f" and grads) for x in inputs]
     t_out = t(*t_in, **kwargs)
     c_out = run_or_skip(c, *c_in, **kwargs)
-    tol = dict(rtol=1e-9, atol=1e-10) if dtype == "float64" else dict(rtol=1e-4, atol=1e-5)
+    if tol is None:
+        tol = dict(rtol=1e-9, atol=1e-10) if dtype == "float64" else dict(rtol=1e-4, atol=1e-5)
     _check_close(_np(c_out), _np(t_out), **tol)
     if grads:
         def total(out):
@@ -956,7 +957,8 @@ def test_batchnorm_running_stats_over_steps_and_eval():
         assert c.num_batches_tracked.item() == t.num_batches_tracked.item() == 3
         t.eval(), c.eval()
         x = _x(2, 3)
-        np.testing.assert_allclose(c(cr.tensor(x)).numpy(), t(torch.tensor(x)).detach().numpy(),
+        np.testing.assert_allclose(c(cr.tensor(x)).detach().numpy(),
+                                   t(torch.tensor(x)).detach().numpy(),
                                    1e-10)
     with pytest.raises(ValueError):
         nn.BatchNorm1d(3)(cr.ones(2, 3, 4, 5))
@@ -1087,3 +1089,116 @@ def test_module_training_step_reduces_loss():
             for p in model.parameters():
                 p -= 0.1 * p.grad
     assert loss_fn().item() < 0.2 * first
+
+
+# -- activation and loss modules: options reach nn.functional in the right places ------------
+ACTS = [
+    lambda n: n.Threshold(0.1, -2.0), lambda n: n.ReLU(), lambda n: n.RReLU(0.1, 0.3),
+    lambda n: n.Hardtanh(-0.5, 0.7), lambda n: n.ReLU6(), lambda n: n.Sigmoid(),
+    lambda n: n.Hardsigmoid(), lambda n: n.Tanh(), lambda n: n.SiLU(), lambda n: n.Mish(),
+    lambda n: n.Hardswish(), lambda n: n.ELU(0.7), lambda n: n.CELU(1.3), lambda n: n.SELU(),
+    lambda n: n.GLU(0), lambda n: n.GELU(), lambda n: n.GELU("tanh"),
+    lambda n: n.Hardshrink(0.3), lambda n: n.LeakyReLU(0.2), lambda n: n.LogSigmoid(),
+    lambda n: n.Softplus(2.0, 1.0), lambda n: n.Softshrink(0.2), lambda n: n.PReLU(),
+    lambda n: n.Softsign(), lambda n: n.Tanhshrink(), lambda n: n.Softmin(1),
+    lambda n: n.Softmax(0), lambda n: n.Softmax2d(), lambda n: n.LogSoftmax(-1),
+    lambda n: n.Flatten(), lambda n: n.Unflatten(2, (1, 3)), lambda n: n.Identity(),
+]
+
+
+# torch's CPU backward of these uses a float32 constant even for float64 (1/6 in hardsigmoid,
+# 1/alpha in celu): our float64 gradients are exact, torch's agree to ~3e-8 relative
+LOOSE = {6, 12}
+
+
+@needs_torch
+@pytest.mark.parametrize("k", range(len(ACTS)))
+def test_activation_module_parity(k):
+    x = _x(4, 2, 3) + 0.05            # away from the kinks at 0
+    _parity(ACTS[k], [x], tol=dict(rtol=1e-7, atol=1e-10) if k in LOOSE else None)
+
+
+def _lossargs(m, name):
+    r = np.random.default_rng(1)
+    f = lambda *s: m.tensor(r.standard_normal(s), requires_grad=True)  # noqa: E731
+    pm1 = lambda *s: m.tensor(np.sign(r.standard_normal(s)))           # noqa: E731
+    logp = m.tensor(np.log(r.dirichlet(np.ones(3), 4)), requires_grad=True)
+    cls = m.tensor([0, 2, 1, 2])
+    return {
+        "L1Loss": (f(3, 4), f(3, 4)), "MSELoss": (f(3, 4), f(3, 4)),
+        "SmoothL1Loss": (f(3, 4), f(3, 4)), "HuberLoss": (f(3, 4), f(3, 4)),
+        "NLLLoss": (logp, cls), "CrossEntropyLoss": (f(4, 3), cls),
+        "BCELoss": (m.tensor(r.uniform(0.1, 0.9, (3, 2)), requires_grad=True),
+                    m.tensor(r.uniform(0, 1, (3, 2)))),
+        "BCEWithLogitsLoss": (f(3, 2), m.tensor(r.uniform(0, 1, (3, 2)))),
+        "KLDivLoss": (logp, m.tensor(r.dirichlet(np.ones(3), 4))),
+        "PoissonNLLLoss": (f(5), m.tensor(r.poisson(2.0, 5).astype(float))),
+        "GaussianNLLLoss": (f(4, 2), f(4, 2), m.tensor(r.uniform(0.5, 2, (4, 2)))),
+        "HingeEmbeddingLoss": (f(6), pm1(6)), "SoftMarginLoss": (f(6), pm1(6)),
+        "MultiLabelMarginLoss": (f(2, 4), m.tensor([[3, 0, -1, 1], [1, -1, 0, 0]])),
+        "MultiLabelSoftMarginLoss": (f(3, 4), m.tensor(r.integers(0, 2, (3, 4)).astype(float))),
+        "CosineEmbeddingLoss": (f(4, 5), f(4, 5), pm1(4)),
+        "MarginRankingLoss": (f(4), f(4), pm1(4)),
+        "MultiMarginLoss": (f(4, 3), cls),
+        "TripletMarginLoss": (f(4, 5), f(4, 5), f(4, 5)),
+        "TripletMarginWithDistanceLoss": (f(4, 5), f(4, 5), f(4, 5)),
+    }[name]
+
+
+LOSSES = [
+    ("L1Loss", lambda m: m.nn.L1Loss(reduction="sum")),
+    ("MSELoss", lambda m: m.nn.MSELoss(reduction="none")),
+    ("SmoothL1Loss", lambda m: m.nn.SmoothL1Loss(beta=0.5)),
+    ("HuberLoss", lambda m: m.nn.HuberLoss(delta=0.7)),
+    ("NLLLoss", lambda m: m.nn.NLLLoss(weight=m.tensor([1.0, 2.0, 0.5]), ignore_index=1)),
+    ("CrossEntropyLoss", lambda m: m.nn.CrossEntropyLoss(weight=m.tensor([1.0, 2.0, 0.5]),
+                                                         label_smoothing=0.1)),
+    ("BCELoss", lambda m: m.nn.BCELoss(weight=m.tensor([1.0, 3.0]))),
+    ("BCEWithLogitsLoss", lambda m: m.nn.BCEWithLogitsLoss(pos_weight=m.tensor([2.0, 0.5]))),
+    ("KLDivLoss", lambda m: m.nn.KLDivLoss(reduction="batchmean")),
+    ("PoissonNLLLoss", lambda m: m.nn.PoissonNLLLoss(full=True)),
+    ("GaussianNLLLoss", lambda m: m.nn.GaussianNLLLoss(full=True, reduction="sum")),
+    ("HingeEmbeddingLoss", lambda m: m.nn.HingeEmbeddingLoss(margin=0.5)),
+    ("SoftMarginLoss", lambda m: m.nn.SoftMarginLoss()),
+    ("MultiLabelMarginLoss", lambda m: m.nn.MultiLabelMarginLoss()),
+    ("MultiLabelSoftMarginLoss", lambda m: m.nn.MultiLabelSoftMarginLoss(
+        weight=m.tensor([1.0, 2.0, 1.0, 0.5]))),
+    ("CosineEmbeddingLoss", lambda m: m.nn.CosineEmbeddingLoss(margin=0.2)),
+    ("MarginRankingLoss", lambda m: m.nn.MarginRankingLoss(margin=0.3)),
+    ("MultiMarginLoss", lambda m: m.nn.MultiMarginLoss(p=2, margin=0.8,
+                                                       weight=m.tensor([1.0, 2.0, 0.5]))),
+    ("TripletMarginLoss", lambda m: m.nn.TripletMarginLoss(margin=0.5, p=1.0, swap=True)),
+    ("TripletMarginWithDistanceLoss", lambda m: m.nn.TripletMarginWithDistanceLoss(
+        margin=0.5)),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("name,make", LOSSES, ids=[n for n, _ in LOSSES])
+def test_loss_module_parity(name, make):
+    torch.set_default_dtype(torch.float64)
+    cr.set_default_dtype(cr.float64)
+    try:
+        t_args = _lossargs(torch, name)
+        c_args = _lossargs(cr, name)
+        t_loss = make(torch)(*t_args)
+        c_loss = run_or_skip(lambda: make(cr)(*c_args))
+        np.testing.assert_allclose(c_loss.detach().numpy(), t_loss.detach().numpy(),
+                                   rtol=1e-10, atol=1e-12)
+        t_loss.sum().backward()
+        c_loss.sum().backward()
+        for a, b in zip(c_args, t_args):
+            if b.requires_grad:
+                np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9,
+                                           atol=1e-12)
+    finally:
+        torch.set_default_dtype(torch.float32)
+
+
+def test_loss_legacy_reduction_flags():
+    with pytest.warns(UserWarning):
+        assert nn.MSELoss(size_average=False).reduction == "sum"
+    with pytest.warns(UserWarning):
+        assert nn.L1Loss(reduce=False).reduction == "none"
+    loss = nn.CrossEntropyLoss(weight=cr.ones(3))
+    assert "weight" in dict(loss.named_buffers())
