@@ -717,9 +717,8 @@ def test_layer_params_buffers_repr_match_torch(name, make):
 def test_every_torch_module_name_exists():
     skip = {"Container", "DataParallel", "SyncBatchNorm", "CrossMapLRN2d",
             "AdaptiveLogSoftmaxWithLoss", "FractionalMaxPool2d", "FractionalMaxPool3d",
-            "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LazyBatchNorm1d",
-            "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
-            "LazyInstanceNorm3d", "LinearCrossEntropyLoss", "LinearCrossEntropyOptions",
+            "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LinearCrossEntropyLoss",
+            "LinearCrossEntropyOptions",
             "RNNBase", "RNNCellBase"}
     names = [n for n in dir(torch.nn) if n[:1].isupper() and n not in skip]
     missing = [n for n in names if not hasattr(nn, n)]
@@ -781,6 +780,26 @@ def test_lazy_linear_materializes_and_becomes_linear():
     assert m.weight.shape == (3, 5) and type(m.weight) is nn.Parameter
     assert m.weight.abs().max().item() <= 1 / math.sqrt(5)
     assert m._forward_pre_hooks == {}
+
+
+@needs_torch
+@pytest.mark.parametrize("name,shape", [("LazyBatchNorm1d", (4, 3)),
+                                        ("LazyBatchNorm2d", (2, 3, 2, 2)),
+                                        ("LazyInstanceNorm1d", (2, 3, 5)),
+                                        ("LazyConv2d", (1, 3, 5, 5)),
+                                        ("LazyConvTranspose1d", (1, 3, 5))])
+def test_lazy_modules_match_torch(name, shape):
+    args = (4, 3) if "Conv" in name else ()
+    t = getattr(torch.nn, name)(*args)
+    c = getattr(nn, name)(*args)
+    assert repr(c) == repr(t)
+    x = _x(*shape)
+    t(torch.tensor(x, dtype=torch.float32))
+    run_or_skip(c, cr.tensor(x))
+    assert type(c).__name__ == type(t).__name__
+    assert repr(c) == repr(t)
+    assert [(n, tuple(p.shape)) for n, p in c.state_dict().items()] == \
+        [(n, tuple(p.shape)) for n, p in t.state_dict().items()]
 
 
 def test_lazy_load_state_dict():
