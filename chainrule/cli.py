@@ -182,12 +182,185 @@ def cmd_bench(args):
 
 
 # -- train ------------------------------------------------------------------------------------
+# Tuned defaults (Adam, cosine learning-rate decay, batches of 32; the CNN also sees each image
+# shifted by up to one pixel): test accuracy on the fixed 20% split is >= 98% (CNN) and >= 97%
+# (MLP) over seeds.
+_RECIPES = {"cnn": {"epochs": 20, "lr": 1e-3, "shift": True},
+            "mlp": {"epochs": 40, "lr": 2e-3, "shift": False}}
+
+
+class EnvironmentProblem(Exception):
+    """Something missing from the machine (an optional package): one line, exit status 1."""
+
+
+def _need_demo():
+    missing = []
+    for mod, pkg in (("sklearn", "scikit-learn"), ("matplotlib", "matplotlib"),
+                     ("tqdm", "tqdm")):
+        try:
+            __import__(mod)
+        except ImportError:
+            missing.append(pkg)
+    if missing:
+        raise EnvironmentProblem(f"`chainrule train` needs {', '.join(missing)}: install the "
+                                 "demo extra with pip install -e \".[demo]\"")
+
+
+def digits_data():
+    """The 8x8 digits shipped with scikit-learn, scaled to [0, 1], split 80/20 (stratified,
+    fixed). Returns float32 arrays x_train (N, 1, 8, 8), x_test, and int64 labels."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    d = load_digits()
+    x = (d.data / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
+    y = d.target.astype(np.int64)
+    return train_test_split(x, y, test_size=0.2, random_state=0, stratify=y)
+
+
+def digits_model(kind):
+    """The digits classifiers: a small CNN or an MLP, from chainrule.nn."""
+    from . import nn
+    if kind == "mlp":
+        return nn.Sequential(nn.Flatten(), nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 10))
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def _shift(xb, rng):
+    """Move each image by -1, 0 or 1 pixel in each direction (zeros fill in)."""
+    import numpy as np
+    n = xb.shape[0]
+    pad = np.pad(xb, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    dy, dx = rng.integers(0, 3, n), rng.integers(0, 3, n)
+    rows = dy[:, None] + np.arange(8)[None, :]
+    cols = dx[:, None] + np.arange(8)[None, :]
+    return pad[np.arange(n)[:, None, None], 0, rows[:, :, None], cols[:, None, :]][:, None]
+
+
+def _accuracy(model, x, y):
+    import chainrule
+    model.eval()
+    with chainrule.no_grad():
+        pred = model(chainrule.from_numpy(x)).argmax(1).numpy()
+    model.train()
+    return float((pred == y).mean()), int((pred == y).sum())
+
+
+def _plot(history, path, kind):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    ep = [h["epoch"] for h in history]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4))
+    a.plot(ep, [h["loss"] for h in history], marker="o", ms=3)
+    a.set(title="training loss", xlabel="epoch", ylabel="cross-entropy")
+    b.plot(ep, [100 * h["train_acc"] for h in history], marker="o", ms=3, label="train")
+    b.plot(ep, [100 * h["test_acc"] for h in history], marker="o", ms=3, label="test")
+    b.set(title="accuracy", xlabel="epoch", ylabel="%")
+    b.legend()
+    for ax in (a, b):
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"chainrule: digits {kind.upper()}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def train_digits(kind="cnn", epochs=None, out="chainrule-digits", resume=False, seed=0,
+                 progress=None):
+    """Train the digits model, print the test accuracy, write ``out/digits-<kind>.ckpt``
+    (model, optimizer, history) and ``out/digits-<kind>.png`` (the curves); ``resume``
+    continues from that checkpoint for ``epochs`` more epochs. Returns 0."""
+    _need_demo()
+    import numpy as np
+
+    import chainrule
+    from .utils.data import DataLoader, TensorDataset
+
+    recipe = _RECIPES[kind]
+    epochs = recipe["epochs"] if epochs is None else epochs
+    ckpt = os.path.join(out, f"digits-{kind}.ckpt")
+    if resume and not os.path.exists(ckpt):
+        raise UsageError(f"--resume: no checkpoint at {ckpt} (train once without --resume)")
+    x_tr, x_te, y_tr, y_te = digits_data()
+    chainrule.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = digits_model(kind)
+    opt = chainrule.optim.Adam(model.parameters(), lr=recipe["lr"])
+    history, start = [], 0
+    if resume:
+        state = chainrule.load(ckpt)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        history = _history_from(state)
+        start = len(history)
+        rng = np.random.default_rng(seed + start)
+    loader = DataLoader(TensorDataset(chainrule.from_numpy(x_tr), chainrule.from_numpy(y_tr)),
+                        batch_size=32, shuffle=True)
+    loss_fn = chainrule.nn.CrossEntropyLoss()
+    bar = (progress or _progress)(epochs * len(loader), f"digits {kind}")
+    try:
+        for k in range(epochs):
+            lr = recipe["lr"] * 0.5 * (1 + np.cos(np.pi * k / epochs))
+            for group in opt.param_groups:
+                group["lr"] = lr
+            tot, right, seen = 0.0, 0, 0
+            for xb, yb in loader:
+                if recipe["shift"]:
+                    xb = chainrule.from_numpy(_shift(xb.numpy(), rng))
+                logits = model(xb)
+                loss = loss_fn(logits, yb)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                n = yb.shape[0]
+                tot += loss.item() * n
+                right += int((logits.argmax(1) == yb).sum().item())
+                seen += n
+                bar.set_postfix(epoch=start + k + 1, loss=f"{tot / seen:.4f}",
+                                acc=f"{right / seen:.3f}")
+                bar.update(1)
+            test_acc, _ = _accuracy(model, x_te, y_te)
+            history.append({"epoch": start + k + 1, "loss": tot / seen,
+                            "train_acc": right / seen, "test_acc": test_acc})
+    finally:
+        bar.close()
+    acc, hits = _accuracy(model, x_te, y_te)
+    os.makedirs(out, exist_ok=True)
+    chainrule.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                    "history": _history_to(history)}, ckpt)
+    png = os.path.join(out, f"digits-{kind}.png")
+    _plot(history, png, kind)
+    print(f"test accuracy: {100 * acc:.2f}% ({hits}/{len(y_te)}) after {len(history)} epochs "
+          f"({kind})")
+    print(f"wrote {ckpt} and {png}")
+    return 0
+
+
+def _history_to(history):
+    import chainrule
+    keys = ("epoch", "loss", "train_acc", "test_acc")
+    return {k: chainrule.tensor([float(h[k]) for h in history], dtype=chainrule.float64)
+            for k in keys}
+
+
+def _history_from(state):
+    h = state["history"]
+    cols = {k: v.tolist() for k, v in h.items()}
+    return [{"epoch": int(e), "loss": lo, "train_acc": tr, "test_acc": te}
+            for e, lo, tr, te in zip(cols["epoch"], cols["loss"], cols["train_acc"],
+                                     cols["test_acc"])]
+
+
 def cmd_train(args):
-    from ._digits import train_digits
     if args.epochs is not None and args.epochs < 1:
         raise UsageError("--epochs must be at least 1")
     return train_digits(args.model, epochs=args.epochs, out=args.out, resume=args.resume,
-                        seed=args.seed, progress=_progress)
+                        seed=args.seed)
 
 
 def _function_names():
@@ -265,6 +438,9 @@ def main(argv=None):
         print(msg if msg.startswith("chainrule") else f"chainrule: error: {msg}",
               file=sys.stderr)
         return 2
+    except EnvironmentProblem as e:
+        print(f"chainrule: error: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -61,3 +61,40 @@ class ReduceMethods:
 
     def cumprod_(self, dim, *, dtype=None):
         return _ip(self, _R().cumprod, dim, dtype=dtype, name="cumprod_")
+
+    # -- group 3 -------------------------------------------------------------------------
+    def cummax(self, dim):
+        return _R().cummax(self, dim)
+
+    def cummin(self, dim):
+        return _R().cummin(self, dim)
+
+    def median(self, dim=None, keepdim=False):
+        return _R().median(self, dim, keepdim)
+
+    def nanmedian(self, dim=None, keepdim=False):
+        return _R().nanmedian(self, dim, keepdim)
+
+    def mode(self, dim=-1, keepdim=False):
+        return _R().mode(self, dim, keepdim)
+
+    def count_nonzero(self, dim=None):
+        return _R().count_nonzero(self, dim)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        return _R().aminmax(self, dim=dim, keepdim=keepdim)
+
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        return _F().nansum(self, dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        return _F().nanmean(self, dim, keepdim, dtype=dtype)
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return _F().quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return _F().nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return _F().norm(self, p, dim, keepdim, dtype)

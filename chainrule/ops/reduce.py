@@ -4,6 +4,7 @@ import collections
 
 import numpy as np
 
+from .. import backend
 from .. import dtypes as _dt
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Op
@@ -68,22 +69,25 @@ class MaxAll(Op):
     """max/min/amax/amin without indices: ties share the gradient evenly (torch's rule)."""
 
     @staticmethod
-    def forward(ctx, a, axes, keepdim, is_max):
+    def forward(ctx, a, axes, keepdim, is_max, nan_even=False):
         out = np.asarray((a.max if is_max else a.min)(axis=axes, keepdims=keepdim))
         ctx.kshape = None if keepdim else _keep_shape(a.shape, axes)
-        ctx.axes = axes
+        ctx.axes, ctx.nan_even = axes, nan_even
         ctx.save_for_backward(a, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         a, out = ctx.saved_tensors
+        am, om = _arr(a), _arr(out)
         if ctx.kshape is not None:
             g = _xp.reshape(g, ctx.kshape)
-            out = _xp.reshape(out, ctx.kshape)
-        mask = a == out
-        count = _xp.sum(mask, ctx.axes, True)
-        return g * mask / count
+            om = om.reshape(ctx.kshape)
+        # NOTE: the elements equal to the result share it evenly; for a NaN result max() and
+        # median() share it among the NaNs while amax() gives NaN (torch's rules)
+        mask = np.where(np.isnan(om), np.isnan(am), am == om) if ctx.nan_even else am == om
+        w = (mask / np.sum(mask, axis=ctx.axes, keepdims=True)).astype(am.dtype)
+        return g * (_make(w) if isinstance(g, Tensor) else w)
 
 
 class MaxDim(Op):
@@ -146,7 +150,18 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     return Mean.apply(input, _dims(dim, input.ndim, "mean"), keepdim)
 
 
-_minmax = collections.namedtuple("minmax", ["values", "indices"])
+def _return_type(name, fields=("values", "indices")):
+    """A named tuple printed like torch's ``torch.return_types.<name>``."""
+    base = collections.namedtuple(name, fields)
+
+    def __repr__(self):
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
+        return f"chainrule.return_types.{name}(\n{body})"
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__,
+                                "__module__": "chainrule.return_types"})
+
+
+_RT = {"max": _return_type("max"), "min": _return_type("min")}
 
 
 def _max_or_min(input, dim, keepdim, is_max, name):
@@ -159,15 +174,14 @@ def _max_or_min(input, dim, keepdim, is_max, name):
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
                                "input.numel() == 0. Specify the reduction dim with the 'dim' "
                                "argument.")
-        return MaxAll.apply(input, None, False, is_max)
+        return MaxAll.apply(input, None, False, is_max, True)
     d = _wrap_dim(dim, input.ndim, name)
     if input._data.ndim and input._data.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     if input._data.ndim == 0:
-        return _minmax(input * 1, _make(np.zeros((), np.int64)))
+        return _RT[name](input * 1, _make(np.zeros((), np.int64)))
     v, i = MaxDim.apply(input, d, keepdim, is_max)
-    out = type(_ret_types[name])(v, i)
-    return out
+    return _RT[name](v, i)
 
 
 def max(input, dim=None, keepdim=False):
@@ -190,24 +204,10 @@ def min(input, dim=None, keepdim=False):
     return _max_or_min(input, dim, keepdim, False, "min")
 
 
-_max_t = collections.namedtuple("max", ["values", "indices"])
-_min_t = collections.namedtuple("min", ["values", "indices"])
-_ret_types = {"max": _max_t(None, None), "min": _min_t(None, None)}
 
 
 # -- catalogue: more reductions (issue 3) -----------------------------------------------------
 __all__ += ["amax", "amin", "argmax", "argmin", "prod", "cumsum", "cumprod", "all", "any"]
-
-
-def _return_type(name, fields=("values", "indices")):
-    """A named tuple printed like torch's ``torch.return_types.<name>``."""
-    base = collections.namedtuple(name, fields)
-
-    def __repr__(self):
-        body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
-        return f"chainrule.return_types.{name}(\n{body})"
-    return type(name, (base,), {"__slots__": (), "__repr__": __repr__,
-                                "__module__": "chainrule.return_types"})
 
 
 def _arr(x):
@@ -490,3 +490,243 @@ def any(input, dim=None, keepdim=False, *, out=None):
     tensor([ True, False])
     """
     return _logical(input, dim, keepdim, np.any, "any")
+
+
+# -- group 3: order statistics and friends ---------------------------------------------------
+__all__ += ["cummax", "cummin", "median", "nanmedian", "mode", "count_nonzero", "aminmax"]
+
+
+def _along_index(idx, dim):
+    """Full index arrays addressing ``idx`` positions along ``dim`` (for np.add.at)."""
+    ind = list(np.indices(idx.shape, sparse=True))
+    ind[dim] = idx
+    return tuple(ind)
+
+
+class TakeAlong(Op):
+    """``a`` gathered at integer positions ``idx`` (same ndim as ``a``) along ``dim``."""
+
+    @staticmethod
+    def forward(ctx, a, idx, dim):
+        ctx.info = (a.shape, idx, dim)
+        return np.take_along_axis(a, idx, dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, idx, dim = ctx.info
+        return _xp.call(PutAlong, g, shape, idx, dim), None, None
+
+
+class PutAlong(Op):
+    """zeros(shape) with ``g`` added at ``idx`` along ``dim`` (TakeAlong's adjoint)."""
+
+    @staticmethod
+    def forward(ctx, g, shape, idx, dim):
+        ctx.info = (idx, dim)
+        z = np.zeros(shape, g.dtype)
+        backend.add_at(z, _along_index(idx, dim), g)
+        return z
+
+    @staticmethod
+    def backward(ctx, gg):
+        idx, dim = ctx.info
+        return _xp.call(TakeAlong, gg, idx, dim), None, None, None
+
+
+class MedianAll(MaxAll):
+    """The lower median of all elements (NaN if any, unless ignore_nan); ties share the
+    gradient evenly, as max() does."""
+
+    @staticmethod
+    def forward(ctx, a, ignore_nan):
+        flat = a.reshape(-1)
+        if a.dtype.kind == "f":
+            nan = np.isnan(flat)
+            if ignore_nan:
+                flat = flat[~nan]
+            elif nan.any():
+                flat = flat[:0]
+        if flat.size:
+            k = (flat.size - 1) // 2
+            out = np.asarray(np.partition(flat, k)[k])
+        else:
+            out = np.asarray(np.nan, a.dtype)
+        ctx.kshape, ctx.axes, ctx.nan_even = None, None, True
+        ctx.save_for_backward(a, out)
+        return out
+
+
+def _select_dim(input, idx, d, keepdim, rtype):
+    """(values, indices) with values = input gathered at idx (keepdim shape) along d."""
+    vals = TakeAlong.apply(input, idx, d)
+    if not keepdim:
+        from .shape import squeeze
+        vals, idx = squeeze(vals, d), idx.squeeze(d)
+    return rtype(vals, _make(idx.astype(np.int64)))
+
+
+def _dim_or_scalar(input, dim, op, need_nonempty=True):
+    _check_input(input, op)
+    d = _wrap_dim(dim, input._data.ndim, op)
+    if need_nonempty and input._data.ndim and input._data.shape[d] == 0:
+        raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
+    return d
+
+
+def _cum_ext(input, dim, is_max, op):
+    d = _dim_or_scalar(input, dim, op, need_nonempty=False)
+    a = input._data
+    rt = _RTS[op]
+    if a.ndim == 0:
+        return rt(input * 1, _make(np.zeros((), np.int64)))
+    idx = np.zeros(a.shape, np.int64)
+    if a.shape[d]:
+        x = np.moveaxis(a, d, 0)
+        cur, ci = x[0].copy(), np.zeros(x.shape[1:], np.int64)
+        out = np.moveaxis(idx, d, 0)
+        isf = a.dtype.kind == "f"
+        for k in range(x.shape[0]):
+            v = x[k]
+            # torch's rule: a NaN always takes over; otherwise >= (<=) moves to the latest tie
+            take = (v >= cur) if is_max else (v <= cur)
+            if isf:
+                take = np.isnan(v) | (take & ~np.isnan(cur))
+            cur = np.where(take, v, cur)
+            ci = np.where(take, k, ci)
+            out[k] = ci
+    return _select_dim(input, idx, d, True, rt)
+
+
+def cummax(input, dim):
+    """Running maximum along ``dim`` and the index where it was reached (latest tie).
+
+    >>> import chainrule
+    >>> chainrule.cummax(chainrule.tensor([1.0, 3.0, 2.0, 3.0]), 0).indices
+    tensor([0, 1, 1, 3])
+    """
+    return _cum_ext(input, dim, True, "cummax")
+
+
+def cummin(input, dim):
+    """Running minimum along ``dim`` and the index where it was reached (latest tie).
+
+    >>> import chainrule
+    >>> chainrule.cummin(chainrule.tensor([3.0, 1.0, 2.0, 0.0]), 0).values
+    tensor([3., 1., 1., 0.])
+    """
+    return _cum_ext(input, dim, False, "cummin")
+
+
+def _median_dim(input, dim, keepdim, ignore_nan, op):
+    d = _dim_or_scalar(input, dim, op)
+    a = input._data
+    if a.ndim == 0:
+        return _RTS[op](input * 1, _make(np.zeros((), np.int64)))
+    order = np.argsort(a, axis=d, kind="stable")          # NaNs sort last
+    n = a.shape[d]
+    if a.dtype.kind == "f":
+        nan = np.isnan(a)
+        cnt = n - nan.sum(axis=d, keepdims=True)
+        if ignore_nan:
+            k = np.where(cnt == 0, (n - 1) // 2, (cnt - 1) // 2)
+            idx = np.take_along_axis(order, k, d)
+        else:
+            idx = np.take_along_axis(order, np.full(cnt.shape, (n - 1) // 2), d)
+            first_nan = np.argmax(nan, axis=d, keepdims=True)
+            idx = np.where(cnt < n, first_nan, idx)
+    else:
+        idx = np.take_along_axis(order, np.full(_keep_shape(a.shape, (d,)), (n - 1) // 2), d)
+    return _select_dim(input, idx, d, keepdim, _RTS[op])
+
+
+def median(input, dim=None, keepdim=False):
+    """The lower median (NaN if present); with ``dim``, ``(values, indices)``.
+
+    >>> import chainrule
+    >>> chainrule.median(chainrule.tensor([4.0, 1.0, 3.0, 2.0]))
+    tensor(2.)
+    """
+    if dim is None:
+        _check_input(input, "median")
+        return MedianAll.apply(input, False)
+    return _median_dim(input, dim, keepdim, False, "median")
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    """The lower median ignoring NaNs; with ``dim``, ``(values, indices)``.
+
+    >>> import chainrule
+    >>> chainrule.nanmedian(chainrule.tensor([4.0, float("nan"), 3.0]))
+    tensor(3.)
+    """
+    if dim is None:
+        _check_input(input, "nanmedian")
+        return MedianAll.apply(input, True)
+    return _median_dim(input, dim, keepdim, True, "nanmedian")
+
+
+def mode(input, dim=-1, keepdim=False):
+    """The most frequent value along ``dim`` (the smallest among equally frequent ones) and
+    the index of its last occurrence.
+
+    >>> import chainrule
+    >>> chainrule.mode(chainrule.tensor([2.0, 1.0, 2.0, 1.0, 3.0]))
+    chainrule.return_types.mode(
+    values=tensor(1.),
+    indices=tensor(3))
+    """
+    d = _dim_or_scalar(input, dim, "mode")
+    a = input._data
+    if a.ndim == 0:
+        return _RTS["mode"](input * 1, _make(np.zeros((), np.int64)))
+    x = np.moveaxis(a, d, -1)
+    rows = x.reshape(-1, x.shape[-1])
+    r, n = rows.shape
+    s = np.sort(rows, axis=1)
+    new = np.ones((r, n), bool)
+    same = s[:, 1:] == s[:, :-1]
+    if a.dtype.kind == "f":
+        same |= np.isnan(s[:, 1:]) & np.isnan(s[:, :-1])
+    new[:, 1:] = ~same
+    starts = np.flatnonzero(new.reshape(-1))
+    lengths = np.diff(np.append(starts, r * n))
+    run = np.repeat(lengths, lengths).reshape(r, n)
+    val = s[np.arange(r), np.argmax(run, axis=1)]
+    eq = rows == val[:, None]
+    if a.dtype.kind == "f":
+        eq |= np.isnan(rows) & np.isnan(val)[:, None]
+    last = n - 1 - np.argmax(eq[:, ::-1], axis=1)
+    idx = np.moveaxis(last.reshape(x.shape[:-1] + (1,)), -1, d)
+    return _select_dim(input, idx, d, keepdim, _RTS["mode"])
+
+
+def count_nonzero(input, dim=None):
+    """The number of non-zero elements (over ``dim``, an int or tuple), as int64.
+
+    >>> import chainrule
+    >>> chainrule.count_nonzero(chainrule.tensor([[0, 1], [2, 3]]), dim=0)
+    tensor([1, 2])
+    """
+    _check_input(input, "count_nonzero")
+    axes = _dims(dim, input._data.ndim, "count_nonzero")
+    return _make(np.asarray(np.count_nonzero(input._data, axis=axes), np.int64))
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """``(min, max)`` in one call.
+
+    >>> import chainrule
+    >>> chainrule.aminmax(chainrule.tensor([3.0, 1.0, 2.0])).max
+    tensor(3.)
+    """
+    _check_input(input, "aminmax")
+    if dim is None and input._data.ndim and input._data.size == 0:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                           "operation has no identity.")
+    d = () if dim is None else dim
+    return _RTS["aminmax"](_amax_amin(input, d, keepdim, False, "aminmax"),
+                           _amax_amin(input, d, keepdim, True, "aminmax"))
+
+
+_RTS = {n: _return_type(n) for n in ("cummax", "cummin", "median", "nanmedian", "mode")}
+_RTS["aminmax"] = _return_type("aminmax", ("min", "max"))

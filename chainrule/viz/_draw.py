@@ -119,7 +119,7 @@ def _collapse_key(path, collapse):
 
 
 def draw(output, names=None, show_grads=True, *, model=None, collapse=None, rankdir="TB",
-         max_elems=6):
+         max_elems=4):
     """Draw the graph that computed ``output``: functions as boxes (name, output shape, value
     when small), leaves as ellipses named from ``names`` ({name: tensor}), the tensor's
     ``.name`` or ``model``'s parameter paths. Forward edges are black and carry values; once
@@ -158,7 +158,7 @@ def draw(output, names=None, show_grads=True, *, model=None, collapse=None, rank
             rep[n] = boxes[key][0]
 
     clusters = {}                     # module path -> node statements
-    for n in reversed(w.order):
+    for n in w.forward:
         if rep[n] != ids[n]:
             continue
         if type(n) is F.AccumulateGrad:
@@ -175,13 +175,14 @@ def draw(output, names=None, show_grads=True, *, model=None, collapse=None, rank
         mod = w.modules.get(path)
         title = f"{path}: {type(mod).__name__}" if mod is not None else path
         lines.append(f"  subgraph cluster_{k} {{")
-        lines.append(f"    graph {_attrs(label=title, style='dashed,rounded', color='gray50', fontsize='10')};")
+        frame = _attrs(label=title, style="dashed,rounded", color="gray50", fontsize="10")
+        lines.append(f"    graph {frame};")
         lines.extend("    " + s for s in stmts)
         lines.append("  }")
 
     # edges: one per (source tensor, destination box), gradients added up when merged
     edges = {}
-    for n in reversed(w.order):
+    for n in w.forward:
         for i, src, nr, shape in w.inputs[n]:
             a, b = rep[src], rep[n]
             if a == b:
@@ -204,6 +205,13 @@ def draw(output, names=None, show_grads=True, *, model=None, collapse=None, rank
             lines.append(f"  {a} -> {b} " + _back_attrs(g, max_elems))
     _consts(w, rep, lines, max_elems)
 
+    if type(w.root) is not F.AccumulateGrad:       # a leaf output is already drawn
+        _output(w, rep, lines, grads, max_elems)
+    lines.append("}")
+    return Graph("\n".join(lines) + "\n")
+
+
+def _output(w, rep, lines, grads, max_elems):
     out_name = w.var[w.out_key]
     out_val = fmt(w.output._data, max_elems)
     label = out_name + (f" = {out_val}" if out_val is not None else "") + \
@@ -213,8 +221,6 @@ def draw(output, names=None, show_grads=True, *, model=None, collapse=None, rank
     seed = w.seed() if grads else None
     if seed is not None:
         lines.append(f"  {rep[w.root]} -> out " + _back_attrs(seed, max_elems))
-    lines.append("}")
-    return Graph("\n".join(lines) + "\n")
 
 
 def _back_attrs(g, max_elems):
@@ -267,7 +273,7 @@ def _consts(w, rep, lines, max_elems):
     """Constant arguments (numbers, tensors that need no grad) as small plain nodes."""
     k = 0
     seen = set()
-    for n in reversed(w.order):
+    for n in w.forward:
         for i, c in sorted(w.consts(n).items()):
             if isinstance(c, tuple):
                 label = "const " + fmt_shape(c)

@@ -115,7 +115,7 @@ def _factor(a, max_elems):
     return f"({s})" if s.startswith("-") else s
 
 
-def explain(output, names=None, *, model=None, grad_output=None, file=None, max_elems=6):
+def explain(output, names=None, *, model=None, grad_output=None, file=None, max_elems=4):
     """Print how backward applies the chain rule to ``output``: first the forward results it
     starts from, then one line per tensor, in the order the engine reaches them, e.g.
     ``dy/dx = dy/du1 * du1/dx = 5 * 4 = 20``. A tensor used twice gets a sum of such products.
@@ -144,7 +144,7 @@ def explain(output, names=None, *, model=None, grad_output=None, file=None, max_
     order, gout, gin, local = _run_passes(w, output, grad_output)
     y = w.var[w.out_key]
     lines = ["Forward:"]
-    for n in reversed(w.order):
+    for n in w.forward:
         if type(n) is not F.AccumulateGrad:
             lines.extend(_forward_line(w, n, max_elems))
     lines.append(f"Backward (chain rule, from {y} back to the inputs):")

@@ -25,14 +25,14 @@ def sum_to(a, shape):
     return a.sum(axis=axes, keepdims=True).reshape(shape) if axes else a.reshape(shape)
 
 
-def fmt_num(v):
+def fmt_num(v, digits=4):
     v = float(v)
     if v == int(v) and abs(v) < 1e15:
         return str(int(v))
-    return f"{v:.4g}"
+    return f"{v:.{digits}g}"
 
 
-def fmt(a, max_elems=6):
+def fmt(a, max_elems=4):
     """Short text for a value: a number, a small array, or None when too large."""
     if a is None:
         return None
@@ -48,7 +48,7 @@ def fmt(a, max_elems=6):
 
     def rec(x):
         if x.ndim == 1:
-            return "[" + ", ".join(fmt_num(v) for v in x) + "]"
+            return "[" + ", ".join(fmt_num(v, 3) for v in x) + "]"
         return "[" + ", ".join(rec(r) for r in x) + "]"
     return rec(a)
 
@@ -98,7 +98,25 @@ class Walk:
                 if deps[m] == 0:
                     ready.append(m)
         self.order = order
+        self.forward = self._postorder()
         self._name_everything(names, model)
+
+    def _postorder(self):
+        """Nodes with inputs before users, inputs taken in argument order (forward order)."""
+        out, done = [], set()
+        stack = [(self.root, 0)]
+        while stack:
+            n, k = stack.pop()
+            ins = self.inputs[n]
+            if k < len(ins):
+                stack.append((n, k + 1))
+                m = ins[k][1]
+                if m not in done:
+                    done.add(m)
+                    stack.append((m, 0))
+            else:
+                out.append(n)
+        return out
 
     # -- names -------------------------------------------------------------------------------
     def _name_everything(self, names, model):
@@ -140,7 +158,7 @@ class Walk:
             if type(n) is F.AccumulateGrad and (n, 0) not in self.var:
                 self.var[(n, 0)] = given[id(n.variable)]
         count = 0
-        for n in reversed(self.order):
+        for n in self.forward:
             if type(n) is F.AccumulateGrad:
                 continue
             for nr in self._outputs(n):
@@ -162,7 +180,7 @@ class Walk:
         return f"{base}{k}"
 
     def _leaves(self):
-        return [n.variable for n in reversed(self.order) if type(n) is F.AccumulateGrad]
+        return [n.variable for n in self.forward if type(n) is F.AccumulateGrad]
 
     def _outputs(self, n):
         nrs = sorted({nr for (m, nr) in self.consumers if m is n})
