@@ -866,8 +866,10 @@ def _parity(make, inputs, train=False, kwargs=None, dtype="float64", grads=True,
                 _check_close(_np(a.grad), _np(b.grad), **tol)
         for (n, a), (_, b) in zip(c.named_parameters(), t.named_parameters()):
             _check_close(_np(a.grad), _np(b.grad), **tol)
-    # buffers (running stats) after the call
+    # buffers (running stats) and parameters (e.g. max_norm renorm) after the call
     for (n, a), (_, b) in zip(c.named_buffers(), t.named_buffers()):
+        _check_close(_np(a), _np(b), **tol)
+    for (n, a), (_, b) in zip(c.named_parameters(), t.named_parameters()):
         _check_close(_np(a), _np(b), **tol)
     return c, t
 
@@ -906,6 +908,8 @@ PARITY = [
     ("GroupNorm", lambda n: n.GroupNorm(2, 4), [_x(3, 4, 5)], {}),
     ("Embedding", lambda n: n.Embedding(10, 4, padding_idx=2),
      [np.array([[1, 2, 3], [9, 2, 0]])], {}),
+    ("Embedding_max_norm", lambda n: n.Embedding(10, 4, max_norm=1.0),
+     [np.array([[1, 2, 3], [9, 2, 0]])], {}),
     ("EmbeddingBag", lambda n: n.EmbeddingBag(10, 3, mode="sum"),
      [np.array([1, 2, 4, 5, 4, 3]), np.array([0, 2, 5])], {}),
     ("MaxPool2d", lambda n: n.MaxPool2d(2), [_x(1, 2, 4, 6)], {}),
@@ -918,6 +922,8 @@ PARITY = [
      [_x(2, 5, 3), _x(2, 2, 4)], {}),
     ("RNN_unbatched", lambda n: n.RNN(3, 4), [_x(5, 3)], {}),
     ("LSTM", lambda n: n.LSTM(3, 4, num_layers=2, bidirectional=True), [_x(5, 2, 3)], {}),
+    ("LSTM_dropout1_train", lambda n: n.LSTM(3, 4, num_layers=2, dropout=1.0),
+     [_x(5, 2, 3)], "train"),
     ("LSTM_proj_bf", lambda n: n.LSTM(3, 5, proj_size=2, batch_first=True), [_x(2, 4, 3)], {}),
     ("GRU", lambda n: n.GRU(3, 4, num_layers=2, bidirectional=True, batch_first=True),
      [_x(2, 5, 3)], {}),
@@ -1221,3 +1227,111 @@ def test_loss_legacy_reduction_flags():
         assert nn.L1Loss(reduce=False).reduction == "none"
     loss = nn.CrossEntropyLoss(weight=cr.ones(3))
     assert "weight" in dict(loss.named_buffers())
+
+
+# -- whole models written once for both libraries ----------------------------------------------
+def _resnet_like(m):
+    nnm = m.nn
+
+    class Block(nnm.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.conv1 = nnm.Conv2d(c, c, 3, padding=1, bias=False)
+            self.bn1 = nnm.BatchNorm2d(c)
+            self.conv2 = nnm.Conv2d(c, c, 3, padding=1, bias=False)
+            self.bn2 = nnm.BatchNorm2d(c)
+            self.act = nnm.ReLU(inplace=True)
+
+        def forward(self, x):
+            y = self.act(self.bn1(self.conv1(x)))
+            return self.act(self.bn2(self.conv2(y)) + x)
+
+    class Net(nnm.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nnm.Sequential(nnm.Conv2d(3, 4, 3, stride=2, padding=1), nnm.ReLU())
+            self.blocks = nnm.ModuleList([Block(4) for _ in range(2)])
+            self.head = nnm.ModuleDict({"pool": nnm.AdaptiveAvgPool2d(1),
+                                        "fc": nnm.Linear(4, 5)})
+
+        def forward(self, x):
+            x = self.stem(x)
+            for b in self.blocks:
+                x = b(x)
+            return self.head["fc"](self.head["pool"](x).flatten(1))
+    return Net()
+
+
+def _lstm_classifier(m):
+    nnm = m.nn
+
+    class Net(nnm.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nnm.Embedding(20, 6, padding_idx=0)
+            self.rnn = nnm.LSTM(6, 5, num_layers=2, batch_first=True, bidirectional=True)
+            self.drop = nnm.Dropout(0.3)
+            self.out = nnm.Linear(10, 3)
+
+        def forward(self, tokens):
+            out, (h, c) = self.rnn(self.emb(tokens))
+            return self.out(self.drop(out[:, -1]))
+    return Net()
+
+
+def _transformer_classifier(m):
+    nnm = m.nn
+
+    class Net(nnm.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nnm.Embedding(20, 8)
+            layer = nnm.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+            self.enc = nnm.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+            self.out = nnm.Linear(8, 3)
+
+        def forward(self, tokens):
+            return self.out(self.enc(self.emb(tokens)).mean(1))
+    return Net()
+
+
+MODELS = [("resnet", _resnet_like, lambda r: r.standard_normal((2, 3, 8, 8))),
+          ("lstm", _lstm_classifier, lambda r: r.integers(0, 20, (3, 7))),
+          ("transformer", _transformer_classifier, lambda r: r.integers(0, 20, (2, 5)))]
+
+
+@needs_torch
+@pytest.mark.parametrize("name,build,data", MODELS, ids=[m[0] for m in MODELS])
+def test_whole_model_structure_and_training_step_match_torch(name, build, data):
+    torch.manual_seed(0)
+    t = build(torch).double()
+    c = build(cr).double()
+    assert repr(c) == repr(t)
+    assert [n for n, _ in c.named_modules()] == [n for n, _ in t.named_modules()]
+    assert list(c.state_dict()) == list(t.state_dict())
+    _from_torch(c, t)
+    x = data(np.random.default_rng(0))
+    tx = torch.tensor(x, dtype=torch.float64 if x.dtype.kind == "f" else None)
+    cx = cr.tensor(x, dtype=cr.float64 if x.dtype.kind == "f" else None)
+    t.eval(), c.eval()
+    np.testing.assert_allclose(run_or_skip(c, cx).detach().numpy(), t(tx).detach().numpy(),
+                               rtol=1e-9, atol=1e-11)
+    # one training step (train mode; no dropout randomness in the compared parts)
+    for mod in (t, c):
+        mod.train()
+        for sub in mod.modules():
+            if "Dropout" in type(sub).__name__:
+                sub.p = 0.0
+    y = np.array([0, 2, 1])[:x.shape[0]]
+    t_loss = torch.nn.functional.cross_entropy(t(tx), torch.tensor(y))
+    c_loss = run_or_skip(lambda: cr.nn.functional.cross_entropy(c(cx), cr.tensor(y)))
+    np.testing.assert_allclose(c_loss.item(), t_loss.item(), rtol=1e-9)
+    t_loss.backward()
+    c_loss.backward()
+    for (n, a), (_, b) in zip(c.named_parameters(), t.named_parameters()):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-7, atol=1e-10,
+                                   err_msg=n)
+    c_sd, t_sd = c.state_dict(), t.state_dict()
+    for k in t_sd:
+        np.testing.assert_allclose(c_sd[k].numpy(), t_sd[k].numpy(), rtol=1e-9, atol=1e-12,
+                                   err_msg=k)
