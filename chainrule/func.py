@@ -386,9 +386,7 @@ def _chunked_vjp(flat_o, handles, eye, n, create, chunk_size):
         parts.append(res)
     if len(parts) == 1:
         return parts[0]
-    import chainrule
-    return [chainrule.cat([p[j] for p in parts]) if hasattr(chainrule, "cat") else
-            _stack_rows([p[j] for p in parts]) for j in range(len(handles))]
+    return [_stack_rows([p[j] for p in parts]) for j in range(len(handles))]
 
 
 def _stack_rows(ts):
@@ -594,13 +592,18 @@ def _slice_dim(x, d, s, e):
 
 
 def _cat_chunks(outs, out_dims):
-    import chainrule
     flat0, spec = tree_flatten(outs[0])
     ods = _out_dims_list(out_dims, spec, len(flat0))
     cols = []
     for k in range(len(flat0)):
         pieces = [tree_flatten(o)[0][k] for o in outs]
-        cols.append(chainrule.cat(pieces, ods[k]))
+        d = ods[k]
+        if d is None:
+            cols.append(pieces[0])
+            continue
+        d %= pieces[0].ndim
+        rows = _stack_rows([_movedim(p, d, 0) for p in pieces])
+        cols.append(_movedim(rows, 0, d))
     return tree_unflatten(cols, spec)
 
 
