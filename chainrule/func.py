@@ -9,7 +9,8 @@ import numpy as np
 from ._tensor import Tensor
 from .autograd import _transforms as T
 from .autograd._pytree import tree_flatten, tree_unflatten
-from .autograd._vjp import make_inputs, missing_levels, new_token, release, vjp_core
+from .autograd._vjp import (_external, make_inputs, missing_levels, new_token, release,
+                             vjp_core)
 from .autograd.grad_mode import _mode, enable_grad
 from .ops import shape as S
 from .autograd import forward_ad, functional  # noqa: F401  (chainrule.autograd.<name>)
@@ -91,7 +92,8 @@ def _trace(func, args, kwargs, argnums, has_aux, fname):
         if not miss:
             break
         levels |= miss
-    create = bool(T.STACK) or any(x._rg for x in flat_d)
+    create = bool(T.STACK) or any(x._rg for x in flat_d) or any(
+        isinstance(o, Tensor) and o._rg and _external(o, tok) for o in flat_o)
     return handles, spec_d, flat_o, spec_o, out, aux, (create, tok)
 
 
