@@ -1,1 +1,748 @@
-"""torch.func-style transforms: grad, vjp, jvp, jacrev, jacfwd, hessian, vmap (issue 4)."""
+"""torch.func-style transforms: grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian, vmap,
+functional_call. Transforms compose (``jacfwd(jacrev(f))``, ``vmap(grad(f))``); Jacobians are
+vectorised: one reverse (or forward) pass carries the whole basis through the rules as a batch.
+"""
+import functools
+
+import numpy as np
+
+from ._tensor import Tensor
+from .autograd import _transforms as T
+from .autograd._pytree import tree_flatten, tree_unflatten
+from .autograd._vjp import (_external, make_inputs, missing_levels, new_token, release,
+                             vjp_core)
+from .autograd.grad_mode import _mode, enable_grad
+from .ops import shape as S
+from .autograd import forward_ad, functional  # noqa: F401  (chainrule.autograd.<name>)
+
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
+           "functional_call"]
+
+_make = Tensor._make
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def _argnums_tuple(argnums, nargs, fname):
+    if isinstance(argnums, int):
+        nums = (argnums,)
+    elif isinstance(argnums, tuple) and argnums and all(isinstance(a, int) for a in argnums):
+        nums = argnums
+    else:
+        raise RuntimeError(f"{fname}: argnums must be int or Tuple[int, ...] but got "
+                           f"{argnums!r}")
+    out = []
+    for a in nums:
+        if not -nargs <= a < nargs:
+            raise RuntimeError(f"{fname}: Got argnums={a}, but only {nargs} positional "
+                               "inputs")
+        out.append(a % nargs)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"{fname}: argnums must be unique, but got {argnums!r}")
+    return tuple(out)
+
+
+def _check_tensors(leaves, fname, what):
+    for x in leaves:
+        if not isinstance(x, Tensor):
+            raise ValueError(f"{fname}: Expected {what} to be a Tensor or a (nested) tuple/list/"
+                             f"dict of Tensors, got {type(x).__name__}")
+
+
+def _split_aux(out, has_aux, fname):
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise RuntimeError(f"{fname}(f, ...)(*args): output of function f should be a tuple: "
+                           "(output, aux) if has_aux is True")
+    return out
+
+
+def _levels_of(leaves):
+    out = set()
+    for x in leaves:
+        if isinstance(x, Tensor):
+            out.update(lv for lv in T.vlevels(x) if lv.active)
+    return out
+
+
+def _detach_aux(aux):
+    return aux
+
+
+def _trace(func, args, kwargs, argnums, has_aux, fname):
+    """Run func with differentiable handles for args[argnums]; returns the pieces a vjp needs."""
+    nums = argnums if isinstance(argnums, tuple) else (argnums,)
+    diff = tuple(args[i] for i in nums)
+    flat_d, spec_d = tree_flatten(diff)
+    _check_tensors(flat_d, fname, "the differentiated inputs")
+    all_leaves, _ = tree_flatten(args)
+    levels = _levels_of(all_leaves)
+    tok = new_token()
+    for _ in range(2):
+        handles = make_inputs(flat_d, levels, tok)
+        parts = tree_unflatten(handles, spec_d)
+        new_args = list(args)
+        for i, p in zip(nums, parts):
+            new_args[i] = p
+        with enable_grad():
+            out = func(*new_args, **kwargs)
+        out, aux = _split_aux(out, has_aux, fname)
+        flat_o, spec_o = tree_flatten(out)
+        miss = missing_levels(flat_o, handles)
+        if not miss:
+            break
+        levels |= miss
+    create = bool(T.STACK) or any(x._rg for x in flat_d) or any(
+        isinstance(o, Tensor) and o._rg and _external(o, tok) for o in flat_o)
+    return handles, spec_d, flat_o, spec_o, out, aux, (create, tok)
+
+
+def _unwrap_output(o):
+    """A returned tensor, no longer a handle of this transform (the graph stays for outer
+    transforms)."""
+    return o
+
+
+def _zeros_like(x):
+    return _make(np.zeros(x._data.shape, x._data.dtype)) if type(x._data) is np.ndarray \
+        else x * 0
+
+
+# -- grad and vjp -----------------------------------------------------------------------------
+def grad_and_value(func, argnums=0, has_aux=False):
+    """Like :func:`grad` but also returns the value: ``(grad, value)`` (or
+    ``(grad, (value, aux))`` with ``has_aux``).
+
+    >>> import chainrule
+    >>> from chainrule.func import grad_and_value
+    >>> g, v = grad_and_value(lambda x: (x ** 2).sum())(chainrule.tensor([1.0, 2.0]))
+    >>> g, v
+    (tensor([2., 4.]), tensor(5.))
+    """
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        nums = _argnums_tuple(argnums, len(args), "grad_and_value")
+        nums = nums[0] if isinstance(argnums, int) else nums
+        handles, spec_d, flat_o, spec_o, out, aux, (create, tok) = _trace(
+            func, args, kwargs, nums, has_aux, "grad_and_value")
+        if not (len(flat_o) == 1 and isinstance(flat_o[0], Tensor)):
+            raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a Tensor, "
+                               f"got {type(out).__name__}")
+        y = flat_o[0]
+        if y.ndim != 0:
+            raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar "
+                               f"Tensor, got tensor with {y.ndim} dims. Maybe you wanted to use "
+                               "the vjp or jacrev APIs instead?")
+        if y._rg:
+            gs = vjp_core([y], handles, [_make(np.ones((), y._data.dtype))], create)
+        else:
+            gs = [None] * len(handles)
+        gs = [g if g is not None else _zeros_like(h) for g, h in zip(gs, handles)]
+        gs = release(gs, tok)
+        g = tree_unflatten(gs, spec_d)
+        if isinstance(argnums, int):
+            g = g[0]
+        value = release([y], tok)[0]
+        if has_aux:
+            return g, (value, aux)
+        return g, value
+    return wrapper
+
+
+def grad(func, argnums=0, has_aux=False):
+    """The gradient of a scalar-valued ``func`` with respect to ``args[argnums]``.
+
+    >>> import chainrule
+    >>> from chainrule.func import grad
+    >>> grad(lambda x: x.sin().sum())(chainrule.tensor([0.0]))
+    tensor([1.])
+    >>> grad(grad(lambda x: x ** 3))(chainrule.tensor(2.0))
+    tensor(12.)
+    """
+    gv = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        g, v = gv(*args, **kwargs)
+        if has_aux:
+            return g, v[1]
+        return g
+    return wrapper
+
+
+def vjp(func, *primals, has_aux=False):
+    """``(func(*primals), vjp_fn)`` where ``vjp_fn(cotangents)`` returns the vector-Jacobian
+    products, one per primal (a tuple).
+
+    >>> import chainrule
+    >>> from chainrule.func import vjp
+    >>> out, fn = vjp(lambda x: x * 3, chainrule.tensor([1.0, 2.0]))
+    >>> fn(chainrule.tensor([1.0, 1.0]))
+    (tensor([3., 3.]),)
+    """
+    nums = tuple(range(len(primals)))
+    handles, spec_d, flat_o, spec_o, out, aux, (create, tok) = _trace(
+        func, primals, {}, nums, has_aux, "vjp")
+    _check_tensors(flat_o, "vjp", "the outputs of f")
+
+    def vjp_fn(cotangents):
+        flat_c, spec_c = tree_flatten(cotangents)
+        if spec_c != spec_o:
+            raise RuntimeError("Expected pytree structure of cotangents to be the same as "
+                               f"pytree structure of outputs to the function. cotangents: "
+                               f"{spec_c}, primal output: {spec_o}")
+        for c, o in zip(flat_c, flat_o):
+            if isinstance(c, Tensor) and c.shape != o.shape:
+                raise RuntimeError(f"Mismatch in shape: grad_output has a shape of {c.shape} "
+                                   f"and output has a shape of {o.shape}.")
+        mk = create or any(isinstance(c, Tensor) and c._rg for c in flat_c)
+        gs = vjp_core(flat_o, handles, flat_c, mk)
+        gs = [g if g is not None else _zeros_like(h) for g, h in zip(gs, handles)]
+        return tuple(tree_unflatten(release(gs, tok), spec_d))
+
+    out = tree_unflatten(release(flat_o, tok), spec_o)
+    if has_aux:
+        return out, vjp_fn, aux
+    return out, vjp_fn
+
+
+# -- forward mode -----------------------------------------------------------------------------
+def _make_dual(p, t, lv):
+    if not isinstance(t, Tensor):
+        raise ValueError(f"jvp: Expected tangents to be Tensors, got {type(t).__name__}")
+    if p.shape != t.shape:
+        raise RuntimeError(f"jvp: Expected primal and tangent to have the same shape, but got "
+                           f"{tuple(p.shape)} and {tuple(t.shape)}")
+    if p._rg:
+        d = S.View.apply(p, tuple(p.shape))
+    else:
+        d = _make(T.fresh(p._data))
+        tans = T.tangents_of(p._data)
+        for k, v in (tans or {}).items():
+            if k.active:
+                T.set_tangent(d._data, k, v)
+    if t._data.dtype != p._data.dtype:
+        t = t.to(p.dtype)
+    T.set_tangent_deep(d._data, lv, t)
+    return d
+
+
+def _primal_of(o, lv):
+    """o without its tangent at lv (same graph node, same memory)."""
+    c = _make(T.fresh(o._data), o._rg, o.grad_fn, o._nr)
+    T._hold_acc(o, c)
+    for k, v in (T.tangents_of(o._data) or {}).items():
+        if k is not lv and k.active:
+            T.set_tangent(c._data, k, v)
+    return c
+
+
+def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname):
+    tok = new_token()
+    lv = T.push(T.JVP)
+    try:
+        duals = [_make_dual(p, t, lv) for p, t in zip(flat_p, flat_t)]
+        out = func(*tree_unflatten(duals, spec_p), **kwargs)
+        out, aux = _split_aux(out, has_aux, fname)
+        flat_o, spec_o = tree_flatten(out)
+        _check_tensors(flat_o, fname, "the outputs of f")
+        tans = []
+        for o in flat_o:
+            t = T.get_tangent(o, lv)
+            tans.append(t if t is not None else _zeros_like(o))
+        prim = [_primal_of(o, lv) for o in flat_o]
+    finally:
+        T.pop(lv)
+    return release(prim, tok), release(tans, tok), spec_o, aux
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """``(func(*primals), J @ tangents)`` by forward mode: one pass carries the tangents.
+
+    >>> import chainrule
+    >>> from chainrule.func import jvp
+    >>> x = chainrule.tensor([1.0, 2.0])
+    >>> jvp(lambda x: x ** 2, (x,), (chainrule.tensor([1.0, 0.0]),))
+    (tensor([1., 4.]), tensor([2., 0.]))
+    """
+    if not isinstance(primals, tuple):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it "
+                           "should be valid to call f(*primals).")
+    if not isinstance(tangents, tuple) or len(tangents) != len(primals):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have "
+                           "the same python structure. For example, if primals is a tuple of 3 "
+                           "tensors, tangents also must be. Got primals with structure "
+                           f"{tree_flatten(primals)[1]} and tangents with structure "
+                           f"{tree_flatten(tangents)[1]}")
+    flat_p, spec_p = tree_flatten(primals)
+    flat_t, spec_t = tree_flatten(tangents)
+    if spec_p != spec_t:
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have "
+                           f"the same python structure, got {spec_p} and {spec_t}")
+    _check_tensors(flat_p, "jvp", "primals")
+    prim, tans, spec_o, aux = _jvp_run(func, flat_p, spec_p, flat_t, {}, has_aux, "jvp")
+    res = (tree_unflatten(prim, spec_o), tree_unflatten(tans, spec_o))
+    return res + (aux,) if has_aux else res
+
+
+# -- Jacobians --------------------------------------------------------------------------------
+def _basis(sizes, like):
+    """Rows of an identity split per input: list of (N, numel_i) physical tensors."""
+    n = sum(sizes)
+    eye = np.eye(n, dtype=like)
+    out, off = [], 0
+    for k in sizes:
+        out.append(eye[:, off:off + k])
+        off += k
+    return out, n
+
+
+def _finish_jacobians(rows, flat_o, flat_x, out_major):
+    """rows[o] is a physical (N, ...) tensor; build J[o][x] with shape o.shape + x.shape."""
+    jac = []
+    for k, o in enumerate(flat_o):
+        per = []
+        r = rows[k]
+        off = 0
+        for x in flat_x:
+            n = x._data.size
+            if out_major:
+                # r: (N_out, *x.shape): the rows for output o already in r
+                piece = r
+            else:
+                piece = r[off:off + n] if len(flat_x) > 1 else r
+            off += n
+            per.append(piece)
+        jac.append(per)
+    return jac
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
+    """The Jacobian of ``func`` with respect to ``args[argnums]`` by reverse mode, vectorised:
+    one backward pass carries all the rows of the identity at once (vmap over the vjp).
+
+    >>> import chainrule
+    >>> from chainrule.func import jacrev
+    >>> jacrev(lambda x: x ** 2)(chainrule.tensor([1.0, 2.0]))
+    tensor([[2., 0.],
+            [0., 4.]])
+    """
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        nums = _argnums_tuple(argnums, len(args), "jacrev")
+        nums = nums[0] if isinstance(argnums, int) else nums
+        handles, spec_d, flat_o, spec_o, out, aux, (create, tok) = _trace(
+            func, args, kwargs, nums, has_aux, "jacrev")
+        _check_tensors(flat_o, "jacrev", "the outputs of f")
+        sizes = [o._data.size for o in flat_o]
+        dt = flat_o[0]._data.dtype if flat_o else np.float32
+        n = sum(sizes)
+        jac = [[None] * len(handles) for _ in flat_o]
+        if n == 1:
+            cots = [_make(np.ones(o._data.shape, o._data.dtype)) for o in flat_o]
+            gs = vjp_core(flat_o, handles, cots, create)
+            for k, o in enumerate(flat_o):
+                if sizes[k] == 1:
+                    for j, (g, h) in enumerate(zip(gs, handles)):
+                        g = g if g is not None else _zeros_like(h)
+                        jac[k][j] = g.reshape(tuple(o.shape) + tuple(h.shape))
+        elif n > 0:
+            eye, _ = _basis(sizes, dt)
+            rows = _chunked_vjp(flat_o, handles, eye, n, create, chunk_size)
+            off = 0
+            for k, o in enumerate(flat_o):
+                for j, h in enumerate(handles):
+                    r = rows[j]
+                    piece = r[off:off + sizes[k]] if len(flat_o) > 1 else r
+                    jac[k][j] = piece.reshape(tuple(o.shape) + tuple(h.shape))
+                off += sizes[k]
+        for k, o in enumerate(flat_o):
+            for j, h in enumerate(handles):
+                if jac[k][j] is None:
+                    jac[k][j] = _make(np.zeros(tuple(o.shape) + tuple(h.shape),
+                                               o._data.dtype))
+        jac = [release(row, tok) for row in jac]
+        res = _assemble(jac, spec_o, spec_d, isinstance(argnums, int))
+        return (res, aux) if has_aux else res
+    return wrapper
+
+
+def _chunked_vjp(flat_o, handles, eye, n, create, chunk_size):
+    step = n if not chunk_size else int(chunk_size)
+    parts = []
+    for s in range(0, n, step):
+        e = min(n, s + step)
+        lv = T.push(T.VMAP, e - s)
+        try:
+            cots = [T.from_phys(_make(np.ascontiguousarray(b[s:e]).reshape(
+                (e - s,) + tuple(o.shape))), lv) for b, o in zip(eye, flat_o)]
+            gs = vjp_core(flat_o, handles, cots, create)
+            res = []
+            for g, h in zip(gs, handles):
+                if g is None:
+                    res.append(_make(np.zeros((e - s,) + tuple(h.shape), h._data.dtype)))
+                else:
+                    res.append(T.to_phys(g, lv))
+        finally:
+            T.pop(lv)
+        parts.append(res)
+    if len(parts) == 1:
+        return parts[0]
+    return [_stack_rows([p[j] for p in parts]) for j in range(len(handles))]
+
+
+def _stack_rows(ts):
+    from .ops.index import IndexPut
+    n = sum(t.shape[0] for t in ts)
+    out = _make(np.zeros((n,) + tuple(ts[0].shape[1:]), ts[0]._data.dtype))
+    off = 0
+    for t in ts:
+        out = IndexPut.apply(out, t, (slice(off, off + t.shape[0]),), True)
+        off += t.shape[0]
+    return out
+
+
+def _assemble(jac, spec_o, spec_d, single_arg):
+    per_out = []
+    for row in jac:
+        r = tree_unflatten(row, spec_d)
+        per_out.append(r[0] if single_arg else r)
+    return tree_unflatten(per_out, spec_o)
+
+
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+    """The Jacobian of ``func`` by forward mode, vectorised: one forward pass carries every
+    basis tangent at once (vmap over the jvp).
+
+    >>> import chainrule
+    >>> from chainrule.func import jacfwd
+    >>> jacfwd(lambda x: x.sin())(chainrule.tensor([0.0, 0.0]))
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
+    _check_randomness(randomness)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        nums = _argnums_tuple(argnums, len(args), "jacfwd")
+        single = isinstance(argnums, int)
+        diff = tuple(args[i] for i in nums)
+        flat_x, spec_d = tree_flatten(diff)
+        _check_tensors(flat_x, "jacfwd", "the differentiated inputs")
+        sizes = [x._data.size for x in flat_x]
+        dt = flat_x[0]._data.dtype
+        eye, n = _basis(sizes, dt)
+        vl = T.push(T.VMAP, n, randomness)
+        try:
+            tans = [T.from_phys(_make(np.ascontiguousarray(b).reshape((n,) + tuple(x.shape))),
+                                vl) for b, x in zip(eye, flat_x)]
+
+            def f_of_diff(*ds):
+                parts = tree_unflatten(list(ds), spec_d)
+                new_args = list(args)
+                for i, p in zip(nums, parts):
+                    new_args[i] = p
+                return func(*new_args, **kwargs)
+            prim, touts, spec_o, aux = _jvp_run(f_of_diff, flat_x, LEAFS(len(flat_x)), tans,
+                                                {}, has_aux, "jacfwd")
+            rows = [T.to_phys(t, vl) for t in touts]
+        finally:
+            T.pop(vl)
+        jac = []
+        for o, r in zip(prim, rows):
+            per, off = [], 0
+            ond = o.ndim
+            for x, k in zip(flat_x, sizes):
+                piece = r[off:off + k] if len(flat_x) > 1 else r
+                off += k
+                piece = piece.reshape(tuple(x.shape) + tuple(o.shape))
+                xnd = x.ndim
+                perm = tuple(range(xnd, xnd + ond)) + tuple(range(xnd))
+                if perm != tuple(range(xnd + ond)):
+                    piece = piece.permute(*perm)
+                per.append(piece)
+            jac.append(per)
+        res = _assemble(jac, spec_o, spec_d, single)
+        return (res, aux) if has_aux else res
+    return wrapper
+
+
+def LEAFS(n):
+    from .autograd._pytree import LEAF, Spec
+    return Spec("tuple", None, (LEAF,) * n)
+
+
+def hessian(func, argnums=0):
+    """The Hessian of a scalar ``func``: ``jacfwd(jacrev(func))`` (forward-over-reverse, both
+    vectorised).
+
+    >>> import chainrule
+    >>> from chainrule.func import hessian
+    >>> hessian(lambda x: (x ** 3).sum())(chainrule.tensor([1.0, 2.0]))
+    tensor([[ 6.,  0.],
+            [ 0., 12.]])
+    """
+    return jacfwd(jacrev(func, argnums), argnums)
+
+
+# -- vmap -------------------------------------------------------------------------------------
+def _check_randomness(randomness):
+    if randomness not in ("error", "same"):
+        if randomness == "different":
+            raise RuntimeError("vmap: randomness='different' is not supported by chainrule "
+                               "(random ops draw one value shared by the batch); use 'same' "
+                               "or draw the batch of random numbers outside vmap")
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
+                           f"'same'. Got {randomness}")
+
+
+def _movedim(t, src, dst):
+    nd = t.ndim
+    if src == dst:
+        return t
+    perm = list(range(nd))
+    perm.insert(dst, perm.pop(src))
+    return S.permute(t, tuple(perm))
+
+
+def _broadcast_dims(dims, args, fname):
+    if isinstance(dims, (int, type(None))):
+        return [dims] * len(args)
+    if not isinstance(dims, (tuple, list)) or len(dims) != len(args):
+        raise ValueError(f"{fname}: in_dims is not compatible with the structure of `inputs`. "
+                         f"in_dims has structure {dims!r} but inputs has {len(args)} "
+                         "arguments.")
+    return list(dims)
+
+
+def _flat_dims(dims, arg, fname):
+    leaves, spec = tree_flatten(arg)
+    if isinstance(dims, (int, type(None))):
+        return leaves, spec, [dims] * len(leaves)
+    dl, ds = tree_flatten(dims)
+    if ds != spec:
+        raise ValueError(f"{fname}: in_dims is not compatible with the structure of `inputs`: "
+                         f"{dims!r}")
+    return leaves, spec, dl
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """Vectorise ``func`` over a dimension of its inputs: ``vmap(f)(x)[i] == f(x[i])``, with
+    every primitive run once on the whole batch. Nest for more dims.
+
+    >>> import chainrule
+    >>> from chainrule.func import vmap
+    >>> vmap(lambda v: (v * v).sum())(chainrule.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    tensor([ 5., 25.])
+    """
+    _check_randomness(randomness)
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got "
+                         f"{chunk_size})")
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if not args:
+            raise ValueError("vmap(f)(): got no inputs. Maybe you forgot to add inputs, or you "
+                             "are trying to vmap over a function with no inputs.")
+        dims = _broadcast_dims(in_dims, args, "vmap")
+        flat = []
+        for a, d in zip(args, dims):
+            leaves, spec, dl = _flat_dims(d, a, "vmap")
+            flat.append((leaves, spec, dl))
+        size = None
+        for leaves, _, dl in flat:
+            for x, d in zip(leaves, dl):
+                if d is None:
+                    continue
+                if not isinstance(x, Tensor):
+                    raise ValueError(f"vmap: Got in_dim={d} for an input but the input is of "
+                                     f"type {type(x).__name__}. We cannot vmap over non-Tensor "
+                                     "arguments, please use None as the respective in_dim")
+                if not -max(x.ndim, 1) <= d < max(x.ndim, 1) or x.ndim == 0:
+                    raise ValueError(f"vmap: Got in_dim={d} for some input, but that input is a "
+                                     f"Tensor of dimensionality {x.ndim} so expected in_dim to "
+                                     f"satisfy -{x.ndim} <= in_dim < {x.ndim}.")
+                n = x.shape[d]
+                if size is None:
+                    size = n
+                elif n != size:
+                    raise ValueError("vmap: Expected all tensors to have the same size in the "
+                                     f"mapped dimension, got sizes {size} and {n} for the mapped "
+                                     "dimension")
+        if size is None:
+            raise ValueError("vmap: at least one input must be batched (in_dims are all None)")
+        if chunk_size is not None and chunk_size < size:
+            outs = []
+            for s in range(0, size, chunk_size):
+                e = min(size, s + chunk_size)
+                sub = [(tree_unflatten([_slice_dim(x, d, s, e) for x, d in zip(lvs, dl)], sp),
+                        dl) for lvs, sp, dl in flat]
+                sflat = [tuple(tree_flatten(a)) + (dl,) for a, dl in sub]
+                outs.append(_vmap_once(func, [a for a, _ in sub], sflat, e - s, out_dims,
+                                       randomness, kwargs))
+            return _cat_chunks(outs, out_dims)
+        return _vmap_once(func, args, flat, size, out_dims, randomness, kwargs)
+    return wrapper
+
+
+def _slice_dim(x, d, s, e):
+    if d is None:
+        return x
+    idx = (slice(None),) * (d % x.ndim) + (slice(s, e),)
+    return x[idx]
+
+
+def _cat_chunks(outs, out_dims):
+    flat0, spec = tree_flatten(outs[0])
+    ods = _out_dims_list(out_dims, spec, len(flat0))
+    cols = []
+    for k in range(len(flat0)):
+        pieces = [tree_flatten(o)[0][k] for o in outs]
+        d = ods[k]
+        if d is None:
+            cols.append(pieces[0])
+            continue
+        d %= pieces[0].ndim
+        rows = _stack_rows([_movedim(p, d, 0) for p in pieces])
+        cols.append(_movedim(rows, 0, d))
+    return tree_unflatten(cols, spec)
+
+
+def _out_dims_list(out_dims, spec, n):
+    if isinstance(out_dims, (int, type(None))):
+        return [out_dims] * n
+    dl, ds = tree_flatten(out_dims)
+    if len(dl) == n:
+        return dl
+    if spec.kind in ("tuple", "list") and len(out_dims) == len(spec.children):
+        res = []
+        for od, c in zip(out_dims, spec.children):
+            res.extend([od] * c.num_leaves if isinstance(od, (int, type(None))) else
+                       tree_flatten(od)[0])
+        return res
+    raise ValueError(f"vmap: out_dims is not compatible with the structure of `outputs`: "
+                     f"{out_dims!r}")
+
+
+def _vmap_once(func, args, flat, size, out_dims, randomness, kwargs):
+    tok = new_token()
+    lv = T.push(T.VMAP, size, randomness)
+    try:
+        new_args = []
+        for (leaves, spec, dl) in flat:
+            conv = []
+            for x, d in zip(leaves, dl):
+                if d is None:
+                    conv.append(x)
+                else:
+                    conv.append(T.from_phys(_movedim(x, d % x.ndim, 0), lv))
+            new_args.append(tree_unflatten(conv, spec))
+        out = func(*new_args, **kwargs)
+        flat_o, spec_o = tree_flatten(out)
+        ods = _out_dims_list(out_dims, spec_o, len(flat_o))
+        res = []
+        for o, od in zip(flat_o, ods):
+            if not isinstance(o, Tensor):
+                raise ValueError(f"vmap: `{getattr(func, '__name__', 'func')}` must only return "
+                                 f"Tensors, got type {type(o).__name__}. Did you mean to set "
+                                 "out_dims= to None for output?")
+            if od is None:
+                if T.is_batched_at(o, lv):
+                    raise ValueError("vmap: out_dims=None for an output that is batched; "
+                                     "it can only be None when the output does not depend on "
+                                     "the mapped inputs")
+                res.append(o)
+                continue
+            p = T.to_phys(o, lv)
+            res.append(_movedim(p, 0, od % p.ndim))
+    finally:
+        T.pop(lv)
+    return tree_unflatten(release(res, tok), spec_o)
+
+
+# -- modules ----------------------------------------------------------------------------------
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *,
+                    tie_weights=True, strict=False):
+    """Call ``module`` with some parameters and buffers replaced by the given tensors (the
+    module itself is unchanged afterwards), so transforms can differentiate with respect to
+    them.
+
+    >>> import chainrule
+    >>> from chainrule.func import functional_call
+    >>> m = chainrule.nn.Linear(2, 1)
+    >>> p = {"weight": chainrule.ones(1, 2), "bias": chainrule.zeros(1)}
+    >>> functional_call(m, p, (chainrule.tensor([[1.0, 2.0]]),))
+    tensor([[3.]])
+    """
+    if isinstance(parameter_and_buffer_dicts, dict):
+        params = dict(parameter_and_buffer_dicts)
+    else:
+        params = {}
+        for d in parameter_and_buffer_dicts:
+            for k in d:
+                if k in params:
+                    raise ValueError(f"{k} appeared in multiple dictionaries; behavior of "
+                                     "functional call is ambiguous")
+            params.update(d)
+    if args is None:
+        args = ()
+    elif not isinstance(args, tuple):
+        args = (args,)
+    kwargs = kwargs or {}
+    if strict:
+        names = {n for n, _ in module.named_parameters()} | {n for n, _ in
+                                                            module.named_buffers()}
+        missing = sorted(names - set(params))
+        unexpected = sorted(set(params) - names)
+        if missing or unexpected:
+            raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}: "
+                               f"Missing key(s): {missing}. Unexpected key(s): {unexpected}.")
+    saved = []
+    try:
+        for name, value in params.items():
+            owner, attr = _owner(module, name)
+            saved.append((owner, attr, owner.__dict__.get("_parameters", {}).get(attr, _NOPE),
+                          owner.__dict__.get("_buffers", {}).get(attr, _NOPE),
+                          owner.__dict__.get(attr, _NOPE)))
+            _set(owner, attr, value)
+        return module(*args, **kwargs)
+    finally:
+        for owner, attr, p, b, plain in reversed(saved):
+            _restore(owner, attr, p, b, plain)
+
+
+_NOPE = object()
+
+
+def _owner(module, name):
+    parts = name.split(".")
+    m = module
+    for p in parts[:-1]:
+        m = getattr(m, p)
+    return m, parts[-1]
+
+
+def _set(owner, attr, value):
+    ps = owner.__dict__.get("_parameters")
+    bs = owner.__dict__.get("_buffers")
+    if ps is not None and attr in ps:
+        del ps[attr]
+    elif bs is not None and attr in bs:
+        bs[attr] = value
+        return
+    object.__setattr__(owner, attr, value)
+
+
+def _restore(owner, attr, p, b, plain):
+    ps = owner.__dict__.get("_parameters")
+    bs = owner.__dict__.get("_buffers")
+    if p is not _NOPE:
+        owner.__dict__.pop(attr, None)
+        ps[attr] = p
+    elif b is not _NOPE:
+        bs[attr] = b
+    elif plain is not _NOPE:
+        object.__setattr__(owner, attr, plain)
+    else:
+        owner.__dict__.pop(attr, None)

@@ -1,0 +1,272 @@
+"""JVP rules: the tangent of each primitive's output from its inputs' tangents.
+
+A rule is ``rule(cls, args, tans, out, kwargs)`` where ``tans[i]`` is the tangent of
+``args[i]`` (None when it has none) and ``out`` the primal output; it returns the output
+tangent (a tuple for multi-output ops, None where there is none). Rules are written with
+chainrule ops, so tangents are themselves differentiable and batchable.
+
+Primitives without an explicit rule use ``generic``: the JVP obtained by transposing the
+op's (linear, differentiable) backward, J u = d/dv <J^T v, u>.
+"""
+import numpy as np
+
+from .._tensor import Tensor
+from ..ops import _xp
+from ..ops import elementwise as E
+from ..ops import index as IX
+from ..ops import inplace as IP
+from ..ops import linalg as LA
+from ..ops import reduce as R
+from ..ops import shape as S
+from .grad_mode import enable_grad
+
+RULES = {}
+
+
+def jvp_rule(cls):
+    for k in cls.__mro__:
+        r = RULES.get(k)
+        if r is not None:
+            return r
+    return generic
+
+
+def register(*classes):
+    def deco(fn):
+        for c in classes:
+            RULES[c] = fn
+        return fn
+    return deco
+
+
+_mul, _div, _neg = E.Mul.apply, E.Div.apply, E.Neg.apply
+
+
+def _add(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return E.Add.apply(a, b)
+
+
+@register(E.Cast, R.Sum, R.Mean, S.Reshape, S.Permute, S.Expand, S.Clone, E.Neg, IX.GetItem,
+          IX.IndexGrad)
+def linear_first(cls, args, tans, out, kwargs):
+    """Ops linear in their first (only differentiable) argument: apply the op to the tangent."""
+    t = tans[0]
+    if t is None:
+        return None
+    return cls.apply(t, *args[1:], **kwargs)
+
+
+@register(E.Add)
+def add(cls, args, tans, out, kwargs):
+    return _add(tans[0], tans[1])
+
+
+@register(E.Sub)
+def sub(cls, args, tans, out, kwargs):
+    ta, tb = tans
+    return _add(ta, _neg(tb) if tb is not None else None)
+
+
+@register(E.Mul)
+def mul(cls, args, tans, out, kwargs):
+    (a, b), (ta, tb) = args, tans
+    return _add(_mul(ta, b) if ta is not None else None,
+                _mul(a, tb) if tb is not None else None)
+
+
+@register(E.Div)
+def div(cls, args, tans, out, kwargs):
+    (a, b), (ta, tb) = args, tans
+    return _add(_div(ta, b) if ta is not None else None,
+                _neg(_mul(tb, _div(out, b))) if tb is not None else None)
+
+
+@register(E.Pow)
+def pow_(cls, args, tans, out, kwargs):
+    (a, b), (ta, tb) = args, tans
+    res = None
+    if ta is not None:
+        if not isinstance(b, Tensor):
+            res = _mul(ta, 0.0) if b == 0 else _mul(ta, _mul(a, 2.0) if b == 2 else
+                                                  _mul(E.Pow.apply(a, b - 1), b))
+        else:
+            res = ta * _xp.where(b == 0, 0.0, b * a ** (b - 1))
+    if tb is not None:
+        if not isinstance(a, Tensor):
+            la = float(np.log(a)) if a > 0 else (float("nan") if a < 0 else 0.0)
+            res = _add(res, tb * out * la)
+        else:
+            res = _add(res, tb * _xp.where((a == 0) & (b >= 0), 0.0, out * _xp.log(a)))
+    return res
+
+
+def _unary(deriv):
+    def rule(cls, args, tans, out, kwargs):
+        t = tans[0]
+        return None if t is None else _mul(t, deriv(args[0], out))
+    return rule
+
+
+RULES[E.Exp] = _unary(lambda a, out: out)
+RULES[E.Log] = _unary(lambda a, out: 1 / a)
+RULES[E.Sqrt] = _unary(lambda a, out: 0.5 / out)
+RULES[E.Sin] = _unary(lambda a, out: a.cos())
+RULES[E.Cos] = _unary(lambda a, out: -a.sin())
+RULES[E.Tanh] = _unary(lambda a, out: E.Sub.apply(1.0, _mul(out, out)))
+RULES[E.Sigmoid] = _unary(lambda a, out: _mul(out, E.Sub.apply(1.0, out)))
+RULES[E.Relu] = _unary(lambda a, out: E.Sign.apply(out))
+RULES[E.Abs] = _unary(lambda a, out: E.Sign.apply(a))
+RULES[E.Sign] = _unary(lambda a, out: 0.0)
+
+
+@register(E.Clamp)
+def clamp(cls, args, tans, out, kwargs):
+    (a, lo, hi), (ta, tlo, thi) = args, tans
+    res = None
+    if ta is not None:
+        keep = a >= lo if hi is None else (a <= hi if lo is None else (a >= lo) & (a <= hi))
+        res = _xp.where(keep, ta, 0.0)
+    if tlo is not None:
+        res = _add(res, _xp.where((a < lo) if hi is None else (a < lo) & (lo < hi), tlo, 0.0))
+    if thi is not None:
+        res = _add(res, _xp.where((a > hi) if lo is None else (a > hi) | (hi < lo), thi, 0.0))
+    return res
+
+
+@register(E.Where)
+def where(cls, args, tans, out, kwargs):
+    c = args[0]
+    ta, tb = tans[1], tans[2]
+    if ta is None and tb is None:
+        return None
+    return _xp.where(c, ta if ta is not None else 0.0, tb if tb is not None else 0.0)
+
+
+def _minmax(is_max):
+    def rule(cls, args, tans, out, kwargs):
+        (a, b), (ta, tb) = args, tans
+        w = ((a > b) if is_max else (a < b)) + (a == b) * 0.5
+        return _add(ta * w if ta is not None else None,
+                    tb * (1 - w) if tb is not None else None)
+    return rule
+
+
+RULES[E.Maximum] = _minmax(True)
+RULES[E.Minimum] = _minmax(False)
+
+
+@register(E.Remainder)
+def remainder(cls, args, tans, out, kwargs):
+    (a, b), (ta, tb) = args, tans
+    return _add(ta, -(tb * _xp.floor(a / b)) if tb is not None else None)
+
+
+@register(LA.MatMul)
+def matmul(cls, args, tans, out, kwargs):
+    (a, b), (ta, tb) = args, tans
+    return _add(cls.apply(ta, b) if ta is not None else None,
+                cls.apply(a, tb) if tb is not None else None)
+
+
+@register(R.MaxAll)
+def maxall(cls, args, tans, out, kwargs):
+    a, axes, keepdim, is_max = args
+    t = tans[0]
+    if t is None:
+        return None
+    o = out
+    if not keepdim:
+        kshape = R._keep_shape(a.shape, axes)
+        o = o.reshape(kshape)
+    mask = a == o
+    count = R.Sum.apply(mask.to(t.dtype), axes, keepdim, None)
+    return R.Sum.apply(t * mask, axes, keepdim, None) / count
+
+
+@register(R.MaxDim)
+def maxdim(cls, args, tans, out, kwargs):
+    a, dim, keepdim, is_max = args
+    t = tans[0]
+    if t is None:
+        return None, None
+    idx = out[1]
+    if not keepdim:
+        idx = idx.unsqueeze(dim)
+    shape = tuple(a.shape)
+    r = Tensor._make(np.arange(shape[dim]).reshape((-1,) + (1,) * (len(shape) - dim - 1)))
+    return R.Sum.apply(t * (r == idx), (dim,), keepdim, None), None
+
+
+@register(IX.IndexPut)
+def indexput(cls, args, tans, out, kwargs):
+    a, v, idx, basic = args
+    ta, tv = tans[0], tans[1]
+    if ta is None and tv is None:
+        return None
+    if ta is None:
+        ta = Tensor._make(np.zeros(a._data.shape, a._data.dtype))
+    return cls.apply(ta, tv if tv is not None else 0.0, idx, basic)
+
+
+@register(IP.ViewAssign)
+def viewassign(cls, args, tans, out, kwargs):
+    b, r, vf = args
+    tb, tr = tans[0], tans[1]
+    if tb is None and tr is None:
+        return None
+    if tb is None:
+        tb = Tensor._make(np.zeros(b._data.shape, b._data.dtype))
+    return cls.apply(tb, tr if tr is not None else 0.0, vf)
+
+
+@register(IP.CopyFrom)
+def copyfrom(cls, args, tans, out, kwargs):
+    return tans[1]
+
+
+# -- the generic rule: transpose the backward ----------------------------------------------------
+def generic(cls, args, tans, out, kwargs):
+    """J u = d/dv <J^T v, u>: two reverse passes through the op's own (differentiable) rule."""
+    from . import _vjp
+    from ._transforms import vlevels
+    outs = out if type(out) is tuple else (out,)
+    which = [i for i, t in enumerate(tans) if t is not None]
+    if not which:
+        return None
+    lv_args, levels = set(), set()
+    for a in args:
+        if isinstance(a, Tensor):
+            lv_args.update(vlevels(a))
+    for t in tans:
+        if t is not None:
+            levels.update(vlevels(t))
+    levels |= lv_args
+    with enable_grad():
+        handles = _vjp.make_inputs([args[i] for i in which], lv_args)
+        a2 = list(args)
+        for i, h in zip(which, handles):
+            a2[i] = h
+        o2 = cls.apply(*a2, **kwargs)
+        o2s = o2 if type(o2) is tuple else (o2,)
+        diff = [k for k, o in enumerate(o2s) if isinstance(o, Tensor) and o._rg]
+        if not diff:
+            return tuple(None for _ in outs) if type(out) is tuple else None
+        vs = _vjp.make_inputs([Tensor._make(np.zeros(o2s[k]._data.shape, o2s[k]._data.dtype))
+                               for k in diff], levels)
+        ws = _vjp.vjp_core([o2s[k] for k in diff], handles, vs, True)
+        s = None
+        for w, i in zip(ws, which):
+            if w is not None:
+                s = _add(s, (w * tans[i]).sum())
+        if s is None:
+            res = [None] * len(diff)
+        else:
+            res = _vjp.vjp_core([s], vs, [Tensor._make(np.ones((), s._data.dtype))], True)
+    tout = [None] * len(outs)
+    for k, r in zip(diff, res):
+        tout[k] = r
+    return tuple(tout) if type(out) is tuple else tout[0]

@@ -1,0 +1,500 @@
+"""Transform levels (vmap and forward-mode AD) and the dispatcher that every primitive call
+passes through while one is active.
+
+A level is a ``Level`` on a stack; ``n`` orders levels (newer is higher). Transform state lives
+in a tensor's *data object*, so the Tensor wrappers the engine makes around saved arrays keep it:
+- vmap: ``_data`` is a ``BatchedData``: the logical shape and dtype, the physical array (batch
+  dim first, possibly itself a BatchedData of a lower level) and its level. Code that reads the
+  values outside a primitive hits a clear "not batchable" error instead of wrong numbers.
+- forward AD: tangents sit in a side table keyed by the data object: {level: tangent Tensor}.
+
+The dispatcher (installed in ``function._INTERPOSE``) finds the highest active level among a
+primitive's tensor arguments. For a vmap level it runs the op's batching rule on physical
+tensors; for a dual level it suspends the level, computes the primal output with the op itself
+and the tangent with the op's JVP rule, then attaches the tangent. Autograd graphs recorded
+under vmap are physical (nodes see arrays with the batch dim), so grad transforms inside vmap
+convert their roots and inputs with ``to_phys`` / ``from_phys``.
+"""
+import itertools
+import sys
+import weakref
+
+import numpy as np
+
+from .._tensor import Tensor
+from . import function as F
+
+_nd = np.ndarray
+_make = Tensor._make
+VMAP, JVP = "vmap", "jvp"
+_counter = itertools.count(1)
+STACK = []
+
+
+class Level:
+    __slots__ = ("n", "kind", "size", "active", "keys", "randomness", "__weakref__")
+
+    def __init__(self, kind, size=None, randomness="error"):
+        self.n = next(_counter)
+        self.kind, self.size, self.randomness = kind, size, randomness
+        self.active = True
+        self.keys = []
+
+    def __repr__(self):
+        return f"<{self.kind} level {self.n}>"
+
+
+class _RandomGuard:
+    """Stands in for the global generator's bit stream under vmap(randomness='error')."""
+
+    def __getattr__(self, name):
+        raise RuntimeError("vmap: called random operation while in randomness error mode. "
+                           "Please either use the 'same' or 'different' randomness flags on "
+                           "vmap or perform the randomness operation out of vmap")
+
+
+def push(kind, size=None, randomness="error"):
+    lv = Level(kind, size, randomness)
+    if not STACK:
+        F._INTERPOSE[0] = dispatch
+    STACK.append(lv)
+    if kind == VMAP and randomness == "error":
+        from .. import random as R
+        g = R.default_generator
+        lv.keys.append(("rng", g, g._rng))
+        g._rng = _RandomGuard()
+    return lv
+
+
+def pop(lv):
+    """Leave a level: drop its tangents everywhere and restore what it replaced."""
+    STACK.remove(lv)
+    lv.active = False
+    for k in lv.keys:
+        if k[0] == "rng":
+            k[1]._rng = k[2]
+            continue
+        key, ref = k
+        e = TAN.get(key)
+        if e is not None and e[0] is ref:
+            e[1].pop(lv, None)
+            if not e[1]:
+                TAN.pop(key, None)
+    lv.keys = []
+    if not STACK:
+        F._INTERPOSE[0] = None
+
+
+# -- batched data ------------------------------------------------------------------------------
+def _not_batchable(what):
+    names = []
+    f = sys._getframe(2)
+    while f is not None and len(names) < 4:
+        mod = f.f_globals.get("__name__", "")
+        if mod.startswith("chainrule") and not mod.startswith("chainrule.autograd._"):
+            names.append(f"{mod}.{f.f_code.co_name}")
+        elif names:
+            break
+        f = f.f_back
+    where = " <- ".join(names) if names else "a chainrule function"
+    return RuntimeError(f"vmap: {where} is not batchable yet: it computes {what} outside a "
+                        "chainrule primitive, so it would see one placeholder instead of the "
+                        "batch. Move it out of the vmapped function or give it a batching rule.")
+
+
+class BatchedData:
+    """The data of a tensor batched at a vmap level: logical metadata plus the physical array."""
+    __slots__ = ("phys", "level", "shape", "dtype", "ndim", "size", "__weakref__")
+    itemsize = property(lambda self: self.dtype.itemsize)
+
+    def __init__(self, phys, level):
+        self.phys, self.level = phys, level
+        s = phys.shape[1:]
+        self.shape, self.dtype, self.ndim = s, phys.dtype, len(s)
+        b = phys.shape[0]
+        self.size = phys.size // b if b else _prod(s)
+
+    @property
+    def flags(self):
+        p = self.phys
+        while type(p) is BatchedData:
+            p = p.phys
+        return p.flags
+
+    @property
+    def nbytes(self):
+        return self.size * self.dtype.itemsize
+
+    def copy(self, order="K"):
+        return BatchedData(self.phys.copy(), self.level)
+
+    def __array__(self, dtype=None, copy=None):
+        raise _not_batchable("with the tensor's values")
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        raise _not_batchable(f"numpy.{ufunc.__name__}")
+
+    def __array_function__(self, func, types, args, kwargs):
+        name = func.__name__
+        if name == "shape":
+            return self.shape
+        if name == "ndim":
+            return self.ndim
+        if name == "reshape":
+            shape = args[1] if len(args) > 1 else kwargs.pop("shape", kwargs.pop("newshape"))
+            shape = (shape,) if isinstance(shape, int) else tuple(shape)
+            return BatchedData(np.reshape(self.phys, self.phys.shape[:1] + shape,
+                                          **{k: v for k, v in kwargs.items() if k == "copy"}),
+                               self.level)
+        if name in ("may_share_memory", "shares_memory"):
+            a, b = (_innermost(x) for x in args[:2])
+            return func(a, b)
+        if name == "copyto":
+            dst, src = args[0], args[1]
+            if type(src) is BatchedData and src.level is self.level and dst is self:
+                return np.copyto(self.phys, _align_phys(src.phys, self.ndim), **kwargs)
+            if dst is self and type(src) is not BatchedData:
+                return np.copyto(self.phys, src, **kwargs)
+            raise RuntimeError("vmap: an in-place operation would write a batched value into "
+                               "a tensor that is not batched; make the destination batched "
+                               "(or out of place)")
+        raise _not_batchable(f"numpy.{name}")
+
+    def __getitem__(self, idx):
+        raise _not_batchable("an index into the raw data")
+
+    def __setitem__(self, idx, value):
+        from ._vmap_rules import _adv_layout
+        idx = idx if isinstance(idx, tuple) else (idx,)
+        if type(value) is BatchedData:
+            if value.level is not self.level:
+                raise _not_batchable("an in-place write of a differently batched value")
+            tshape = np.empty(self.shape, bool)[idx].shape
+            value = _align_phys(value.phys, len(tshape))
+            k = _adv_layout(idx)
+            if k is not None:
+                value = np.moveaxis(value, 0, k)
+        self.phys[(slice(None),) + idx] = value
+
+    def __getattr__(self, name):
+        raise _not_batchable(f"data.{name}")
+
+    def __repr__(self):
+        return f"BatchedData(level={self.level.n}, shape={self.shape})"
+
+
+def _align_phys(p, nd):
+    """A physical array (B, *s) reshaped to (B, 1, ..., *s) with nd logical dims."""
+    k = nd - (p.ndim - 1)
+    return p.reshape(p.shape[:1] + (1,) * k + p.shape[1:]) if k > 0 else p
+
+
+def _prod(s):
+    n = 1
+    for k in s:
+        n *= k
+    return n
+
+
+def _innermost(x):
+    while type(x) is BatchedData:
+        x = x.phys
+    return x
+
+
+# -- tangents ----------------------------------------------------------------------------------
+TAN = {}     # id(data object) -> [weakref to it, {Level: tangent Tensor}]
+
+
+def _forget(key):
+    def cb(ref):
+        e = TAN.get(key)
+        if e is not None and e[0] is ref:
+            del TAN[key]
+    return cb
+
+
+def tangents_of(d):
+    e = TAN.get(id(d))
+    if e is not None and e[0]() is d:
+        return e[1]
+    return None
+
+
+def set_tangent(d, lv, t, vc=None):
+    """Attach tangent t at level lv to data object d; with ``vc`` (the owner's version
+    counter) a later in-place write to the data is detected instead of silently ignored."""
+    key = id(d)
+    e = TAN.get(key)
+    if e is None or e[0]() is not d:
+        e = TAN[key] = [weakref.ref(d, _forget(key)), {}, None]
+    e[1][lv] = t
+    if vc is not None:
+        if e[2] is None:
+            e[2] = {}
+        e[2][lv] = (vc, vc.v)
+    lv.keys.append((key, e[0]))
+
+
+def get_tangent(t, lv):
+    e = TAN.get(id(t._data))
+    if e is not None and e[0]() is t._data:
+        r = e[1].get(lv)
+        if r is not None and e[2] is not None and lv in e[2]:
+            vc, v = e[2][lv]
+            if vc.v != v:
+                raise RuntimeError("forward AD: a dual tensor was modified in place after its "
+                                   "tangent was computed, and in-place ops do not update "
+                                   "tangents in chainrule yet; use the out-of-place op "
+                                   "(e.g. y = y + z instead of y += z, torch.where instead of "
+                                   "y[i] = v)")
+        return r
+    return None
+
+
+def fresh(d):
+    """A new data object over the same memory (tangents do not follow)."""
+    if type(d) is BatchedData:
+        return BatchedData(d.phys, d.level)
+    return d.view()
+
+
+# -- the dispatcher ----------------------------------------------------------------------------
+def top_level(t):
+    d = t._data
+    best = d.level if type(d) is BatchedData else None
+    e = TAN.get(id(d))
+    if e is not None and e[0]() is d:
+        for lv in e[1]:
+            if lv.active and (best is None or lv.n > best.n):
+                best = lv
+    return best
+
+
+def dispatch(cls, args, kwargs):
+    top = None
+    for a in args:
+        if isinstance(a, Tensor):
+            d = a._data
+            if type(d) is _nd and id(d) not in TAN:
+                continue
+            lv = top_level(a)
+            if lv is not None and (top is None or lv.n > top.n):
+                top = lv
+    if top is None:
+        return NotImplemented
+    if top.kind is VMAP:
+        return _vmap_call(top, cls, args, kwargs)
+    return _jvp_call(top, cls, args, kwargs)
+
+
+_RULE_CACHE = {}
+_JVP_CACHE = {}
+
+
+def _vmap_call(lv, cls, args, kwargs):
+    rule = _RULE_CACHE.get(cls)
+    if rule is None:
+        from ._vmap_rules import rule_for
+        rule = rule_for(cls)
+        if rule is not None:
+            _RULE_CACHE[cls] = rule
+    if rule is None:
+        raise RuntimeError(f"vmap: the primitive {cls.__name__} (chainrule op from "
+                           f"{cls.__module__}) has no batching rule, so it is not batchable "
+                           "yet. Call it outside vmap, or add a rule in "
+                           "chainrule/autograd/_vmap_rules.py.")
+    phys = list(args)
+    bat = [False] * len(args)
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor) and type(a._data) is BatchedData and a._data.level is lv:
+            phys[i] = unwrap(a)
+            bat[i] = True
+    out = rule(cls, phys, bat, kwargs, lv.size)
+    if type(out) is tuple:
+        return tuple(wrap(o, lv) for o in out)
+    return wrap(out, lv)
+
+
+def _jvp_call(lv, cls, args, kwargs):
+    rule = _JVP_CACHE.get(cls)
+    if rule is None:
+        from ._fwd_rules import jvp_rule
+        rule = _JVP_CACHE[cls] = jvp_rule(cls)
+    tans = [get_tangent(a, lv) if isinstance(a, Tensor) else None for a in args]
+    lv.active = False
+    try:
+        out = cls.apply(*args, **kwargs)
+        tout = rule(cls, args, tans, out, kwargs)
+    finally:
+        lv.active = True
+    attach(out, tout, lv, args)
+    return out
+
+
+def attach(out, tout, lv, args=()):
+    outs = out if type(out) is tuple else (out,)
+    touts = tout if type(tout) in (tuple, list) else (tout,)
+    for o, t in zip(outs, touts):
+        if t is None or not isinstance(o, Tensor) or o._data.dtype.kind != "f":
+            continue
+        d = o._data
+        for a in args:
+            if isinstance(a, Tensor) and a._data is d:
+                o._data = d = fresh(d)
+                break
+        if t._data.shape != d.shape:
+            t = t.expand(o.shape)
+        if t._data.dtype != d.dtype:
+            t = t.to(o.dtype)
+        vc = o._vc
+        if vc is None:
+            vc = o._vc = F._Version()
+        if type(d) is _nd:
+            set_tangent(d, lv, t, vc)
+        else:
+            set_tangent_deep(d, lv, t, vc)
+
+
+def set_tangent_deep(d, lv, t, vc=None):
+    """Attach t at lv to d and, for data batched at lower vmap levels, the physical tangent
+    to each physical array below (physical graph nodes save those arrays)."""
+    set_tangent(d, lv, t, vc)
+    while type(d) is BatchedData and d.level.n < lv.n:
+        t = to_phys(t, d.level)
+        d = d.phys
+        set_tangent(d, lv, t)
+
+
+# -- moving between logical and physical views --------------------------------------------------
+def _hold_acc(src, dst):
+    """Make dst (a wrapper of src's data) reach the same leaf accumulator as src."""
+    if src._rg and src.grad_fn is None:
+        acc = F._edge(src)[0]
+        dst._acc = src._acc
+        dst.__dict__["_hold"] = acc
+    vc = src._vc
+    if vc is None:
+        vc = src._vc = F._Version()
+    dst._vc = vc
+
+
+def unwrap(a):
+    """The physical tensor of ``a`` (batched at its top vmap level): same graph position."""
+    p = _make(a._data.phys, a._rg, a.grad_fn, a._nr)
+    if a._rg or a._vc is not None:
+        _hold_acc(a, p)
+    return p
+
+
+def wrap(t, lv):
+    """A tensor batched at ``lv`` whose physical tensor is ``t`` (batch dim first)."""
+    if not isinstance(t, Tensor):
+        return t
+    w = _make(BatchedData(t._data, lv), t._rg, t.grad_fn, t._nr)
+    if t._rg or t._vc is not None:
+        _hold_acc(t, w)
+    return w
+
+
+def is_batched_at(t, lv):
+    d = t._data
+    while type(d) is BatchedData:
+        if d.level is lv:
+            return True
+        if d.level.n < lv.n:
+            return False
+        d = d.phys
+    return False
+
+
+def vlevels(t):
+    out = []
+    d = t._data
+    while type(d) is BatchedData:
+        out.append(d.level)
+        d = d.phys
+    return out
+
+
+def _highs(d, lv):
+    tans = tangents_of(d)
+    if not tans:
+        return []
+    return [(k, v) for k, v in tans.items() if k.active and k.n > lv.n]
+
+
+class _Suspend:
+    def __init__(self, levels):
+        self.levels = levels
+
+    def __enter__(self):
+        for lv in self.levels:
+            lv.active = False
+
+    def __exit__(self, *exc):
+        for lv in self.levels:
+            lv.active = True
+
+
+def _swap01(t):
+    nd = t._data.ndim
+    from ..ops.shape import permute
+    return permute(t, (1, 0) + tuple(range(2, nd)))
+
+
+def to_phys(t, lv):
+    """The ``lv``-physical form of t: lv's batch as dim 0 (broadcast when t is not batched)."""
+    highs = _highs(t._data, lv)
+    with _Suspend([k for k, _ in highs]):
+        d = t._data
+        if type(d) is BatchedData and d.level is lv:
+            base = unwrap(t)
+        elif type(d) is BatchedData and d.level.n > lv.n:
+            inner = to_phys(unwrap(t), lv)
+            base = wrap(_swap01(inner), d.level)
+        else:
+            base = t.unsqueeze(0).expand((lv.size,) + tuple(t.shape))
+    return _retag(base, [(k, to_phys(v, lv)) for k, v in highs])
+
+
+def from_phys(r, lv):
+    """Inverse of to_phys: dim 0 of r becomes the batch of level lv."""
+    highs = _highs(r._data, lv)
+    with _Suspend([k for k, _ in highs]):
+        d = r._data
+        if type(d) is BatchedData and d.level.n > lv.n:
+            inner = from_phys(_swap01(unwrap(r)), lv)
+            base = wrap(inner, d.level)
+        else:
+            if highs:
+                r = _clean(r, highs)
+            base = wrap(r, lv)
+    return _retag(base, [(k, from_phys(v, lv)) for k, v in highs])
+
+
+def _clean(t, highs):
+    """t over a fresh data object that keeps only the tangents not in ``highs``."""
+    d = t._data
+    tans = tangents_of(d) or {}
+    drop = {k for k, _ in highs}
+    nd = fresh(d)
+    c = _make(nd, t._rg, t.grad_fn, t._nr)
+    _hold_acc(t, c)
+    for k, v in tans.items():
+        if k not in drop and k.active:
+            set_tangent(nd, k, v)
+    return c
+
+
+def _retag(base, pairs):
+    if not pairs:
+        return base
+    base = _clean(base, pairs)
+    for k, v in pairs:
+        set_tangent(base._data, k, v)
+    return base
+
+
+def active_vmap_levels():
+    return [lv for lv in STACK if lv.kind is VMAP]
