@@ -229,8 +229,6 @@ def test_loader_sequential_matches_torch(kwargs):
 
 @needs_torch
 def test_loader_samplers_and_collate_fn_match_torch():
-    for m in (chainrule, torch):
-        pass
     bs = [[3, 1], [0], [2, 4, 5]]
     ours = list(D.DataLoader(_dataset(chainrule), batch_sampler=bs))
     theirs = list(TD.DataLoader(_dataset(torch), batch_sampler=bs))
@@ -455,3 +453,18 @@ def test_iterator_can_be_abandoned():
     for w in workers:
         w.join(timeout=10)
         assert not w.is_alive()
+
+
+@pytest.mark.parametrize("method", ["spawn"])
+def test_non_fork_start_method_ships_tensor_datasets(method):
+    import pickle
+    ds = _dataset(chainrule, 7)
+    g = chainrule.Generator
+    ours = [y.tolist() for _, y in D.DataLoader(ds, batch_size=3, shuffle=True,
+                                                generator=g().manual_seed(1), num_workers=1,
+                                                multiprocessing_context=method)]
+    ref = [y.tolist() for _, y in D.DataLoader(ds, batch_size=3, shuffle=True,
+                                               generator=g().manual_seed(1))]
+    assert ours == ref
+    with pytest.raises(TypeError, match="not picklable"):
+        pickle.dumps(chainrule.ones(1))

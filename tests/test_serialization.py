@@ -11,7 +11,7 @@ import pytest
 
 import chainrule
 from chainrule.serialization import CheckpointError
-from conftest import HAVE_TORCH, needs_torch
+from conftest import needs_torch
 
 
 def same(a, b):
@@ -61,7 +61,6 @@ def test_tensor_round_trip(value, tmp_path):
     back = roundtrip({"x": value}, tmp_path)["x"]
     assert same(back, value)
     assert back.is_leaf and back.grad_fn is None
-    back.detach().numpy()[...] if back.numel() else None
     assert back.numpy(force=True).flags.writeable
 
 

@@ -10,7 +10,7 @@ import chainrule
 from ._utils import worker as _worker
 from ._utils.collate import default_collate, default_convert
 from ._utils.fetch import _create_fetcher
-from ._utils.worker import ForkingPickler, get_worker_info
+from ._utils.worker import get_worker_info
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
@@ -40,8 +40,10 @@ class DataLoader:
     order are the same as with ``num_workers=0``. Worker ``i`` is seeded with
     ``base_seed + i`` (Python ``random``, NumPy and chainrule), then runs
     ``worker_init_fn(i)``; inside it, :func:`get_worker_info` describes the worker.
-    Workers are started with the 'fork' method where available (datasets holding tensors need
-    not be picklable); the batches they return are rebuilt as tensors in this process.
+    Workers are started with the 'fork' method where available; with 'spawn' or 'forkserver'
+    (``multiprocessing_context``) the dataset, ``collate_fn`` and ``worker_init_fn`` must be
+    picklable (tensors in them travel as arrays). Batches come back as arrays and are rebuilt as
+    tensors in this process.
 
     >>> import chainrule
     >>> from chainrule.utils.data import DataLoader, TensorDataset
@@ -237,14 +239,16 @@ class _MultiProcessIter(_BaseIter):
         self._done_event = ctx.Event()
         self._index_queues = []
         self._workers = []
+        shipped = (self._dataset, self._collate_fn, loader.worker_init_fn)
+        if ctx.get_start_method() != "fork":
+            shipped = _worker._dumps(shipped)
         for i in range(self._num_workers):
             iq = ctx.Queue()
             iq.cancel_join_thread()
             w = ctx.Process(target=_worker._worker_loop,
-                            args=(self._iterable, self._dataset, iq, self._data_queue,
-                                  self._done_event, self._auto_collation, self._collate_fn, self._drop_last,
-                                  self._base_seed, loader.worker_init_fn, i,
-                                  self._num_workers, os.getpid()))
+                            args=(self._iterable, shipped, iq, self._data_queue,
+                                  self._done_event, self._auto_collation, self._drop_last,
+                                  self._base_seed, i, self._num_workers, os.getpid()))
             w.daemon = True
             w.start()
             self._index_queues.append(iq)
@@ -290,7 +294,7 @@ class _MultiProcessIter(_BaseIter):
     def _try_get_data(self, timeout):
         try:
             payload = self._data_queue.get(timeout=timeout)
-            return True, ForkingPickler.loads(payload)
+            return True, _worker._loads(payload)
         except queue.Empty:
             failed = [w for s, w in zip(self._workers_status, self._workers)
                       if s and not w.is_alive()]

@@ -92,10 +92,24 @@ def _reduce_tensor(t):
     return _rebuild_tensor, (np.ascontiguousarray(t.detach().numpy()), t.requires_grad)
 
 
+class _TensorPickler(ForkingPickler):
+    """Pickles tensors (and subclasses) as NumPy arrays, for traffic between the DataLoader and
+    its workers only: nothing is registered globally, so tensors stay unpicklable elsewhere."""
+
+    def reducer_override(self, obj):
+        if isinstance(obj, chainrule.Tensor):
+            return _reduce_tensor(obj)
+        return NotImplemented
+
+
 def _dumps(obj):
     buf = io.BytesIO()
-    ForkingPickler(buf, pickle.HIGHEST_PROTOCOL).dump(obj)
+    _TensorPickler(buf, pickle.HIGHEST_PROTOCOL).dump(obj)
     return buf.getvalue()
+
+
+def _loads(payload):
+    return pickle.loads(payload)
 
 
 def _send(data_queue, idx, data, worker_id):
@@ -110,10 +124,12 @@ def _send(data_queue, idx, data, worker_id):
     data_queue.put(payload)
 
 
-def _worker_loop(iterable, dataset, index_queue, data_queue, done_event, auto_collation,
-                 collate_fn, drop_last, base_seed, init_fn, worker_id, num_workers, parent_pid):
+def _worker_loop(iterable, shipped, index_queue, data_queue, done_event, auto_collation,
+                 drop_last, base_seed, worker_id, num_workers, parent_pid):
+    """``shipped`` is (dataset, collate_fn, worker_init_fn), pickled by _dumps when the worker
+    is not forked (spawn, forkserver)."""
     global _worker_info
-    ForkingPickler.register(chainrule.Tensor, _reduce_tensor)
+    dataset, collate_fn, init_fn = _loads(shipped) if isinstance(shipped, bytes) else shipped
     seed = base_seed + worker_id
     random.seed(seed)
     chainrule.manual_seed(seed)
