@@ -468,3 +468,11 @@ def test_non_fork_start_method_ships_tensor_datasets(method):
     assert ours == ref
     with pytest.raises(TypeError, match="not picklable"):
         pickle.dumps(chainrule.ones(1))
+
+
+def test_tensor_dataset_batches_equal_the_generic_collate_path():
+    ds = _dataset(chainrule, 10)
+    custom = [[3, -1, 0], [5], [2, 2]]
+    fast = list(D.DataLoader(ds, batch_sampler=custom))
+    slow = list(D.DataLoader(ds, batch_sampler=custom, collate_fn=lambda b: D.default_collate(b)))
+    assert _plain(fast) == _plain(slow)

@@ -1,14 +1,22 @@
 """Fetch one batch (or one sample) from a dataset given the sampler's output."""
+from .collate import default_collate
 
 
 class _MapDatasetFetcher:
     def __init__(self, dataset, auto_collation, collate_fn, drop_last):
+        from ..dataset import TensorDataset
         self.dataset = dataset
         self.auto_collation = auto_collation
         self.collate_fn = collate_fn
         self.drop_last = drop_last
+        # NOTE: default_collate of TensorDataset rows equals indexing each tensor once with
+        # the whole batch of indices; same values, ~10x fewer tensor operations
+        self.whole_batch = auto_collation and type(dataset) is TensorDataset and \
+            collate_fn is default_collate
 
     def fetch(self, index):
+        if self.whole_batch:
+            return [t[list(index)] for t in self.dataset.tensors]
         if self.auto_collation:
             getitems = getattr(self.dataset, "__getitems__", None)
             if callable(getitems):
