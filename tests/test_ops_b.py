@@ -430,8 +430,6 @@ def test_addmm_beta_zero_ignores_nan_and_methods_forward():
 @needs_torch
 def test_linalg_norm_dispatch():
     from chainrule import functional_ops
-    if not hasattr(functional_ops, "vector_norm"):
-        pytest.skip("vector_norm / matrix_norm (issue 3 part A) not merged yet")
     a = np.arange(12.0).reshape(3, 4) / 5 - 1
     for kw in ({}, {"ord": 1}, {"dim": 1}, {"ord": "nuc"}, {"ord": 2, "dim": (0, 1)},
                {"ord": float("inf"), "dim": 0, "keepdim": True}):
