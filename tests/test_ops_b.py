@@ -436,3 +436,11 @@ def test_linalg_norm_dispatch():
         _both(lambda m, t: m.linalg.norm(t, **kw), a)
     assert c.linalg.vector_norm is functional_ops.vector_norm
     assert c.linalg.matrix_norm is functional_ops.matrix_norm
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(1, 3), (2, 4), (1, 2)])
+def test_det_gradient_at_singular_matrices_is_the_cofactor(shape):
+    # rank n - 1 and rank n - 2 products a^T a
+    a = np.random.default_rng(3).uniform(-1, 1, shape)
+    _both(lambda m, t: m.det(t.mT @ t), a)
