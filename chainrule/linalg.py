@@ -7,6 +7,7 @@ from scipy import linalg as _sla
 
 from ._tensor import Tensor, _wrap_dim
 from .ops import linalg as _L
+from .functional_ops import matrix_norm, vector_norm
 from .ops.linalg import LinAlgError, cholesky, det, matrix_exp, matrix_power, matmul
 
 __all__ = ["LinAlgError", "inv", "inv_ex", "det", "slogdet", "solve", "solve_ex", "lstsq",
@@ -416,16 +417,7 @@ def cond(A, p=None):
         r = s[..., 0] / s[..., -1]
         return r if p != -2 else 1 / r
     _L._square(A, "linalg.cond")
-    mn = __getattr__("matrix_norm")
-    return mn(A, p) * mn(inv(A), p)
-
-
-def __getattr__(name):
-    # vector_norm and matrix_norm are written in functional_ops (issue 3, part A): re-export
-    if name in ("vector_norm", "matrix_norm"):
-        from . import functional_ops
-        return getattr(functional_ops, name)
-    raise AttributeError(f"module 'chainrule.linalg' has no attribute '{name}'")
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
@@ -439,10 +431,9 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     if isinstance(dim, int):
         dim = (dim,)
     if dim is not None and len(dim) == 2 or dim is None and ord is not None and A.ndim == 2:
-        return __getattr__("matrix_norm")(A, "fro" if ord is None else ord,
-                                          (-2, -1) if dim is None else dim, keepdim,
-                                          dtype=dtype)
+        return matrix_norm(A, "fro" if ord is None else ord, (-2, -1) if dim is None else dim,
+                           keepdim, dtype=dtype)
     if dim is None and ord is not None and A.ndim != 1:
         raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must "
                            f"be 1D or 2D. Got {A.ndim}D.")
-    return __getattr__("vector_norm")(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)

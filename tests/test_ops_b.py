@@ -430,11 +430,17 @@ def test_addmm_beta_zero_ignores_nan_and_methods_forward():
 @needs_torch
 def test_linalg_norm_dispatch():
     from chainrule import functional_ops
-    if not hasattr(functional_ops, "vector_norm"):
-        pytest.skip("vector_norm / matrix_norm (issue 3 part A) not merged yet")
     a = np.arange(12.0).reshape(3, 4) / 5 - 1
     for kw in ({}, {"ord": 1}, {"dim": 1}, {"ord": "nuc"}, {"ord": 2, "dim": (0, 1)},
                {"ord": float("inf"), "dim": 0, "keepdim": True}):
         _both(lambda m, t: m.linalg.norm(t, **kw), a)
     assert c.linalg.vector_norm is functional_ops.vector_norm
     assert c.linalg.matrix_norm is functional_ops.matrix_norm
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(1, 3), (2, 4), (1, 2)])
+def test_det_gradient_at_singular_matrices_is_the_cofactor(shape):
+    # rank n - 1 and rank n - 2 products a^T a
+    a = np.random.default_rng(3).uniform(-1, 1, shape)
+    _both(lambda m, t: m.det(t.mT @ t), a)

@@ -559,26 +559,25 @@ class Det(Op):
     @staticmethod
     def backward(ctx, g):
         a, out = ctx.saved_tensors
-        ga = g * out
-        ga = ga[..., None, None]
-        if not (_xp.is_t(out) and (out._data == 0).any() or not _xp.is_t(out) and
-                (out == 0).any()):
-            try:
-                return ga * _swap(_xp.call(Inv, a))
-            except LinAlgError:
-                pass
-        # NOTE: singular matrices: the gradient is the cofactor matrix, from an SVD (exact for
-        # any rank; treated as a constant under double backward)
-        cof = _cofactor(a._data if _xp.is_t(a) else a)
-        return (g[..., None, None] * (cof if not _xp.is_t(a) else Tensor._make(cof)))
+        raw = a._data if _xp.is_t(a) else a
+        s = np.linalg.svd(raw, compute_uv=False)
+        if np.all(s[..., -1] > s[..., 0] * 1e-10):
+            return (g * out)[..., None, None] * _swap(_xp.call(Inv, a))
+        # NOTE: (nearly) singular matrices: the gradient is the cofactor matrix
+        # det(U Vh) U diag(prod_{j != i} s_j) Vh, exact for any rank; differentiable again
+        # through the SVD where the singular values are distinct
+        return g[..., None, None] * _cofactor(a)
 
 
 def _cofactor(a):
-    u, s, vh = np.linalg.svd(a)
+    u, s, vh = _xp.call(Svd, a, False)
     k = s.shape[-1]
-    others = np.stack([np.prod(np.delete(s, i, axis=-1), axis=-1) for i in range(k)], -1)
-    sign = np.linalg.det(u) * np.linalg.det(vh)
-    return np.asarray(sign)[..., None, None] * (u * others[..., None, :]) @ vh
+    raw = (u._data, vh._data) if _xp.is_t(u) else (u, vh)
+    sign = np.asarray(np.linalg.det(raw[0]) * np.linalg.det(raw[1]))[..., None, None]
+    eye = np.eye(k, dtype=bool)
+    others = _xp.where(eye, 1.0, _xp.expand(s[..., None, :], tuple(s.shape) + (k,)))
+    p = others.prod(-1) if _xp.is_t(others) else np.prod(others, -1)
+    return ((u * p[..., None, :]) @ vh) * sign
 
 
 class Slogdet(Op):
