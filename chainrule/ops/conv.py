@@ -193,7 +193,7 @@ class Conv(Op):
             if b is not None:
                 y += b.reshape(groups, o // groups, 1)
         ctx.save_for_backward(x if ni[1] else None, w if ni[0] else None,
-                              col if ni[1] or ni[2] and ext else None)
+                              col if ni[1] else None)
         return y.reshape((n, o) + g.out)
 
     @staticmethod
@@ -211,11 +211,10 @@ class Conv(Op):
             if ni[2]:
                 gb = _bias_grad(gy)
             return gx, gw, gb
-        if ctx.ext and (ni[1] or ni[2]):
+        if ctx.ext and ni[1]:
             o = ctx.wshape[0]
             both = np.matmul(gy.reshape(gy.shape[0], o, g.L), col.transpose(0, 2, 1)).sum(0)
-            if ni[1]:
-                gw = both[:, :-1].reshape(ctx.wshape)
+            gw = both[:, :-1].reshape(ctx.wshape)
             if ni[2]:
                 gb = both[:, -1]
             return gx, gw, gb
