@@ -3,13 +3,11 @@
 Convolution and max pooling run on the primitives of ``chainrule.ops.conv``; everything else
 here is a composite of existing ops (no backward of its own)."""
 import math
-import numbers
 
 import numpy as np
 
 from .. import dtypes as _dt
 from .._tensor import Tensor, _wrap_dim
-from ..autograd.grad_mode import no_grad
 from ..ops import conv as _C
 from ..ops import elementwise as _E
 from ..ops import index as _I
