@@ -245,6 +245,16 @@ def generic(cls, args, tans, out, kwargs):
         if t is not None:
             levels.update(vlevels(t))
     levels |= lv_args
+    from . import _transforms as T
+    quiet, T.QUIET[0] = T.QUIET[0], False
+    try:
+        return _generic(cls, args, tans, out, kwargs, which, lv_args, levels, outs)
+    finally:
+        T.QUIET[0] = quiet
+
+
+def _generic(cls, args, tans, out, kwargs, which, lv_args, levels, outs):
+    from . import _vjp
     with enable_grad():
         handles = _vjp.make_inputs([args[i] for i in which], lv_args)
         a2 = list(args)
@@ -270,3 +280,72 @@ def generic(cls, args, tans, out, kwargs):
     for k, r in zip(diff, res):
         tout[k] = r
     return tuple(tout) if type(out) is tuple else tout[0]
+
+
+# -- batched tangents: a dual level whose tangents carry a leading basis dim (jacfwd) ----------
+def batched_jvp_rule(cls, lv=None):
+    """The rule for a level whose tangents are (B, *primal shape): elementwise rules broadcast
+    once the tangents are aligned, linear ops reuse their batching rule, anything else runs its
+    plain rule under a temporary vmap level."""
+    from . import _vmap_rules as V
+    for k in cls.__mro__:
+        if k in _ELEMENTWISE:
+            return _b_elementwise(RULES[k])
+        if k in _LINEAR and V.rule_for(cls) is not None:
+            return _b_linear
+        if k is LA.MatMul:
+            return _b_matmul
+    return _b_fallback(jvp_rule(cls))
+
+
+def _align(t, nd):
+    if t is None:
+        return None
+    s = t._data.shape
+    k = nd - (len(s) - 1)
+    return S.Reshape.apply(t, s[:1] + (1,) * k + s[1:]) if k > 0 else t
+
+
+def _b_elementwise(rule):
+    def b(cls, args, tans, out, kwargs, B):
+        o = out[0] if type(out) is tuple else out
+        nd = o._data.ndim
+        return rule(cls, args, [_align(t, nd) for t in tans], out, kwargs)
+    return b
+
+
+def _b_linear(cls, args, tans, out, kwargs, B):
+    from ._vmap_rules import rule_for
+    t = tans[0]
+    if t is None:
+        return None
+    return rule_for(cls)(cls, [t] + list(args[1:]), [True] + [False] * (len(args) - 1),
+                         kwargs, B)
+
+
+def _b_matmul(cls, args, tans, out, kwargs, B):
+    from ._vmap_rules import matmul as vm
+    (a, b), (ta, tb) = args, tans
+    return _add(vm(cls, [ta, b], [True, False], {}, B) if ta is not None else None,
+                vm(cls, [a, tb], [False, True], {}, B) if tb is not None else None)
+
+
+def _b_fallback(rule):
+    def b(cls, args, tans, out, kwargs, B):
+        from . import _transforms as T
+        tmp = T.push(T.VMAP, B, "same")
+        try:
+            wt = [T.from_phys(t, tmp) if t is not None else None for t in tans]
+            r = rule(cls, args, wt, out, kwargs)
+            if type(r) in (tuple, list):
+                return tuple(T.to_phys(x, tmp) if x is not None else None for x in r)
+            return T.to_phys(r, tmp) if r is not None else None
+        finally:
+            T.pop(tmp)
+    return b
+
+
+_ELEMENTWISE = {E.Add, E.Sub, E.Mul, E.Div, E.Pow, E.Exp, E.Log, E.Sqrt, E.Sin, E.Cos, E.Tanh,
+                E.Sigmoid, E.Relu, E.Abs, E.Sign, E.Clamp, E.Where, E.Maximum, E.Minimum,
+                E.Remainder, E.Neg, E.Cast, S.Clone}
+_LINEAR = {R.Sum, R.Mean, S.Reshape, S.Permute, S.Expand, IX.GetItem, IX.IndexGrad}

@@ -23,6 +23,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from . import function as F
+from .grad_mode import _mode
 
 _nd = np.ndarray
 _make = Tensor._make
@@ -53,10 +54,31 @@ class _RandomGuard:
                            "vmap or perform the randomness operation out of vmap")
 
 
+_OUTER = [None]      # the interposer that was installed before the first level
+
+
+class random_guard:
+    """Make random ops raise inside a transform (randomness='error')."""
+
+    def __init__(self, randomness):
+        self.on = randomness == "error"
+
+    def __enter__(self):
+        if self.on:
+            from .. import random as R
+            self.g = R.default_generator
+            self.old, self.g._rng = self.g._rng, _RandomGuard()
+
+    def __exit__(self, *exc):
+        if self.on:
+            self.g._rng = self.old
+
+
 def push(kind, size=None, randomness="error"):
     lv = Level(kind, size, randomness)
     if not STACK:
-        F._INTERPOSE[0] = dispatch
+        _OUTER[0] = F._INTERPOSE[0]
+    F._INTERPOSE[0] = dispatch
     STACK.append(lv)
     if kind == VMAP and randomness == "error":
         from .. import random as R
@@ -82,7 +104,7 @@ def pop(lv):
                 TAN.pop(key, None)
     lv.keys = []
     if not STACK:
-        F._INTERPOSE[0] = None
+        F._INTERPOSE[0] = _OUTER[0]
 
 
 # -- batched data ------------------------------------------------------------------------------
@@ -271,7 +293,12 @@ def top_level(t):
     return best
 
 
+QUIET = [False]   # set while a transform's backward needs no graph: stop recording
+
+
 def dispatch(cls, args, kwargs):
+    if QUIET[0] and _mode.grad:
+        _mode.grad = False
     top = None
     for a in args:
         if isinstance(a, Tensor):
@@ -282,10 +309,32 @@ def dispatch(cls, args, kwargs):
             if lv is not None and (top is None or lv.n > top.n):
                 top = lv
     if top is None:
-        return NotImplemented
+        outer = _OUTER[0]
+        return NotImplemented if outer is None else outer(cls, args, kwargs)
     if top.kind is VMAP:
         return _vmap_call(top, cls, args, kwargs)
-    return _jvp_call(top, cls, args, kwargs)
+    return _jvp_call(top, cls, args, kwargs, _solo(top, args))
+
+
+def _solo(top, args):
+    """True when top is the only transform state among args and their tangents are bare: the
+    op and its rule then run without further dispatch."""
+    for a in args:
+        if isinstance(a, Tensor):
+            d = a._data
+            if type(d) is not _nd:
+                return False
+            e = TAN.get(id(d))
+            if e is None or e[0]() is not d:
+                continue
+            for k, t in e[1].items():
+                if k is top:
+                    td = t._data
+                    if type(td) is not _nd or id(td) in TAN:
+                        return False
+                elif k.active:
+                    return False
+    return True
 
 
 _RULE_CACHE = {}
@@ -306,28 +355,56 @@ def _vmap_call(lv, cls, args, kwargs):
                            "chainrule/autograd/_vmap_rules.py.")
     phys = list(args)
     bat = [False] * len(args)
+    plain = True      # every physical argument a bare array: nothing below needs dispatch
+    rec = _mode.grad
     for i, a in enumerate(args):
-        if isinstance(a, Tensor) and type(a._data) is BatchedData and a._data.level is lv:
-            phys[i] = unwrap(a)
-            bat[i] = True
-    out = rule(cls, phys, bat, kwargs, lv.size)
+        if isinstance(a, Tensor):
+            d = a._data
+            if type(d) is BatchedData and d.level is lv:
+                a = phys[i] = unwrap(a)
+                bat[i] = True
+                d = a._data
+            if type(d) is not _nd or id(d) in TAN or (rec and a._rg):
+                plain = False
+    if plain:
+        F._INTERPOSE[0] = None
+        try:
+            out = rule(cls, phys, bat, kwargs, lv.size)
+        finally:
+            F._INTERPOSE[0] = dispatch
+    else:
+        out = rule(cls, phys, bat, kwargs, lv.size)
     if type(out) is tuple:
         return tuple(wrap(o, lv) for o in out)
     return wrap(out, lv)
 
 
-def _jvp_call(lv, cls, args, kwargs):
-    rule = _JVP_CACHE.get(cls)
-    if rule is None:
-        from ._fwd_rules import jvp_rule
-        rule = _JVP_CACHE[cls] = jvp_rule(cls)
+_BJVP_CACHE = {}
+
+
+def _jvp_call(lv, cls, args, kwargs, solo=False):
+    if lv.size:
+        rule = _BJVP_CACHE.get(cls)
+        if rule is None:
+            from ._fwd_rules import batched_jvp_rule
+            rule = _BJVP_CACHE[cls] = batched_jvp_rule(cls, lv)
+    else:
+        rule = _JVP_CACHE.get(cls)
+        if rule is None:
+            from ._fwd_rules import jvp_rule
+            rule = _JVP_CACHE[cls] = jvp_rule(cls)
     tans = [get_tangent(a, lv) if isinstance(a, Tensor) else None for a in args]
     lv.active = False
+    if solo:
+        F._INTERPOSE[0] = None
     try:
         out = cls.apply(*args, **kwargs)
-        tout = rule(cls, args, tans, out, kwargs)
+        tout = rule(cls, args, tans, out, kwargs) if not lv.size else \
+            rule(cls, args, tans, out, kwargs, lv.size)
     finally:
         lv.active = True
+        if solo:
+            F._INTERPOSE[0] = dispatch
     attach(out, tout, lv, args)
     return out
 
@@ -343,7 +420,11 @@ def attach(out, tout, lv, args=()):
             if isinstance(a, Tensor) and a._data is d:
                 o._data = d = fresh(d)
                 break
-        if t._data.shape != d.shape:
+        if lv.size:
+            want = (lv.size,) + tuple(d.shape)
+            if t._data.shape != want:
+                t = _fit_batched(t, want)
+        elif t._data.shape != d.shape:
             t = t.expand(o.shape)
         if t._data.dtype != d.dtype:
             t = t.to(o.dtype)
@@ -356,12 +437,22 @@ def attach(out, tout, lv, args=()):
             set_tangent_deep(d, lv, t, vc)
 
 
+def _fit_batched(t, want):
+    s = t._data.shape
+    k = len(want) - len(s)
+    if k > 0:
+        from ..ops.shape import Reshape
+        t = Reshape.apply(t, s[:1] + (1,) * k + s[1:])
+    from ..ops.shape import Expand
+    return Expand.apply(t, want) if t._data.shape != want else t
+
+
 def set_tangent_deep(d, lv, t, vc=None):
     """Attach t at lv to d and, for data batched at lower vmap levels, the physical tangent
     to each physical array below (physical graph nodes save those arrays)."""
     set_tangent(d, lv, t, vc)
     while type(d) is BatchedData and d.level.n < lv.n:
-        t = to_phys(t, d.level)
+        t = _tan_to_phys(lv, t, d.level)
         d = d.phys
         set_tangent(d, lv, t)
 
@@ -455,7 +546,14 @@ def to_phys(t, lv):
             base = wrap(_swap01(inner), d.level)
         else:
             base = t.unsqueeze(0).expand((lv.size,) + tuple(t.shape))
-    return _retag(base, [(k, to_phys(v, lv)) for k, v in highs])
+    return _retag(base, [(k, _tan_to_phys(k, v, lv)) for k, v in highs])
+
+
+def _tan_to_phys(k, v, lv):
+    """lv-physical tangent at dual level k; a batched level's tangents keep their basis dim
+    first: (n, B_lv, ...)."""
+    r = to_phys(v, lv)
+    return _swap01(r) if k.size else r
 
 
 def from_phys(r, lv):
@@ -470,7 +568,7 @@ def from_phys(r, lv):
             if highs:
                 r = _clean(r, highs)
             base = wrap(r, lv)
-    return _retag(base, [(k, from_phys(v, lv)) for k, v in highs])
+    return _retag(base, [(k, from_phys(_swap01(v) if k.size else v, lv)) for k, v in highs])
 
 
 def _clean(t, highs):

@@ -35,6 +35,16 @@ def register(*classes):
     return deco
 
 
+_make = Tensor._make
+
+
+def _const(t):
+    """A tensor whose value can be used as a bare array (no graph, no transform state)."""
+    from ._transforms import TAN
+    d = t._data
+    return type(d) is np.ndarray and not t._rg and id(d) not in TAN
+
+
 def _lnd(a, b):
     """Logical ndim of an argument."""
     return a._data.ndim - 1 if b else a._data.ndim
@@ -79,7 +89,8 @@ def matmul(cls, args, bat, kwargs, B):
         m = a._data.shape[0]
         if n == 1:
             # NOTE: B matrix-vector products as one GEMM: (B, k) @ a^T
-            r = cls.apply(S.Reshape.apply(b, (B, k)), S.Transpose.apply(a, (1, 0)))
+            at = _make(a._data.T) if _const(a) else S.Transpose.apply(a, (1, 0))
+            r = cls.apply(S.Reshape.apply(b, (B, k)), at)
             return S.Reshape.apply(r, (B, m, 1))
         bt = S.Reshape.apply(S.Permute.apply(b, (1, 0, 2)), (k, B * n))
         r = S.Reshape.apply(cls.apply(a, bt), (m, B, n))
