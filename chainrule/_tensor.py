@@ -32,15 +32,13 @@ class Tensor(*MIXINS):
 
     def __init__(self, *args, dtype=None, device=None):
         check_device(device)
-        if len(args) == 1 and not isinstance(args[0], int):
-            data = args[0]
-            arr = (np.array(data._data) if isinstance(data, Tensor)
-                   else np.array(data, dtype=(_dt.to_dtype(dtype) or _dt.get_default_dtype()).np))
+        d = (_dt.to_dtype(dtype) or _dt.get_default_dtype()).np
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            arr = args[0]._data.copy()
+        elif len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            arr = np.array(args[0], dtype=d)
         else:
-            shape = args[0] if len(args) == 1 and not isinstance(args[0], int) else args
-            arr = np.empty(tuple(shape), (_dt.to_dtype(dtype) or _dt.get_default_dtype()).np)
-        if arr.dtype == np.float64 and dtype is None and not isinstance(args[0], Tensor):
-            arr = arr.astype(_dt.get_default_dtype().np)
+            arr = np.empty(tuple(int(a) for a in args) if args else (0,), d)
         self._data, self._rg, self.grad_fn, self._nr, self.grad, self._vc = \
             arr, False, None, 0, None, None
 
@@ -298,6 +296,7 @@ class Tensor(*MIXINS):
         node = self.grad_fn
         if node._tensor_hooks is None:
             node._tensor_hooks = {}
+        node._has_hooks = True
         node._tensor_hooks.setdefault(self._nr, []).append(hook)
 
     @property
@@ -324,6 +323,7 @@ class Tensor(*MIXINS):
             node = self.grad_fn
             if node._tensor_hooks is None:
                 node._tensor_hooks = {}
+            node._has_hooks = True
             hooks = node._tensor_hooks.setdefault(self._nr, [])
             # user hooks run before the retain_grad hook, as in torch
             pos = next((k for k, h in enumerate(hooks) if getattr(h, "_retain", False)),
@@ -489,7 +489,7 @@ class Tensor(*MIXINS):
 
     # -- arithmetic operators -----------------------------------------------------------------
     def __add__(self, other):
-        return _E.add(self, other)
+        return _E._binary(_E.Add, self, other, "add")
 
     def __radd__(self, other):
         return _E.add(other, self)
@@ -501,13 +501,13 @@ class Tensor(*MIXINS):
         return _E.sub(other, self)
 
     def __mul__(self, other):
-        return _E.mul(self, other)
+        return _E._binary(_E.Mul, self, other, "mul")
 
     def __rmul__(self, other):
         return _E.mul(other, self)
 
     def __truediv__(self, other):
-        return _E.div(self, other)
+        return _E._binary(_E.Div, self, other, "div", True)
 
     def __rtruediv__(self, other):
         return _E.div(other, self)

@@ -109,6 +109,13 @@ def test_torch_parity(op, i, dtype_name):
         np.testing.assert_allclose(a, b, atol=atol * 10, rtol=rtol * 10, equal_nan=True)
 
 
+def test_every_op_has_a_bad_input_case():
+    names = {op.name: op for op in OPS}
+    lacking = [op.name for op in OPS if not op.bad and not (
+        op.bad_see in names and names[op.bad_see].bad)]
+    assert not lacking, f"ops without an invalid-call case: {lacking}"
+
+
 BADS = [(op, k) for op in OPS for k in range(len(op.bad))]
 
 

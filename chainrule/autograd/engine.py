@@ -8,15 +8,17 @@ a rule returns gradients in its output's shape and ``_sum_to`` reduces them to t
 Plain backward runs rules on NumPy arrays with grad mode off (fast). ``create_graph=True``
 runs the same rules on Tensors with grad mode on, so the backward pass is itself recorded.
 """
+import sys
 import threading
 
 import numpy as np
 
 from . import function as F
-from .function import AccumulateGrad, FunctionCtx, _anomaly
+from .function import _FREED_MARK, AccumulateGrad, FunctionCtx, _anomaly
 from .grad_mode import _mode
 
 _leaf_lock = threading.Lock()
+_depth = threading.local()    # backward calls nested inside a custom backward
 
 
 def _sum_to(g, shape, node, i):
@@ -37,6 +39,12 @@ def _sum_to(g, shape, node, i):
     if axes:
         g = g.sum(dim=axes, keepdim=True)
     return g.reshape(shape)
+
+
+def _first(n, nr, g):
+    b = [None] * n
+    b[nr] = g
+    return b
 
 
 def _to_array(g):
@@ -78,20 +86,19 @@ def _run_tensor_hooks(hooks, g, raw):
 
 def _topo(roots):
     """Dependency counts of every node reachable from roots (an iterative walk)."""
-    deps = {}
-    stack = list(roots)
-    seen = set(stack)
+    deps = dict.fromkeys(roots, 0)
+    stack = list(deps)
+    pop, push = stack.pop, stack.append
     while stack:
-        n = stack.pop()
-        for e in n._next:
-            if e is None:
-                continue
-            m = e[0]
-            deps[m] = deps.get(m, 0) + 1
-            if m not in seen:
-                seen.add(m)
-                stack.append(m)
-    return deps, seen
+        for e in pop()._next:
+            if e is not None:
+                m = e[0]
+                if m in deps:
+                    deps[m] += 1
+                else:
+                    deps[m] = 1
+                    push(m)
+    return deps, deps
 
 
 def _needed(roots, deps, targets):
@@ -163,12 +170,60 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
 
     prev_mode = _mode.grad
     _mode.grad = create_graph
+    fast = raw and targets is None and not _anomaly[0]
+    depth = getattr(_depth, "n", 0) + 1
+    _depth.n = depth
+    if depth == 1:
+        _depth.limit = sys.getrecursionlimit()
+    else:
+        # a backward inside a custom backward nests Python frames (about ten per level):
+        # make room so thousands of levels work
+        room = 1000 + 40 * depth
+        if sys.getrecursionlimit() < room:
+            sys.setrecursionlimit(room)
     try:
         ready = [n for n in dict.fromkeys(root_nodes) if deps.get(n, 0) == 0]
+        pop, push, take, pget = ready.pop, ready.append, pending.pop, pending.get
         while ready:
-            node = ready.pop()
-            buf = pending.pop(node, None)
-            if buf is not None and (need is None or node in need):
+            node = pop()
+            buf = take(node, None)
+            if buf is None or need is not None and node not in need:
+                pass
+            elif fast and node._fast and not node._has_hooks:
+                # the common case inline: a plain primitive on arrays
+                node._raw = True
+                gin = node.backward(node, buf[0]) if node._nout == 1 else node._backward(buf)
+                if not retain_graph:
+                    node._saved = _FREED_MARK
+                if type(gin) is not tuple:
+                    gin = (gin,)
+                i = 0
+                for e in node._next:
+                    if e is not None:
+                        m, nr = e
+                        c = deps[m] - 1
+                        deps[m] = c
+                        if c == 0:
+                            push(m)
+                        g = gin[i]
+                        if g is not None:
+                            shape, dt = node._in_meta[i]
+                            if g.shape != shape:
+                                g = _sum_to(g, shape, node, i)
+                            if g.dtype != dt:
+                                g = g.astype(dt)
+                            b = pget(m)
+                            if b is None:
+                                pending[m] = [g] if m._nout == 1 else _first(m._nout, nr, g)
+                            else:
+                                old = b[nr]
+                                b[nr] = g if old is None else old + g
+                    i += 1
+                continue
+            elif fast and type(node) is AccumulateGrad and not node.variable._hooks:
+                _accumulate_leaf(node.variable, buf[0], False)
+                continue
+            else:
                 _run_node(node, buf, raw, create_graph, retain_graph, pending, targets,
                           captured, inputs, accumulate)
             for e in node._next:
@@ -178,9 +233,12 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
                 c = deps[m] - 1
                 deps[m] = c
                 if c == 0:
-                    ready.append(m)
+                    push(m)
     finally:
         _mode.grad = prev_mode
+        _depth.n = depth - 1
+        if depth == 1 and sys.getrecursionlimit() != _depth.limit:
+            sys.setrecursionlimit(_depth.limit)
     if captured is not None and not accumulate:
         for k, g in enumerate(captured):
             if g is not None and raw:
@@ -233,8 +291,7 @@ def _run_node(node, buf, raw, create_graph, retain_graph, pending, targets, capt
         node._raw = raw
         gin = node._backward(buf)
     if not retain_graph:
-        node._saved = None
-        node._freed = True
+        node._saved = _FREED_MARK
     if _anomaly[0]:
         _check_nan(node, gin)
     if node._hooks:

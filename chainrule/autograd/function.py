@@ -44,8 +44,9 @@ def _type_str(t):
 class Node:
     """Base of every graph node (a function's ctx and backward at once)."""
     __slots__ = ("_next", "_in_meta", "_saved", "_raw", "_nout", "_out_meta",
-                 "needs_input_grad", "_out_vc", "_args", "__dict__", "__weakref__")
-    _freed = False
+                 "needs_input_grad", "__dict__", "__weakref__")
+    _fast = False         # plain Op: the engine may run it inline
+    _has_hooks = False
     _materialize = True
     _nondiff = ()
     _dirty = ()
@@ -71,20 +72,21 @@ class Node:
     @property
     def saved_tensors(self):
         saved = self._saved
-        if saved is None or type(saved) is tuple and saved and type(saved[0]) is not _Saved:
-            if self._freed:
+        if type(saved) is not list:
+            if saved is _FREED_MARK:
                 raise RuntimeError(_FREED)
             return () if saved is None else saved
         raw = self._raw
         out = []
-        for s in saved:
-            kind, obj, ver = s.kind, s.obj, s.ver
+        for kind, obj, ver in saved:
+            if raw and kind == 0 and obj._vc is None:
+                out.append(obj._data)
+                continue
             if kind == 2:
                 out.append(obj)
-                continue
-            if kind == 0:
+            elif kind == 0:
                 vc = obj._vc
-                if (vc.v if vc is not None else 0) != ver:
+                if vc is not None and vc.v != ver:
                     self._version_error(obj, vc.v, ver)
                 out.append(obj._data if raw else obj)
             else:
@@ -100,6 +102,10 @@ class Node:
         return tuple(out)
 
     saved_variables = saved_tensors
+
+    @property
+    def _freed(self):
+        return self._saved is _FREED_MARK
 
     def _version_error(self, t, now, ver, arr=None, nr=0):
         if t is not None:
@@ -134,6 +140,7 @@ class Node:
         grad_inputs by returning a tuple."""
         if self._hooks is None:
             self._hooks = []
+        self._has_hooks = True
         self._hooks.append(fn)
         return _Handle(self._hooks, fn)
 
@@ -141,6 +148,7 @@ class Node:
         """fn(grad_outputs) runs before this node's backward; may return replacements."""
         if self._pre_hooks is None:
             self._pre_hooks = []
+        self._has_hooks = True
         self._pre_hooks.append(fn)
         return _Handle(self._pre_hooks, fn)
 
@@ -152,11 +160,11 @@ class Node:
         raise NotImplementedError   # pragma: no cover  (every node type overrides it)
 
 
-class _Saved:
-    __slots__ = ("kind", "obj", "ver")   # kind 0: input tensor, 1: output, 2: constant
-
-    def __init__(self, kind, obj, ver):
-        self.kind, self.obj, self.ver = kind, obj, ver
+# Resolved saved values are (kind, obj, version) tuples in a list: kind 0 an input tensor
+# (kept by reference, version-checked), 1 an output (kept by value: (array, nr, counter)),
+# 2 a constant. After backward frees the node, _saved is _FREED_MARK.
+_FREED_MARK = ("freed",)
+_NONE_REC = (2, None, 0)
 
 
 class _Handle:
@@ -205,39 +213,143 @@ def _edge(t):
 
 
 def _resolve_saved(ctx, inputs, in_arrays, outs, out_arrays):
-    """Turn what forward saved into _Saved records (inputs by reference, outputs by value)."""
+    """Turn what forward saved into records (inputs by reference, outputs by value)."""
     res = []
     for o in ctx._saved:
-        rec = None
         if o is None:
-            rec = _Saved(2, None, 0)
-        else:
-            for i, a in enumerate(in_arrays):
-                if o is a and isinstance(inputs[i], Tensor):
-                    t = inputs[i]
-                    vc = t._vc
-                    rec = _Saved(0, t, vc.v if vc is not None else 0)
+            res.append(_NONE_REC)
+            continue
+        rec = None
+        for i, a in enumerate(in_arrays):
+            if o is a and isinstance(inputs[i], Tensor):
+                t = inputs[i]
+                vc = t._vc
+                rec = (0, t, vc.v if vc is not None else 0)
+                break
+        if rec is None:
+            for j, a in enumerate(out_arrays):
+                if o is a:
+                    t = outs[j]
+                    if t._vc is None:
+                        t._vc = _Version()
+                    rec = (1, (t._data, j, t._vc), t._vc.v)
                     break
-            if rec is None:
-                for j, a in enumerate(out_arrays):
-                    if o is a:
-                        t = outs[j]
-                        if t._vc is None:
-                            t._vc = _Version()
-                        rec = _Saved(1, (t._data, j, t._vc), t._vc.v)
-                        break
-            if rec is None:
-                if isinstance(o, Tensor):
-                    vc = o._vc
-                    rec = _Saved(0, o, vc.v if vc is not None else 0)
-                else:
-                    rec = _Saved(2, o, 0)
+        if rec is None:
+            if isinstance(o, Tensor):
+                vc = o._vc
+                rec = (0, o, vc.v if vc is not None else 0)
+            else:
+                rec = (2, o, 0)
         res.append(rec)
-    ctx._saved = tuple(res)
+    ctx._saved = res
 
 
 def _record_trace(ctx):
     ctx._trace = "".join(traceback.format_stack()[:-3])
+
+
+def _describe(x):
+    if isinstance(x, Tensor):
+        return f"Tensor{list(x._data.shape)} {x._data.dtype}"
+    if isinstance(x, np.ndarray):
+        return f"array{list(x.shape)} {x.dtype}"
+    return type(x).__name__
+
+
+def _op_error(cls, args, e):
+    """NumPy's ValueError (bad shapes) becomes torch's RuntimeError naming op and inputs."""
+    name = cls.__name__.lower()
+    return RuntimeError(f"{name}: {e} (inputs: {', '.join(_describe(a) for a in args)})")
+
+
+def _apply1(cls, a):
+    """Op.apply specialised for one Tensor argument (the hot path of unary ops)."""
+    if _INTERPOSE[0] is not None:
+        return cls.apply(a)
+    ad = a._data
+    ctx = _new(cls)
+    ctx._saved = None
+    if a._rg and _mode.grad:
+        ctx.needs_input_grad = _TRUE1
+        try:
+            out = orig = cls.forward(ctx, ad)
+        except ValueError as e:
+            raise _op_error(cls, (a,), e) from None
+        if type(out) is not _nd:
+            out = _asarray(out)
+        if out.dtype.kind != "f":
+            return Tensor._make(out)
+        fn = a.grad_fn
+        ctx._next = ((fn, a._nr) if fn is not None else _edge(a),)
+        ctx._in_meta = ((ad.shape, ad.dtype),)
+        ctx._nout = 1
+        res = Tensor._make(out, True, ctx, 0)
+        if ctx._saved is not None:
+            _resolve_saved(ctx, (a,), (ad,), (res,), (orig,))
+        if _anomaly[0]:
+            _record_trace(ctx)
+        return res
+    ctx.needs_input_grad = _NO_NEEDS
+    try:
+        out = cls.forward(ctx, ad)
+    except ValueError as e:
+        raise _op_error(cls, (a,), e) from None
+    return Tensor._make(out if type(out) is _nd else _asarray(out))
+
+
+def _apply2(cls, a, b):
+    """Op.apply specialised for two arguments (Tensors or Python scalars)."""
+    if _INTERPOSE[0] is not None:
+        return cls.apply(a, b)
+    ta = isinstance(a, Tensor)
+    tb = isinstance(b, Tensor)
+    ad = a._data if ta else a
+    bd = b._data if tb else b
+    ra = ta and a._rg
+    rb = tb and b._rg
+    ctx = _new(cls)
+    ctx._saved = None
+    if (ra or rb) and _mode.grad:
+        ctx.needs_input_grad = (ra, rb)
+        try:
+            out = orig = cls.forward(ctx, ad, bd)
+        except ValueError as e:
+            raise _op_error(cls, (a, b), e) from None
+        if type(out) is not _nd:
+            out = _asarray(out)
+        if out.dtype.kind != "f":
+            return Tensor._make(out)
+        ctx._next = (_edge(a) if ra else None, _edge(b) if rb else None)
+        ctx._in_meta = ((ad.shape, ad.dtype) if ra else None,
+                        (bd.shape, bd.dtype) if rb else None)
+        ctx._nout = 1
+        res = Tensor._make(out, True, ctx, 0)
+        saved = ctx._saved
+        if saved is not None:
+            recs = []
+            for o in saved:
+                if o is None or not ta and o is ad or not tb and o is bd:
+                    recs.append((2, o, 0))
+                elif o is ad or o is bd:
+                    t = a if o is ad else b
+                    vc = t._vc
+                    recs.append((0, t, vc.v if vc is not None else 0))
+                elif o is orig:
+                    vc = res._vc = _Version()
+                    recs.append((1, (out, 0, vc), 0))
+                else:
+                    recs.append((0, o, o._version_value()) if isinstance(o, Tensor)
+                                else (2, o, 0))
+            ctx._saved = recs
+        if _anomaly[0]:
+            _record_trace(ctx)
+        return res
+    ctx.needs_input_grad = _NO_NEEDS
+    try:
+        out = cls.forward(ctx, ad, bd)
+    except ValueError as e:
+        raise _op_error(cls, (a, b), e) from None
+    return Tensor._make(out if type(out) is _nd else _asarray(out))
 
 
 class Op(Node):
@@ -246,6 +358,7 @@ class Op(Node):
     are returned in the output's shape; the engine sums them down to each input's shape."""
     __slots__ = ()
     differentiable = True
+    _fast = True
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -261,14 +374,15 @@ class Op(Node):
                 if isinstance(a, Tensor) and a._rg:
                     record = True
                     break
-        if record:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
-            arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        ctx.needs_input_grad = (tuple(isinstance(a, Tensor) and a._rg for a in args)
+                                if record else _NO_NEEDS)
+        try:
             out = cls.forward(ctx, *arrays, **kwargs)
+        except ValueError as e:
+            raise _op_error(cls, args, e) from None
+        if record:
             return _connect(ctx, args, arrays, out)
-        ctx.needs_input_grad = _NO_NEEDS
-        out = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args],
-                          **kwargs)
         if type(out) is tuple:
             return tuple(Tensor._make(o if type(o) is _nd else _asarray(o)) for o in out)
         return Tensor._make(out if type(out) is _nd else _asarray(out))
@@ -299,6 +413,8 @@ class _NoNeeds:
 
 
 _NO_NEEDS = _NoNeeds()
+_TRUE1 = (True,)
+_new = object.__new__
 _nd = np.ndarray
 _asarray = np.asarray
 

@@ -57,13 +57,39 @@ def run(quick=False, names=None, progress=None):
             except ImportError:
                 continue
         rep = w.quick_repeat if quick else w.repeat
-        for label, fn in fns.items():
-            times[label] = measure(fn, rep)
+        # round-robin: each round times every library once, so load spikes hit all alike
+        samples = {label: [] for label in fns}
+        for fn in fns.values():
+            fn()
+        for _ in range(rep):
+            for label, fn in fns.items():
+                t0 = time.perf_counter()
+                fn()
+                samples[label].append(time.perf_counter() - t0)
+        for label, ts in samples.items():
+            ts.sort()
+            times[label] = ts[len(ts) // 2]
         base = times.get("numpy")
         ratios = {k: v / base for k, v in times.items()} if base else {}
         rows.append((w.name, times, ratios, w.target))
         if progress is not None:
             progress(w.name)
+    return rows
+
+
+def memory_rows(names=None):
+    """(name, {label: ratio to numpy}, target) for each module's MEMORY entries."""
+    import chainrule.benchmarks as pkg
+    rows = []
+    for m in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if not m.name.startswith("bench_"):
+            continue
+        mod = importlib.import_module(f"{pkg.__name__}.{m.name}")
+        for name, impls, target in getattr(mod, "MEMORY", []):
+            if names is not None and name not in names:
+                continue
+            peaks = {k: mod.peak_memory(v) for k, v in impls.items()}
+            rows.append((name, {k: v / peaks["numpy"] for k, v in peaks.items()}, target))
     return rows
 
 

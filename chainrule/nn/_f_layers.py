@@ -1,3 +1,1432 @@
-"""Layer functions: linear, conv, pooling, interpolation, embedding, attention (issue 3)."""
+"""Layer functions: linear, conv, pooling, padding, interpolation, embedding, attention (issue 3).
 
-__all__ = []
+Convolution and max pooling run on the primitives of ``chainrule.ops.conv``; everything else
+here is a composite of existing ops (no backward of its own)."""
+import math
+import numbers
+
+import numpy as np
+
+from .. import dtypes as _dt
+from .._tensor import Tensor, _wrap_dim
+from ..autograd.grad_mode import no_grad
+from ..ops import conv as _C
+from ..ops import elementwise as _E
+from ..ops import index as _I
+from ..ops import inplace as _IP
+
+__all__ = ["linear", "bilinear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+           "conv_transpose2d", "conv_transpose3d", "max_pool1d", "max_pool2d", "max_pool3d",
+           "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+           "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
+           "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
+           "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
+           "adaptive_max_pool2d_with_indices", "interpolate", "upsample", "upsample_nearest",
+           "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle", "unfold", "fold",
+           "embedding", "one_hot", "cosine_similarity", "pairwise_distance",
+           "scaled_dot_product_attention", "pad"]
+
+_make = Tensor._make
+
+
+# -- argument checks -------------------------------------------------------------------------
+def _tensor_arg(x, name, op, pos=1):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' (position {pos}) must be Tensor, not "
+                        f"{type(x).__name__}")
+
+
+def _ints(v, n, name, op):
+    """An int or a sequence of n ints, as a tuple of n ints."""
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return (int(v),) * n
+    if isinstance(v, Tensor):
+        v = v.tolist()
+    try:
+        t = tuple(int(a) for a in v)
+    except TypeError:
+        raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not "
+                        f"{type(v).__name__}") from None
+    if len(t) == 1:
+        return t * n
+    if len(t) != n:
+        raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of "
+                           f"{n} values to match the convolution dimensions, but got "
+                           f"{name}={list(t)}")
+    return t
+
+
+def _float_input(x, op):
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype} (shape "
+                           f"{list(x.shape)})")
+
+
+def _batched(x, nd, op, what="(unbatched) or", name=None):
+    """Lift an unbatched input to a batch of one; returns (x, was_unbatched)."""
+    dim = x._data.ndim
+    if dim == nd + 2:
+        return x, False
+    if dim == nd + 1:
+        return x.unsqueeze(0), True
+    raise RuntimeError(f"Expected {nd + 1}D {what} {nd + 2}D (batched) input to "
+                       f"{name or op}, but got input of size: {list(x.shape)}")
+
+
+def _unbatch(y, unbatched):
+    return y.squeeze(0) if unbatched else y
+
+
+def _join(t):
+    return " x ".join(str(a) for a in t)
+
+
+# -- linear ----------------------------------------------------------------------------------
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias`` over the last dim of input.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.linear(chainrule.ones(2, 3), chainrule.ones(4, 3), chainrule.zeros(4))
+    tensor([[3., 3., 3., 3.],
+            [3., 3., 3., 3.]])
+    """
+    _tensor_arg(input, "input", "linear")
+    _tensor_arg(weight, "weight", "linear", 2)
+    if bias is not None and weight._data.ndim == 1 and input._data.ndim > 1:
+        raise RuntimeError(f"linear: mat2 must be a matrix, got 1-D tensor (weight of size "
+                           f"{list(weight.shape)} with a bias)")
+    out = input.matmul(weight.t() if weight._data.ndim == 2 else weight)
+    if bias is not None:
+        _tensor_arg(bias, "bias", "linear", 3)
+        if out._data.shape[-1:] != bias._data.shape[-1:] and bias._data.size != 1:
+            raise RuntimeError(f"linear: the expanded size of the tensor "
+                               f"({out._data.shape[-1]}) must match the existing size "
+                               f"({bias._data.shape[-1]}) at non-singleton dimension "
+                               f"{out._data.ndim - 1}. Output sizes: {list(out.shape)}, bias "
+                               f"sizes: {list(bias.shape)}")
+        out = out + bias
+    return out
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """``y[..., k] = input1 @ weight[k] @ input2 + bias[k]``.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.bilinear(chainrule.ones(2, 3), chainrule.ones(2, 4), chainrule.ones(5, 3, 4)).shape
+    chainrule.Size([2, 5])
+    """
+    for i, (t, n) in enumerate(((input1, "input1"), (input2, "input2"), (weight, "weight"))):
+        _tensor_arg(t, n, "bilinear", i + 1)
+    s1, s2, sw = input1._data.shape, input2._data.shape, weight._data.shape
+    if len(sw) != 3:
+        raise RuntimeError(f"bilinear(): weight must be 3-dimensional, got shape {list(sw)}")
+    if s1[:-1] != s2[:-1] or len(s1) != len(s2):
+        if len(s1) != len(s2):
+            raise RuntimeError(f"bilinear(): input dimensions do not match: got {len(s1)} and "
+                               f"{len(s2)}")
+        d = next(i for i, (a, b) in enumerate(zip(s1, s2)) if a != b)
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {d}: got "
+                           f"{s1[d]} and {s2[d]}")
+    if s1[-1] != sw[1]:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {s1[-1]} "
+                           f"but expected {sw[1]}")
+    if s2[-1] != sw[2]:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {s2[-1]} "
+                           f"but expected {sw[2]}")
+    if bias is not None and bias._data.shape != (sw[0],):
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got "
+                           f"{list(bias.shape)} but expected [{sw[0]}]")
+    # (..., 1, 1, in1) @ (out, in1, in2) -> (..., out, 1, in2)
+    t = input1.unsqueeze(-2).unsqueeze(-2).matmul(weight).squeeze(-2)
+    out = (t * input2.unsqueeze(-2)).sum(-1)
+    return out + bias if bias is not None else out
+
+
+# -- convolution -----------------------------------------------------------------------------
+def _conv_common(nd, input, weight, bias, stride, dilation, groups, op):
+    _tensor_arg(input, "input", op)
+    _tensor_arg(weight, "weight", op, 2)
+    if bias is not None:
+        _tensor_arg(bias, "bias", op, 3)
+    if weight._data.ndim != nd + 2:
+        raise RuntimeError(f"{op}: expected a {nd + 2}-D weight (out_channels, in_channels / "
+                           f"groups, *kernel_size), but got weight of size {list(weight.shape)}")
+    stride = _ints(stride, nd, "stride", op)
+    dilation = _ints(dilation, nd, "dilation", op)
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("non-positive dilation is not supported")
+    if not isinstance(groups, (int, np.integer)) or groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(f"{op}: expected scalar type {input.dtype.name.capitalize()} but "
+                           f"found {weight.dtype.name.capitalize()} (input {list(input.shape)}, "
+                           f"weight {list(weight.shape)})")
+    if bias is not None and bias._data.dtype != input._data.dtype:
+        raise RuntimeError(f"Input type ({input.dtype.name}) and bias type ({bias.dtype.name}) "
+                           "should be the same")
+    return stride, dilation, int(groups)
+
+
+def _conv(nd, input, weight, bias, stride, padding, dilation, groups, op):
+    stride, dilation, groups = _conv_common(nd, input, weight, bias, stride, dilation, groups,
+                                            op)
+    x, unb = _batched(input, nd, op)
+    ws = weight._data.shape
+    o, cg, k = ws[0], ws[1], ws[2:]
+    if o % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{list(ws)}] instead")
+    if x._data.shape[1] != cg * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(ws)}, expected "
+                           f"input{list(x.shape)} to have {cg * groups} channels, but got "
+                           f"{x._data.shape[1]} channels instead")
+    if bias is not None and bias._data.shape != (o,):
+        raise RuntimeError(f"Given weight of size {list(ws)}, expected bias to be 1-dimensional "
+                           f"with {o} elements, but got bias of size {list(bias.shape)} instead")
+    size = x._data.shape[2:]
+    if isinstance(padding, str):
+        if padding == "valid":
+            lo = hi = (0,) * nd
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            tot = [d * (kk - 1) for d, kk in zip(dilation, k)]
+            lo = tuple(t // 2 for t in tot)
+            hi = tuple(t - t // 2 for t in tot)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    else:
+        lo = hi = _ints(padding, nd, "padding", op)
+        if any(p < 0 for p in lo):
+            raise RuntimeError("negative padding is not supported")
+    padded = tuple(n + a + b for n, a, b in zip(size, lo, hi))
+    ext = tuple(d * (kk - 1) + 1 for d, kk in zip(dilation, k))
+    if any(p < e for p, e in zip(padded, ext)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({_join(padded)}). "
+                           f"Kernel size: ({_join(ext)}). Kernel size can't be greater than "
+                           "actual input size")
+    g = _C.geom(size, k, stride, lo, hi, dilation)
+    return _unbatch(_C.Conv.apply(x, weight, bias, g, groups), unb)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution (cross-correlation) of (N, C, L) input with (O, C/groups, k) weight;
+    padding may be an int, a tuple, 'valid' or 'same'.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.conv1d(chainrule.ones(1, 2, 5), chainrule.ones(3, 2, 2)).shape
+    chainrule.Size([1, 3, 4])
+    """
+    return _conv(1, input, weight, bias, stride, padding, dilation, groups, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation) of (N, C, H, W) input with (O, C/groups, kh, kw)
+    weight; padding may be an int, a tuple, 'valid' or 'same'.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.conv2d(chainrule.ones(1, 1, 4, 4), chainrule.ones(2, 1, 3, 3), padding=1)[0, 0]
+    tensor([[4., 6., 6., 4.],
+            [6., 9., 9., 6.],
+            [6., 9., 9., 6.],
+            [4., 6., 6., 4.]])
+    """
+    return _conv(2, input, weight, bias, stride, padding, dilation, groups, "conv2d")
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution of (N, C, D, H, W) input with (O, C/groups, kd, kh, kw) weight.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.conv3d(chainrule.ones(1, 1, 3, 3, 3), chainrule.ones(1, 1, 2, 2, 2)).shape
+    chainrule.Size([1, 1, 2, 2, 2])
+    """
+    return _conv(3, input, weight, bias, stride, padding, dilation, groups, "conv3d")
+
+
+def _conv_transpose(nd, input, weight, bias, stride, padding, output_padding, groups,
+                    dilation, op):
+    if isinstance(padding, str):
+        raise TypeError(f"{op}(): argument 'padding' must be tuple of ints, not str")
+    stride, dilation, groups = _conv_common(nd, input, weight, bias, stride, dilation, groups,
+                                            op)
+    x, unb = _batched(input, nd, op)
+    pad = _ints(padding, nd, "padding", op)
+    opad = _ints(output_padding, nd, "output_padding", op)
+    if any(p < 0 for p in pad):
+        raise RuntimeError("negative padding is not supported")
+    if any(p < 0 for p in opad):
+        raise RuntimeError("negative output_padding is not supported")
+    ws = weight._data.shape
+    cin, cg, k = ws[0], ws[1], ws[2:]
+    if x._data.shape[1] != cin:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(ws)}, expected "
+                           f"input{list(x.shape)} to have {cin} channels, but got "
+                           f"{x._data.shape[1]} channels instead")
+    if cin % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{list(ws)}] instead")
+    if bias is not None and bias._data.shape != (cg * groups,):
+        raise RuntimeError(f"Given transposed=1, weight of size {list(ws)}, expected bias to be "
+                           f"1-dimensional with {cg * groups} elements, but got bias of size "
+                           f"{list(bias.shape)} instead")
+    for p, s, d in zip(opad, stride, dilation):
+        if p >= s and p >= d:
+            raise RuntimeError(f"output padding must be smaller than either stride or dilation, "
+                               f"but got output_padding={list(opad)}, stride={list(stride)}, "
+                               f"dilation={list(dilation)}")
+    size_in = x._data.shape[2:]
+    size = tuple((n - 1) * s - 2 * p + d * (kk - 1) + q + 1
+                 for n, s, p, d, kk, q in zip(size_in, stride, pad, dilation, k, opad))
+    if any(n <= 0 for n in size):
+        raise RuntimeError(f"{op}: given input size {list(size_in)}, calculated output size "
+                           f"{list(size)} is too small")
+    g = _C.geom(size, k, stride, pad, pad, dilation, out=size_in)
+    return _unbatch(_C.ConvTranspose.apply(x, weight, bias, g, groups, True), unb)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 1-D convolution (the input gradient of conv1d); weight is
+    (C_in, C_out/groups, k).
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.conv_transpose1d(chainrule.ones(1, 2, 4), chainrule.ones(2, 3, 3), stride=2).shape
+    chainrule.Size([1, 3, 9])
+    """
+    return _conv_transpose(1, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, "conv_transpose1d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 2-D convolution (the input gradient of conv2d); weight is
+    (C_in, C_out/groups, kh, kw).
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.conv_transpose2d(chainrule.ones(1, 1, 2, 2), chainrule.ones(1, 1, 2, 2))[0, 0]
+    tensor([[1., 2., 1.],
+            [2., 4., 2.],
+            [1., 2., 1.]])
+    """
+    return _conv_transpose(2, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, "conv_transpose2d")
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 3-D convolution; weight is (C_in, C_out/groups, kd, kh, kw).
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.conv_transpose3d(chainrule.ones(1, 1, 2, 2, 2), chainrule.ones(1, 2, 2, 2, 2)).shape
+    chainrule.Size([1, 2, 3, 3, 3])
+    """
+    return _conv_transpose(3, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, "conv_transpose3d")
+
+
+# -- pooling ---------------------------------------------------------------------------------
+def _pool_size(n, k, s, p, d, ceil):
+    num = n + 2 * p - d * (k - 1) - 1
+    o = (num + (s - 1 if ceil else 0)) // s + 1
+    if ceil and (o - 1) * s >= n + p:
+        o -= 1
+    return o
+
+
+def _pool_geom(nd, x, kernel_size, stride, padding, dilation, ceil_mode, op):
+    k = _ints(kernel_size, nd, "kernel_size", op)
+    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else \
+        _ints(stride, nd, "stride", op)
+    p = _ints(padding, nd, "padding", op)
+    d = _ints(dilation, nd, "dilation", op)
+    if any(v == 0 for v in s):
+        raise RuntimeError("stride should not be zero")
+    if any(v <= 0 for v in k):
+        raise RuntimeError(f"kernel_size must be greater than zero, but got {list(k)}")
+    if any(v < 0 for v in s):
+        raise RuntimeError(f"stride must be greater than zero, but got {list(s)}")
+    if any(v <= 0 for v in d):
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(d)}")
+    if any(v < 0 for v in p):
+        raise RuntimeError(f"pad must be non-negative, but got {list(p)}")
+    for pp, kk, dd in zip(p, k, d):
+        if pp > ((kk - 1) * dd + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={pp}, kernel_size={kk} and dilation={dd}")
+    size = x._data.shape[2:]
+    out = tuple(_pool_size(n, kk, ss, pp, dd, ceil_mode)
+                for n, kk, ss, pp, dd in zip(size, k, s, p, d))
+    if any(o < 1 for o in out):
+        c = x._data.shape[1]
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, (c,) + size))}). Calculated "
+                           f"output size: ({'x'.join(map(str, (c,) + out))}). Output size is too "
+                           "small")
+    return _C.geom(size, k, s, p, p, d, out=out)
+
+
+def _pool_input(x, nd, op):
+    _tensor_arg(x, "input", op)
+    if x._data.ndim not in (nd + 1, nd + 2) or x._data.size == 0:
+        raise RuntimeError(f"{op}: non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor "
+                           f"expected for input, but got input of size {list(x.shape)}")
+    return _batched(x, nd, op)
+
+
+def _flat_index(k, g):
+    """Torch's max-pool indices (flat over the input's spatial dims) from the local argmax."""
+    taps = np.array(g.taps, dtype=np.int64).reshape(g.K, len(g.size))
+    flat = np.zeros(k.shape, np.int64)
+    for i, (n, s, p, d, o) in enumerate(zip(g.size, g.s, g.lo, g.d, g.out)):
+        shape = [1] * k.ndim
+        shape[2 + i] = o
+        start = (np.arange(o, dtype=np.int64) * s - p).reshape(shape)
+        flat = flat * n + start + taps[k, i] * d
+    return flat
+
+
+def _max_pool(nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+              op):
+    x, unb = _pool_input(input, nd, op)
+    g = _pool_geom(nd, x, kernel_size, stride, padding, dilation, ceil_mode, op)
+    out, k = _C.MaxPool.apply(x, g)
+    if not return_indices:
+        return _unbatch(out, unb)
+    idx = _make(_flat_index(k._data, g))
+    return _unbatch(out, unb), _unbatch(idx, unb)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over sliding windows of (N, C, L) input; ``return_indices`` also gives each max's
+    flat position in the input.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.max_pool1d(chainrule.tensor([[[1.0, 3.0, 2.0, 5.0]]]), 2)
+    tensor([[[3., 5.]]])
+    """
+    return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices, "max_pool1d")
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over sliding windows of (N, C, H, W) input (padding counts as -inf); ties go to the
+    first position in the window, as in torch.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.max_pool2d(chainrule.arange(16.0).reshape(1, 1, 4, 4), 2)
+    tensor([[[[ 5.,  7.],
+              [13., 15.]]]])
+    """
+    return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices, "max_pool2d")
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over sliding windows of (N, C, D, H, W) input.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.max_pool3d(chainrule.arange(8.0).reshape(1, 1, 2, 2, 2), 2).reshape(-1)
+    tensor([7.])
+    """
+    return _max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices, "max_pool3d")
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    """max_pool1d returning (values, indices).
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.max_pool1d_with_indices(chainrule.tensor([[[1.0, 3.0]]]), 2)[1]
+    tensor([[[1]]])
+    """
+    return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, True,
+                     "max_pool1d")
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    """max_pool2d returning (values, indices).
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.max_pool2d_with_indices(chainrule.arange(4.0).reshape(1, 1, 2, 2), 2)[1]
+    tensor([[[[3]]]])
+    """
+    return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, True,
+                     "max_pool2d")
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    """max_pool3d returning (values, indices).
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.max_pool3d_with_indices(chainrule.arange(8.0).reshape(1, 1, 2, 2, 2), 2)[1].reshape(-1)
+    tensor([7])
+    """
+    return _max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode, True,
+                     "max_pool3d")
+
+
+def _window_counts(g, include_pad):
+    """Per-dim number of elements each window averages over (torch's divisor rule)."""
+    counts = []
+    for n, k, s, p, o in zip(g.size, g.k, g.s, g.lo, g.out):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, n + p)
+        if include_pad:
+            counts.append(end - start)
+        else:
+            counts.append(np.minimum(end, n) - np.maximum(start, 0))
+    return counts
+
+
+def _avg_pool(nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override, op):
+    x, unb = _pool_input(input, nd, op)
+    if x._data.dtype.kind not in "fiu":
+        raise RuntimeError(f"\"{op}\" not implemented for '{x.dtype.name.capitalize()}'")
+    g = _pool_geom(nd, x, kernel_size, stride, padding, 1, ceil_mode, op)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    n, c = x._data.shape[:2]
+    sums = _C.Im2Col.apply(x, g).reshape((n, c, g.K) + g.out).sum(2)
+    if divisor_override is not None:
+        div = np.full(g.out, float(divisor_override))
+    else:
+        counts = _window_counts(g, count_include_pad)
+        div = counts[0].astype(np.float64)
+        for cnt in counts[1:]:
+            div = np.multiply.outer(div, cnt)
+    if x._data.dtype.kind != "f":
+        s = sums._data
+        q = np.abs(s) // div.astype(np.int64)
+        return _unbatch(_make((np.sign(s) * q).astype(x._data.dtype)), unb)
+    if np.all(div == div.flat[0]):
+        return _unbatch(sums / float(div.flat[0]), unb)
+    return _unbatch(sums / _make(div.astype(x._data.dtype)), unb)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """Mean over sliding windows of (N, C, L) input.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.avg_pool1d(chainrule.tensor([[[1.0, 3.0, 2.0, 6.0]]]), 2)
+    tensor([[[2., 4.]]])
+    """
+    return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     None, "avg_pool1d")
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """Mean over sliding windows of (N, C, H, W) input; ``count_include_pad`` decides whether
+    zero padding counts in the divisor, ``divisor_override`` replaces it.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.avg_pool2d(chainrule.arange(16.0).reshape(1, 1, 4, 4), 2)
+    tensor([[[[ 2.5000,  4.5000],
+              [10.5000, 12.5000]]]])
+    """
+    return _avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, "avg_pool2d")
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """Mean over sliding windows of (N, C, D, H, W) input.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.avg_pool3d(chainrule.arange(8.0).reshape(1, 1, 2, 2, 2), 2).reshape(-1)
+    tensor([3.5000])
+    """
+    return _avg_pool(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, "avg_pool3d")
+
+
+def _adaptive_sizes(x, nd, output_size, op):
+    if isinstance(output_size, (int, np.integer)) or output_size is None:
+        output_size = (output_size,) * nd
+    output_size = tuple(output_size)
+    if len(output_size) == 1 and nd > 1:
+        output_size = output_size * nd
+    if len(output_size) != nd:
+        raise RuntimeError(f"{op}: output_size must be {nd}, but got {len(output_size)}")
+    size = x._data.shape[-nd:]
+    out = tuple(n if o is None else int(o) for o, n in zip(output_size, size))
+    if any(o < 0 for o in out):
+        raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to 0 "
+                           f"but received {list(out)}")
+    return size, out
+
+
+def _adaptive_input(x, nd, op):
+    _tensor_arg(x, "input", op)
+    if x._data.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: "
+                           f"{list(x.shape)}")
+    if any(s == 0 for s in x._data.shape[-nd:]):
+        raise RuntimeError(f"{op}(): Expected input to have non-zero size for non-batch "
+                           f"dimensions, but input has sizes {list(x.shape)}")
+
+
+def _bounds(n, o):
+    i = np.arange(o)
+    return (i * n) // o, -((-(i + 1) * n) // o)
+
+
+def _avg_matrix(n, o, npd):
+    start, end = _bounds(n, o)
+    m = np.zeros((o, n))
+    for i, (a, b) in enumerate(zip(start, end)):
+        m[i, a:b] = 1.0 / (b - a)
+    return m.astype(npd)
+
+
+def _along(x, m, axis):
+    """Apply the (out, in) matrix m along ``axis`` (negative) of x, as one matmul."""
+    if axis == -1:
+        return x.matmul(_make(np.ascontiguousarray(m.T)))
+    if axis == -2:
+        return _make(m).matmul(x)
+    shape = x._data.shape
+    nd = -axis
+    lead = shape[:len(shape) - nd]
+    flat = x.reshape(lead + (shape[-nd], -1))
+    out = _make(m).matmul(flat)
+    return out.reshape(lead + (m.shape[0],) + shape[len(shape) - nd + 1:])
+
+
+def _adaptive_avg(nd, input, output_size, op):
+    _adaptive_input(input, nd, op)
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"{op}\" not implemented for "
+                                  f"'{input.dtype.name.capitalize()}'")
+    size, out = _adaptive_sizes(input, nd, output_size, op)
+    x = input
+    for i in range(nd):
+        n, o = size[i], out[i]
+        if n != o:
+            x = _along(x, _avg_matrix(n, o, x._data.dtype), i - nd)
+    return x if x is not input else input * 1
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling to a fixed output length (windows split the input as evenly as
+    possible).
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.adaptive_avg_pool1d(chainrule.tensor([[[1.0, 2.0, 3.0, 4.0]]]), 2)
+    tensor([[[1.5000, 3.5000]]])
+    """
+    return _adaptive_avg(1, input, output_size, "adaptive_avg_pool1d")
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed (H, W) output size; None keeps that input size.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.adaptive_avg_pool2d(chainrule.arange(16.0).reshape(1, 1, 4, 4), 1)
+    tensor([[[[7.5000]]]])
+    """
+    return _adaptive_avg(2, input, output_size, "adaptive_avg_pool2d")
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """Average pooling to a fixed (D, H, W) output size.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.adaptive_avg_pool3d(chainrule.ones(1, 1, 4, 4, 4), 2).shape
+    chainrule.Size([1, 1, 2, 2, 2])
+    """
+    return _adaptive_avg(3, input, output_size, "adaptive_avg_pool3d")
+
+
+def _adaptive_max(nd, input, output_size, return_indices, op):
+    _adaptive_input(input, nd, op)
+    size, out = _adaptive_sizes(input, nd, output_size, op)
+    if any(o == 0 for o in out):
+        shape = input._data.shape[:-nd] + out
+        vals = _make(np.zeros(shape, input._data.dtype))
+        return (vals, _make(np.zeros(shape, np.int64))) if return_indices else vals
+    # gather every window (padded to the largest window by repeating its last element, which
+    # changes neither the max nor the first argmax), then reduce over the window
+    idx, flat = [], np.zeros((), np.int64)
+    for i, (n, o) in enumerate(zip(size, out)):
+        start, end = _bounds(n, o)
+        kmax = int((end - start).max())
+        ii = np.minimum(start[:, None] + np.arange(kmax), end[:, None] - 1)
+        shape = [1] * (2 * nd)
+        shape[i], shape[nd + i] = o, kmax
+        ii = ii.reshape(shape)
+        idx.append(ii)
+        flat = flat * n + ii
+    windows = input[(Ellipsis,) + tuple(idx)]
+    lead = windows._data.shape[:windows._data.ndim - 2 * nd]
+    windows = windows.reshape(lead + out + (-1,))
+    vals, local = windows.max(-1)
+    if not return_indices:
+        return vals
+    flat = np.broadcast_to(flat, out + flat.shape[nd:]).reshape(out + (-1,))
+    pos = np.take_along_axis(np.broadcast_to(flat, lead + flat.shape),
+                             local._data[..., None], -1)[..., 0]
+    return vals, _make(np.ascontiguousarray(pos))
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling to a fixed output length.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.adaptive_max_pool1d(chainrule.tensor([[[1.0, 5.0, 3.0, 4.0]]]), 2)
+    tensor([[[5., 4.]]])
+    """
+    return _adaptive_max(1, input, output_size, return_indices, "adaptive_max_pool1d")
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to a fixed (H, W) output size; ``return_indices`` gives flat positions.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.adaptive_max_pool2d(chainrule.arange(16.0).reshape(1, 1, 4, 4), 1)
+    tensor([[[[15.]]]])
+    """
+    return _adaptive_max(2, input, output_size, return_indices, "adaptive_max_pool2d")
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
+    """adaptive_max_pool1d returning (values, indices).
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.adaptive_max_pool1d_with_indices(chainrule.tensor([[[1.0, 5.0]]]), 1)[1]
+    tensor([[[1]]])
+    """
+    return _adaptive_max(1, input, output_size, True, "adaptive_max_pool1d")
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
+    """adaptive_max_pool2d returning (values, indices).
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.adaptive_max_pool2d_with_indices(chainrule.arange(4.0).reshape(1, 1, 2, 2), 1)[1]
+    tensor([[[[3]]]])
+    """
+    return _adaptive_max(2, input, output_size, True, "adaptive_max_pool2d")
+
+
+# -- interpolation ---------------------------------------------------------------------------
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+_MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+
+
+def _take(x, idx, axis):
+    """x gathered along one (negative) spatial axis by an index array."""
+    return x[(Ellipsis, idx) + (slice(None),) * (-axis - 1)]
+
+
+def _weights(w, axis, x):
+    shape = (w.shape[0],) + (1,) * (-axis - 1)
+    return _make(w.reshape(shape).astype(x._data.dtype))
+
+
+def _src_index(n, o, scale, align, cubic, npd):
+    """Fractional source coordinate of every output index (torch's area_pixel rule, computed
+    in the input's precision)."""
+    f = npd.type
+    if align:
+        s = f((n - 1) / (o - 1)) if o > 1 else f(0)
+        return s * np.arange(o, dtype=npd)
+    s = f(1.0 / scale) if scale is not None and scale > 0 else f(n) / f(o)
+    src = s * (np.arange(o, dtype=npd) + f(0.5)) - f(0.5)
+    return src if cubic else np.maximum(src, f(0))
+
+
+def _nearest_index(n, o, scale, exact):
+    s = np.float32(1.0 / scale) if scale is not None and scale > 0 else \
+        np.float32(n) / np.float32(o)
+    i = np.arange(o)
+    if exact:
+        src = np.floor(np.float32((i + 0.5) * np.float64(s)))
+    else:
+        if o == n:
+            return i
+        if o == 2 * n:
+            return i >> 1
+        src = np.floor(i.astype(np.float32) * s)
+    return np.minimum(src.astype(np.int64), n - 1)
+
+
+def _cubic(t, npd):
+    a = npd.type(-0.75)
+
+    def c1(x):
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def c2(x):
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return [c2(t + 1), c1(t), c1(1 - t), c2(2 - t)]
+
+
+def _interp_axis(x, n, o, scale, mode, align, axis):
+    npd = x._data.dtype
+    if mode in ("nearest", "nearest-exact"):
+        return _take(x, _nearest_index(n, o, scale, mode == "nearest-exact"), axis)
+    cubic = mode == "bicubic"
+    src = _src_index(n, o, scale, align, cubic, npd)
+    i0 = np.floor(src).astype(np.int64)
+    if cubic:
+        t = src - i0.astype(npd)
+        out = None
+        for j, w in enumerate(_cubic(t, npd)):
+            term = _take(x, np.clip(i0 - 1 + j, 0, n - 1), axis) * _weights(w, axis, x)
+            out = term if out is None else out + term
+        return out
+    i0 = np.minimum(i0, n - 1)
+    lam = np.clip(src - i0.astype(npd), 0, 1).astype(npd)
+    i1 = i0 + (i0 < n - 1)
+    return (_take(x, i0, axis) * _weights(1 - lam, axis, x) +
+            _take(x, i1, axis) * _weights(lam, axis, x))
+
+
+def _aa_matrix(n, o, scale, align, cubic, npd):
+    """Antialiasing filter (bilinear: triangle, bicubic: Keys a=-0.5) widened by the
+    downscale factor, as an (o, n) matrix with rows normalised to sum to one."""
+    if align:
+        s = (n - 1) / (o - 1) if o > 1 else 0.0
+    else:
+        s = 1.0 / scale if scale is not None and scale > 0 else n / o
+    half = 2.0 if cubic else 1.0
+    support = half * s if s >= 1.0 else half
+    inv = 1.0 / s if s >= 1.0 else 1.0
+
+    def filt(v):
+        v = np.abs(v)
+        if not cubic:
+            return np.maximum(0.0, 1.0 - v)
+        a = -0.5
+        return np.where(v < 1, ((a + 2) * v - (a + 3)) * v * v + 1,
+                        np.where(v < 2, (((v - 5) * v + 8) * v - 4) * a, 0.0))
+    m = np.zeros((o, n))
+    for i in range(o):
+        center = s * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), n)
+        w = filt((np.arange(lo, hi) - center + 0.5) * inv)
+        tot = w.sum()
+        m[i, lo:hi] = w / tot if tot != 0 else w
+    return m.astype(npd)
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resample the spatial dims of (N, C, *spatial) input to ``size`` or by ``scale_factor``
+    with mode nearest, nearest-exact, (bi/tri)linear, bicubic or area (torch's index rules).
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.interpolate(chainrule.tensor([[[1.0, 2.0]]]), scale_factor=2, mode="linear")
+    tensor([[[1.0000, 1.2500, 1.7500, 2.0000]]])
+    """
+    _tensor_arg(input, "input", "interpolate")
+    dim = input._data.ndim
+    nd = dim - 2
+    if mode not in _MODES or nd < 1 or nd > 3:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
+                                  f"(got {dim}D) for the modes: nearest | linear | bilinear | "
+                                  f"bicubic | trilinear | area | nearest-exact (got {mode})")
+    if align_corners is not None and mode not in _MODE_DIMS:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    align = bool(align_corners)
+    if size is None and scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    sp = input._data.shape[2:]
+    scales = None
+    if size is not None:
+        if isinstance(size, (list, tuple)):
+            if len(size) != nd:
+                raise ValueError(f"Input and output must have the same number of spatial "
+                                 f"dimensions, but got input with spatial dimensions of "
+                                 f"{list(sp)} and output size of {size}. Please provide input "
+                                 "tensor in (N, C, d1, d2, ...,dK) format and output size in "
+                                 "(o1, o2, ...,oK) format.")
+            out = tuple(int(s) for s in size)
+        else:
+            out = (int(size),) * nd
+    else:
+        if isinstance(scale_factor, (list, tuple)):
+            if len(scale_factor) != nd:
+                raise ValueError(f"Input and scale_factor must have the same number of spatial "
+                                 f"dimensions, but got input with spatial dimensions of "
+                                 f"{list(sp)} and scale_factor of shape {scale_factor}. Please "
+                                 "provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                                 "scale_factor in (s1, s2, ...,sK) format.")
+            sf = tuple(float(s) for s in scale_factor)
+        else:
+            sf = (float(scale_factor),) * nd
+        out = tuple(int(math.floor(n * s)) for n, s in zip(sp, sf))
+        scales = None if recompute_scale_factor else sf
+    if mode in _MODE_DIMS and _MODE_DIMS[mode] != nd:
+        raise NotImplementedError(f"Got {dim}D input, but {mode} mode needs "
+                                  f"{_MODE_DIMS[mode] + 2}D input")
+    if antialias and mode not in ("bilinear", "bicubic"):
+        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and "
+                         "requires a 4-D tensor as input")
+    if any(o <= 0 for o in out):
+        raise RuntimeError(f"interpolate: input and output sizes should be greater than 0, but "
+                           f"got input {list(sp)} and output {list(out)}")
+    kind = input._data.dtype.kind
+    if kind != "f" and not (mode.startswith("nearest") and input._data.dtype == np.uint8):
+        raise NotImplementedError(f"\"upsample_{mode}{nd}d\" not implemented for "
+                                  f"'{input.dtype.name.capitalize()}'")
+    if mode == "area":
+        return _adaptive_avg(nd, input, out, "adaptive_avg_pool%dd" % nd)
+    x = input
+    for i in reversed(range(nd)):
+        sc = scales[i] if scales is not None else None
+        if antialias:
+            x = _along(x, _aa_matrix(sp[i], out[i], sc, align, mode == "bicubic",
+                                     x._data.dtype), i - nd)
+        else:
+            x = _interp_axis(x, sp[i], out[i], sc, mode, align, i - nd)
+    return x if x is not input else input * 1
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated alias of interpolate.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.upsample(chainrule.ones(1, 1, 2), scale_factor=2).shape
+    chainrule.Size([1, 1, 4])
+    """
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated: interpolate(..., mode='nearest').
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.upsample_nearest(chainrule.ones(1, 1, 2, 2), 4).shape
+    chainrule.Size([1, 1, 4, 4])
+    """
+    return interpolate(input, size, scale_factor, "nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated: interpolate(..., mode='bilinear', align_corners=True).
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.upsample_bilinear(chainrule.ones(1, 1, 2, 2), 3).shape
+    chainrule.Size([1, 1, 3, 3])
+    """
+    return interpolate(input, size, scale_factor, "bilinear", True)
+
+
+# -- pixel shuffle, unfold, fold -------------------------------------------------------------
+def pixel_shuffle(input, upscale_factor):
+    """(*, C*r*r, H, W) -> (*, C, H*r, W*r).
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.pixel_shuffle(chainrule.arange(4.0).reshape(1, 4, 1, 1), 2)
+    tensor([[[[0., 1.],
+              [2., 3.]]]])
+    """
+    _tensor_arg(input, "input", "pixel_shuffle")
+    r = int(upscale_factor)
+    s = input._data.shape
+    if len(s) < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got "
+                           f"input with {len(s)} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    c, h, w = s[-3:]
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be "
+                           f"divisible by the square of upscale_factor, but input.size(-3)={c} "
+                           f"is not divisible by {r * r}")
+    lead = s[:-3]
+    nl = len(lead)
+    y = input.reshape(lead + (c // (r * r), r, r, h, w))
+    y = y.permute(*range(nl), nl, nl + 3, nl + 1, nl + 4, nl + 2)
+    return y.reshape(lead + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """(*, C, H*r, W*r) -> (*, C*r*r, H, W), the inverse of pixel_shuffle.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.pixel_unshuffle(chainrule.arange(4.0).reshape(1, 1, 2, 2), 2).reshape(-1)
+    tensor([0., 1., 2., 3.])
+    """
+    _tensor_arg(input, "input", "pixel_unshuffle")
+    r = int(downscale_factor)
+    s = input._data.shape
+    if len(s) < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but "
+                           f"got input with {len(s)} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    c, h, w = s[-3:]
+    if h % r:
+        raise RuntimeError(f"pixel_unshuffle expects height to be divisible by "
+                           f"downscale_factor, but input.size(-2)={h} is not divisible by {r}")
+    if w % r:
+        raise RuntimeError(f"pixel_unshuffle expects width to be divisible by "
+                           f"downscale_factor, but input.size(-1)={w} is not divisible by {r}")
+    lead = s[:-3]
+    nl = len(lead)
+    y = input.reshape(lead + (c, h // r, r, w // r, r))
+    y = y.permute(*range(nl), nl, nl + 2, nl + 4, nl + 1, nl + 3)
+    return y.reshape(lead + (c * r * r, h // r, w // r))
+
+
+def _unfold_args(kernel_size, dilation, padding, stride, op):
+    k = _ints(kernel_size, 2, "kernel_size", op)
+    d = _ints(dilation, 2, "dilation", op)
+    p = _ints(padding, 2, "padding", op)
+    s = _ints(stride, 2, "stride", op)
+    if any(v <= 0 for v in k) or any(v <= 0 for v in d) or any(v <= 0 for v in s):
+        raise RuntimeError(f"{op}: kernel_size, dilation and stride must be positive, but got "
+                           f"kernel_size={list(k)}, dilation={list(d)}, stride={list(s)}")
+    if any(v < 0 for v in p):
+        raise RuntimeError(f"{op}: padding must be non-negative, but got padding={list(p)}")
+    return k, d, p, s
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Extract sliding blocks: (N, C, H, W) -> (N, C*kh*kw, L), one column per block.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.unfold(chainrule.arange(9.0).reshape(1, 1, 3, 3), 2)
+    tensor([[[0., 1., 3., 4.],
+             [1., 2., 4., 5.],
+             [3., 4., 6., 7.],
+             [4., 5., 7., 8.]]])
+    """
+    _tensor_arg(input, "input", "unfold")
+    dim = input._data.ndim
+    if dim < 3:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-dim}, "
+                         f"{dim - 1}], but got {dim})")
+    if dim > 4:
+        raise NotImplementedError(f"Input Error: Only 3D or 4D input Tensors are supported "
+                                  f"(got {dim}D)")
+    k, d, p, s = _unfold_args(kernel_size, dilation, padding, stride, "unfold")
+    x, unb = _batched(input, 2, "unfold")
+    size = x._data.shape[2:]
+    g = _C.geom(size, k, s, p, p, d)
+    if any(o < 1 for o in g.out):
+        raise RuntimeError(f"Given input with spatial size {tuple(size)}, kernel_size={k}, "
+                           f"dilation={d}, padding={p}, calculated shape of the array of "
+                           f"sliding blocks as {g.out}, but its components must be at least "
+                           "one.")
+    return _unbatch(_C.Im2Col.apply(x, g), unb)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sum sliding blocks back into an image: (N, C*kh*kw, L) -> (N, C, *output_size); the
+    adjoint of unfold (overlaps add up).
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.fold(chainrule.ones(1, 4, 4), (3, 3), 2)
+    tensor([[[[1., 2., 1.],
+              [2., 4., 2.],
+              [1., 2., 1.]]]])
+    """
+    _tensor_arg(input, "input", "fold")
+    dim = input._data.ndim
+    if dim not in (2, 3):
+        raise RuntimeError(f"Expected 2D or 3D (batch mode) tensor for input with possibly 0 "
+                           f"batch size and non-zero dimensions for input, but got: "
+                           f"{list(input.shape)}")
+    osize = _ints(output_size, 2, "output_size", "fold")
+    k, d, p, s = _unfold_args(kernel_size, dilation, padding, stride, "fold")
+    x, unb = (input.unsqueeze(0), True) if dim == 2 else (input, False)
+    ck, L = x._data.shape[1:]
+    K = k[0] * k[1]
+    if ck % K:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the "
+                           f"product of kernel_size, but got input.size(1)={ck} and "
+                           f"kernel_size={k}.")
+    g = _C.geom(osize, k, s, p, p, d)
+    if any(o < 1 for o in g.out) or g.L != L:
+        raise RuntimeError(f"Given output_size={osize}, kernel_size={k}, dilation={d}, "
+                           f"padding={p}, stride={s}, expected size of input's dimension 2 to "
+                           f"match the calculated number of sliding blocks {g.out[0]} * "
+                           f"{g.out[1]} = {g.L}, but got input.size(2)={L}.")
+    return _unbatch(_C.Col2Im.apply(x, g, ck // K).contiguous(), unb)
+
+
+# -- embedding, one_hot ----------------------------------------------------------------------
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` picked by the integer ``input``; ``padding_idx``'s row gets no
+    gradient, ``max_norm`` renormalises the picked rows in place (as torch). ``sparse`` is
+    accepted; gradients are always dense.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> w = chainrule.arange(6.0).reshape(3, 2)
+    >>> F.embedding(chainrule.tensor([2, 0]), w)
+    tensor([[4., 5.],
+            [0., 1.]])
+    """
+    _tensor_arg(input, "input", "embedding")
+    _tensor_arg(weight, "weight", "embedding", 2)
+    if weight._data.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    num = weight._data.shape[0]
+    if padding_idx is not None:
+        if padding_idx > 0 and padding_idx >= num:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        if padding_idx < 0:
+            if padding_idx < -num:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx += num
+    idx = input._data
+    if idx.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
+                           f"following scalar types: Long, Int; but got chainrule."
+                           f"{input.dtype.name.capitalize()}Tensor instead (while checking "
+                           "arguments for embedding)")
+    if idx.size and (idx.min() < 0 or idx.max() >= num):
+        raise IndexError(f"index out of range in self (embedding of {num} rows, indices in "
+                         f"[{idx.min()}, {idx.max()}])")
+    if max_norm is not None:
+        rows = np.unique(idx)
+        w = weight._data
+        sel = w[rows]
+        norms = np.linalg.norm(sel.astype(np.float64), ord=norm_type, axis=1)
+        big = norms > max_norm
+        if big.any():
+            scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
+            w[rows[big]] = sel[big] * scale[:, None]
+            _IP._bump(weight)
+    out = weight[input]
+    factor = None
+    if padding_idx is not None:
+        factor = (idx != padding_idx).astype(weight._data.dtype)
+    if scale_grad_by_freq:
+        uniq, inv, cnt = np.unique(idx, return_inverse=True, return_counts=True)
+        f = (1.0 / cnt[inv.reshape(idx.shape)]).astype(weight._data.dtype)
+        factor = f if factor is None else factor * f
+    if factor is not None and out.requires_grad:
+        # value unchanged (out - out.detach() is exactly 0); the gradient is scaled per row
+        d = out.detach()
+        out = d + (out - d) * _make(factor[..., None])
+    return out
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 one-hot encoding with a new last dim of size ``num_classes`` (inferred as max + 1
+    when -1).
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.one_hot(chainrule.tensor([0, 2]), 3)
+    tensor([[1, 0, 0],
+            [0, 0, 1]])
+    """
+    _tensor_arg(tensor, "tensor", "one_hot")
+    a = tensor._data
+    if a.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if a.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(a.max()) + 1
+    if a.size:
+        if a.min() < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if a.max() >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    out = np.zeros(a.shape + (int(num_classes),), np.int64)
+    np.put_along_axis(out, a[..., None], 1, -1)
+    return _make(out)
+
+
+# -- distances -------------------------------------------------------------------------------
+def _norm2(x, dim, keepdim):
+    """Euclidean norm along dim whose gradient is 0 where the norm is 0 (torch's rule)."""
+    s = (x * x).sum(dim, keepdim)
+    nz = s._data > 0
+    if nz.all():
+        return s.sqrt()
+    return _E.where(_make(nz), s, 1.0).sqrt() * _make(nz.astype(s._data.dtype))
+
+
+def _pnorm(x, p, dim, keepdim):
+    p = float(p)
+    if p == 2.0:
+        return _norm2(x, dim, keepdim)
+    a = x.abs()
+    if p == 1.0:
+        return a.sum(dim, keepdim)
+    if math.isinf(p):
+        m = (a.max(dim, True) if p > 0 else a.min(dim, True))[0].detach()
+        mask = _make((a._data == m._data).astype(a._data.dtype))
+        out = m + ((a - m) * mask).sum(dim, True) / mask.sum(dim, True)
+        return out if keepdim else out.squeeze(dim)
+    if p == 0.0:
+        return _make((a._data != 0).sum(dim, keepdims=keepdim).astype(a._data.dtype))
+    s = (a ** p).sum(dim, keepdim)
+    nz = s._data > 0
+    if nz.all():
+        return s ** (1.0 / p)
+    return _E.where(_make(nz), s, 1.0) ** (1.0 / p) * _make(nz.astype(s._data.dtype))
+
+
+def _float_pair(x1, x2, op):
+    _tensor_arg(x1, "x1", op)
+    _tensor_arg(x2, "x2", op, 2)
+    rt = _dt.result_type(x1, x2)
+    if not rt.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{rt.name.capitalize() if rt.name != 'int64' else 'Long'}")
+    _E._check_broadcast(x1, x2, op)
+    return (x1 if x1.dtype == rt else x1.to(rt)), (x2 if x2.dtype == rt else x2.to(rt))
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """Cosine of the angle between x1 and x2 along ``dim`` (broadcasting); each norm is
+    clamped below at ``eps``.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.cosine_similarity(chainrule.tensor([[1.0, 0.0]]), chainrule.tensor([[1.0, 1.0]]))
+    tensor([0.7071])
+    """
+    x1, x2 = _float_pair(x1, x2, "cosine_similarity")
+    shape = np.broadcast_shapes(x1._data.shape, x2._data.shape)
+    d = _wrap_dim(dim, len(shape), "cosine_similarity")
+    if not shape:
+        shape, x1, x2 = (1,), x1.reshape(1), x2.reshape(1)
+    x1, x2 = x1.expand(*shape), x2.expand(*shape)
+
+    def clamped(x):
+        n = _norm2(x, d, True)
+        nd = n.detach()
+        # value max(n, eps), gradient that of n (torch clamps in place under no_grad)
+        return (n - nd) + _make(np.maximum(nd._data, eps).astype(nd._data.dtype))
+    return ((x1 / clamped(x1)) * (x2 / clamped(x2))).sum(d)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """p-norm of ``x1 - x2 + eps`` over the last dim.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.pairwise_distance(chainrule.tensor([[3.0, 0.0]]), chainrule.tensor([[0.0, 4.0]]),
+    ...                     eps=0.0)
+    tensor([5.])
+    """
+    x1, x2 = _float_pair(x1, x2, "pairwise_distance")
+    nd = max(x1._data.ndim, x2._data.ndim)
+    diff = x1 - x2 + eps
+    if nd == 0:
+        return _pnorm(diff.reshape(1), p, 0, False).reshape(())
+    return _pnorm(diff, p, nd - 1, keepdim)
+
+
+# -- attention -------------------------------------------------------------------------------
+def _softmax_last(x):
+    """Stable softmax over the last dim; rows that are all -inf give zeros (as torch's
+    attention does)."""
+    m = x._data.max(-1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    e = (x - _make(m)).exp()
+    s = e.sum(-1, True)
+    zero = s._data == 0
+    if zero.any():
+        s = _E.where(_make(zero), 1.0, s)
+    return e / s
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None, enable_gqa=False):
+    """softmax(query @ key^T * scale + mask) @ value over the last two dims; a bool mask keeps
+    True positions, a float mask is added; ``is_causal`` keeps the lower triangle.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> q = k = v = chainrule.ones(1, 2, 3)
+    >>> F.scaled_dot_product_attention(q, k, v)
+    tensor([[[1., 1., 1.],
+             [1., 1., 1.]]])
+    """
+    op = "scaled_dot_product_attention"
+    for i, (t, n) in enumerate(((query, "query"), (key, "key"), (value, "value"))):
+        _tensor_arg(t, n, op, i + 1)
+    if query._data.ndim < 2 or key._data.ndim < 2 or value._data.ndim < 2:
+        raise RuntimeError(f"Expected query, key, and value to all be  at least 2 dimensional, "
+                           f"but got query.dim: {query._data.ndim} key.dim: {key._data.ndim} "
+                           f"and value.dim: {value._data.ndim} instead.")
+    if not (query.dtype == key.dtype == value.dtype):
+        raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got "
+                           f"query.dtype: {query.dtype.name} key.dtype: {key.dtype.name} and "
+                           f"value.dtype: {value.dtype.name} instead.")
+    _float_input(query, op)
+    if attn_mask is not None and is_causal:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
+                           "when is_causal=True")
+    if attn_mask is not None and attn_mask._data.dtype != np.bool_ and \
+            attn_mask._data.dtype != query._data.dtype:
+        raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query "
+                           f"dtype, but got attn_mask.dtype: {attn_mask.dtype.name} and  "
+                           f"query.dtype: {query.dtype.name} instead.")
+    e = query._data.shape[-1]
+    if key._data.shape[-1] != e:
+        raise RuntimeError(f"{op}: query and key must have the same embedding size, got "
+                           f"{list(query.shape)} and {list(key.shape)}")
+    if key._data.shape[-2] != value._data.shape[-2]:
+        raise RuntimeError(f"{op}: key and value must have the same sequence length, got "
+                           f"{list(key.shape)} and {list(value.shape)}")
+    if enable_gqa and query._data.ndim >= 3 and key._data.shape[-3] != query._data.shape[-3]:
+        hq, hk = query._data.shape[-3], key._data.shape[-3]
+        if hq % hk or value._data.shape[-3] != hk:
+            raise RuntimeError(f"{op}: number of query heads ({hq}) must be a multiple of the "
+                               f"key/value heads ({hk})")
+
+        def rep(t):
+            s = t._data.shape
+            t = t.unsqueeze(-3).expand(*s[:-2], hq // hk, *s[-2:])
+            return t.reshape(s[:-3] + (hq,) + s[-2:])
+        key, value = rep(key), rep(value)
+    L, S = query._data.shape[-2], key._data.shape[-2]
+    sc = 1.0 / math.sqrt(e) if scale is None else float(scale)
+    scores = query.matmul(key.transpose(-2, -1)) * sc
+    if is_causal:
+        attn_mask = _make(np.tril(np.ones((L, S), bool)))
+    if attn_mask is not None:
+        if attn_mask._data.dtype == np.bool_:
+            scores = _E.where(attn_mask, scores, -math.inf)
+        else:
+            scores = scores + attn_mask
+    p = _softmax_last(scores)
+    if dropout_p > 0.0:
+        from ..random import _rng
+        keep = _rng(None).random(p._data.shape) >= dropout_p
+        p = p * _make((keep / (1.0 - dropout_p)).astype(p._data.dtype))
+    return p.matmul(value)
+
+
+# -- padding ---------------------------------------------------------------------------------
+_PAD_HELP = ("Supported combinations for non-constant padding:\n"
+             "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+             "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+             "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+
+
+def _pad_index(n, lo, hi, mode, dim, shape):
+    i = np.arange(-lo, n + hi)
+    if mode == "replicate":
+        return np.clip(i, 0, n - 1)
+    if mode == "circular":
+        if lo > n or hi > n:
+            raise RuntimeError(f"Padding value causes wrapping around more than once (padding "
+                               f"({lo}, {hi}) of dimension {dim} of size {n}, input shape "
+                               f"{list(shape)})")
+        return i % n
+    if lo >= n or hi >= n:
+        raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
+                           f"input dimension, but got: padding ({lo}, {hi}) at dimension {dim} "
+                           f"of input {list(shape)}")
+    i = np.abs(i)
+    return np.where(i > n - 1, 2 * (n - 1) - i, i)
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad (or, with negative values, crop) the last ``len(pad) // 2`` dims; ``pad`` lists
+    (before, after) pairs starting from the last dim. Modes: constant, reflect, replicate,
+    circular.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.pad(chainrule.tensor([[1.0, 2.0, 3.0]]), (2, 1), mode="reflect")
+    tensor([[3., 2., 1., 2., 3., 2.]])
+    """
+    _tensor_arg(input, "input", "pad")
+    pad = tuple(int(p) for p in pad)
+    shape = input._data.shape
+    dim = len(shape)
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    npairs = len(pad) // 2
+    if npairs > dim:
+        raise RuntimeError(f"Padding length should be less than or equal to two times the "
+                           f"input dimension but got padding length {len(pad)} and input of "
+                           f"dimension {dim}")
+    pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(npairs)]   # last dim first
+    if mode == "constant":
+        for i, (lo, hi) in enumerate(pairs):
+            if shape[dim - 1 - i] + lo + hi < 0:
+                raise RuntimeError(f"pad: the padded size of dimension {dim - 1 - i} would be "
+                                   f"{shape[dim - 1 - i] + lo + hi} (size {shape[dim - 1 - i]}, "
+                                   f"padding ({lo}, {hi})); it must be non-negative")
+        crop = [slice(None)] * dim
+        place = [slice(None)] * dim
+        out_shape = list(shape)
+        for i, (lo, hi) in enumerate(pairs):
+            d = dim - 1 - i
+            crop[d] = slice(max(-lo, 0), shape[d] - max(-hi, 0))
+            out_shape[d] = shape[d] + lo + hi
+            place[d] = slice(max(lo, 0), max(lo, 0) + max(shape[d] - max(-lo, 0) -
+                                                          max(-hi, 0), 0))
+        x = input[tuple(crop)] if any(lo < 0 or hi < 0 for lo, hi in pairs) else input
+        if all(lo <= 0 and hi <= 0 for lo, hi in pairs):
+            return x.clone()
+        base = _make(np.full(out_shape, 0 if value is None else value, input._data.dtype))
+        return _I.IndexPut.apply(base, x, tuple(place), True)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+    if npairs not in (1, 2, 3) or dim not in (npairs + 1, npairs + 2):
+        raise NotImplementedError(f"Padding size {len(pad)} is not supported for {dim}D input "
+                                  f"tensor.\n{_PAD_HELP}")
+    x = input
+    for i, (lo, hi) in enumerate(pairs):
+        d = dim - 1 - i
+        if lo == 0 and hi == 0:
+            continue
+        idx = _pad_index(shape[d], lo, hi, mode, d, shape)
+        x = x[(slice(None),) * d + (idx,)]
+    return x if x is not input else input.clone()

@@ -8,7 +8,7 @@ from scipy import special as _sp
 
 from .. import dtypes as _dt
 from .._tensor import Tensor
-from ..autograd.function import Op
+from ..autograd.function import Op, _apply1, _apply2
 from ..autograd.grad_mode import _mode
 from . import _xp
 
@@ -309,6 +309,8 @@ class Abs(Op):
 class Sign(Op):
     @staticmethod
     def forward(ctx, a):
+        if a.dtype.kind == "f":
+            return np.where(np.isnan(a), 0, np.sign(a)).astype(a.dtype)   # torch: sign(nan) = 0
         return np.sign(a)
 
     @staticmethod
@@ -370,11 +372,7 @@ class Maximum(Op):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        # NOTE: ties split the gradient evenly, as torch does
-        w = (a > b) + (a == b) * 0.5
-        n = ctx.needs_input_grad
-        return (g * w if n[0] else None), (g * (1 - w) if n[1] else None)
+        return _minmax_grads(ctx, g, True)
 
 
 class Minimum(Op):
@@ -385,10 +383,26 @@ class Minimum(Op):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        w = (a < b) + (a == b) * 0.5
-        n = ctx.needs_input_grad
-        return (g * w if n[0] else None), (g * (1 - w) if n[1] else None)
+        return _minmax_grads(ctx, g, False)
+
+
+def _minmax_grads(ctx, g, is_max):
+    """maximum/minimum: the winner gets g, ties split it evenly and a NaN comparison passes
+    g to both sides (torch's rule). The weights are piecewise constant."""
+    a, b = ctx.saved_tensors
+    a = a._data if isinstance(a, Tensor) else a
+    b = b._data if isinstance(b, Tensor) else b
+    tie = np.where(a == b, 0.5, 1.0)
+    lose_a, lose_b = (a < b, a > b) if is_max else (a > b, a < b)
+    n = ctx.needs_input_grad
+    out = []
+    for need, lose in ((n[0], lose_a), (n[1], lose_b)):
+        if not need:
+            out.append(None)
+            continue
+        w = np.where(lose, 0.0, tie).astype(_xp.dtype_of(g))
+        out.append(g * (_make(w) if isinstance(g, Tensor) else w))
+    return tuple(out)
 
 
 class Remainder(Op):
@@ -416,6 +430,16 @@ def cast(x, dtype):
 
 
 def _binary(cls, a, b, op, float_only=False):
+    # fast path: same dtype (or a Python float with a float tensor), shapes left to NumPy
+    if isinstance(a, Tensor):
+        k = a._data.dtype
+        if (isinstance(b, Tensor) and b._data.dtype is k or type(b) is float) and (
+                k.kind == "f" or not float_only and type(b) is not float):
+            if isinstance(b, Tensor) and a._data.shape != b._data.shape:
+                _check_broadcast(a, b, op)
+            return _apply2(cls, a, b)
+    elif type(a) is float and isinstance(b, Tensor) and b._data.dtype.kind == "f":
+        return _apply2(cls, a, b)
     a, b = _promote(a, b, op, float_only)
     _check_broadcast(a, b, op)
     return cls.apply(a, b)
@@ -513,7 +537,17 @@ def remainder(input, other):
     >>> chainrule.remainder(chainrule.tensor([-3.0, 3.0]), 2)
     tensor([1., 1.])
     """
-    return _binary(Remainder, input, other, "remainder")
+    a, b = _promote(input, other, "remainder")
+    _check_broadcast(a, b, "remainder")
+    _check_int_zero(b)
+    return Remainder.apply(a, b)
+
+
+def _check_int_zero(b):
+    """Integer division by zero raises, as in torch."""
+    d = b._data if isinstance(b, Tensor) else b
+    if np.asarray(d).dtype.kind in "iub" and np.any(np.asarray(d) == 0):
+        raise RuntimeError("ZeroDivisionError")
 
 
 def pow(input, exponent):
@@ -552,6 +586,8 @@ negative = neg
 
 def _unary(cls, name, doc_example):
     def fn(input, *, out=None):
+        if isinstance(input, Tensor) and input._data.dtype.kind == "f":
+            return _apply1(cls, input)
         return cls.apply(_unary_in(input, name))
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise {name}.\n\n    >>> import chainrule\n    {doc_example}\n"
@@ -575,7 +611,7 @@ def relu(input):
     >>> chainrule.relu(chainrule.tensor([-1.0, 2.0]))
     tensor([0., 2.])
     """
-    return Relu.apply(_unary_in(input, "relu", float_only=False))
+    return _apply1(Relu, _unary_in(input, "relu", float_only=False))
 
 
 def abs(input):
@@ -598,7 +634,10 @@ def sign(input):
     >>> chainrule.sign(chainrule.tensor([-2.0, 0.0, 3.0]))
     tensor([-1.,  0.,  1.])
     """
-    return Sign.apply(_unary_in(input, "sign", float_only=False))
+    x = _unary_in(input, "sign", float_only=False)
+    if x._data.dtype == np.bool_:
+        return _make(x._data.copy())
+    return Sign.apply(x)
 
 
 def clamp(input, min=None, max=None):
@@ -613,6 +652,12 @@ def clamp(input, min=None, max=None):
     x = _unary_in(input, "clamp", float_only=False)
     lo = _as_operand(min, "clamp") if min is not None else None
     hi = _as_operand(max, "clamp") if max is not None else None
+    shapes = [v._data.shape for v in (x, lo, hi) if isinstance(v, Tensor)]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise RuntimeError(f"clamp: shapes {[list(s) for s in shapes]} of input, min and max "
+                           "can't be broadcast together") from None
     if isinstance(lo, Tensor) or isinstance(hi, Tensor) or (
             x._data.dtype.kind != "f" and (isinstance(lo, float) or isinstance(hi, float))):
         rt = _dt.result_type(*[v for v in (x, lo, hi) if v is not None])
@@ -644,10 +689,11 @@ def where(condition, input=None, other=None):
         else:
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a "
                                f"tensor with dtype {c.dtype}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = _as_operand(input, "where")
+        if not isinstance(input, Tensor):
+            input = _make(np.asarray(input, _dt.result_type(input, other).np))
     a, b = _promote(input, other, "where")
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        d = _dt.result_type(a, b)
-        a = _make(np.asarray(a, d.np))
     return Where.apply(c, a, b)
 
 
@@ -773,3 +819,588 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 # -- catalogue: more elementwise primitives and functions (issue 3) ---------------------------
+__all__ += ["floor", "ceil", "round", "trunc", "fix", "log1p", "expm1", "square",
+            "reciprocal", "rsqrt", "erf"]
+
+
+def _rule(name, npfn, grad, save="input"):
+    """A unary primitive computing ``npfn(a)`` whose gradient is ``grad(g, saved)``, where
+    ``saved`` is the input or (save="output") the result. Rules use operators and ``_fn``
+    dispatch only, so they run on arrays (plain backward) and on Tensors (create_graph)."""
+    def forward(ctx, a):
+        out = npfn(a)
+        if out.dtype != a.dtype:
+            out = out.astype(a.dtype)
+        ctx.save_for_backward(a if save == "input" else out)
+        return out
+
+    def backward(ctx, g):
+        s, = ctx.saved_tensors
+        return grad(g, s)
+    return type(name, (Op,), {"__slots__": (), "__module__": __name__,
+                              "forward": staticmethod(forward),
+                              "backward": staticmethod(backward)})
+
+
+def _flat_rule(name, npfn):
+    """A piecewise-constant primitive: gradient zero everywhere (torch's convention)."""
+    def forward(ctx, a):
+        return npfn(a)
+
+    def backward(ctx, g):
+        return g * 0
+    return type(name, (Op,), {"__slots__": (), "__module__": __name__,
+                              "forward": staticmethod(forward),
+                              "backward": staticmethod(backward)})
+
+
+def _fn(x, npfn, name):
+    """npfn(x) on an array, the public chainrule function ``name`` on a Tensor."""
+    return globals()[name](x) if isinstance(x, Tensor) else npfn(x)
+
+
+_SQRT_PI = math.sqrt(math.pi)
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+Floor = _flat_rule("Floor", np.floor)
+Ceil = _flat_rule("Ceil", np.ceil)
+Trunc = _flat_rule("Trunc", np.trunc)
+Log1p = _rule("Log1p", np.log1p, lambda g, a: g / (a + 1))
+Expm1 = _rule("Expm1", np.expm1, lambda g, out: g * (out + 1), save="output")
+Erf = _rule("Erf", _sp.erf, lambda g, a: g * (2 / _SQRT_PI) * _xp.exp(-(a * a)))
+
+
+class Round(Op):
+    @staticmethod
+    def forward(ctx, a, decimals):
+        if decimals == 0:
+            return np.rint(a)
+        if decimals > 0:
+            p = a.dtype.type(10.0 ** decimals)
+            return np.rint(a * p) / p
+        p = a.dtype.type(10.0 ** -decimals)
+        return np.rint(a / p) * p
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0, None
+
+
+def _int_passthrough(input, name):
+    """Rounding ops keep integer tensors as they are (a copy); bool is refused."""
+    x = _unary_in(input, name, float_only=False)
+    k = x._data.dtype.kind
+    if k == "b":
+        raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Bool'")
+    return x, k != "f"
+
+
+def _rounding(cls, name, example):
+    def fn(input, *, out=None):
+        x, is_int = _int_passthrough(input, name)
+        return _make(x._data.copy()) if is_int else cls.apply(x)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"Elementwise {name} (gradient zero; integer tensors are returned as they "
+                  f"are).\n\n    >>> import chainrule\n    {example}\n")
+    return fn
+
+
+floor = _rounding(Floor, "floor", ">>> chainrule.floor(chainrule.tensor([-1.5, 1.5]))\n"
+                  "    tensor([-2.,  1.])")
+ceil = _rounding(Ceil, "ceil", ">>> chainrule.ceil(chainrule.tensor([-1.5, 1.5]))\n"
+                 "    tensor([-1.,  2.])")
+trunc = _rounding(Trunc, "trunc", ">>> chainrule.trunc(chainrule.tensor([-1.5, 1.5]))\n"
+                  "    tensor([-1.,  1.])")
+fix = trunc
+
+
+def round(input, *, decimals=0, out=None):
+    """Round half to even, optionally to ``decimals`` places (gradient zero).
+
+    >>> import chainrule
+    >>> chainrule.round(chainrule.tensor([0.5, 1.5, 1.234]), decimals=0)
+    tensor([0., 2., 1.])
+    >>> chainrule.round(chainrule.tensor([1.234]), decimals=2)
+    tensor([1.2300])
+    """
+    x, is_int = _int_passthrough(input, "round")
+    if not isinstance(decimals, (int, np.integer)) or isinstance(decimals, bool):
+        raise TypeError(f"round(): argument 'decimals' must be int, not "
+                        f"{type(decimals).__name__}")
+    if is_int:
+        if decimals:
+            raise RuntimeError("round_cpu: integer tensors don't support rounding to decimals")
+        return _make(x._data.copy())
+    return Round.apply(x, int(decimals))
+
+
+log1p = _unary(Log1p, "log1p", ">>> chainrule.log1p(chainrule.tensor([0.0]))\n"
+               "    tensor([0.])")
+expm1 = _unary(Expm1, "expm1", ">>> chainrule.expm1(chainrule.tensor([0.0]))\n"
+               "    tensor([0.])")
+erf = _unary(Erf, "erf", ">>> chainrule.erf(chainrule.tensor([0.0]))\n    tensor([0.])")
+
+
+def square(input, *, out=None):
+    """input * input (integers stay integers; bool becomes int64).
+
+    >>> import chainrule
+    >>> chainrule.square(chainrule.tensor([-2.0, 3.0]))
+    tensor([4., 9.])
+    """
+    return pow(_unary_in(input, "square", float_only=False), 2)
+
+
+def reciprocal(input, *, out=None):
+    """1 / input (integers give the default float dtype).
+
+    >>> import chainrule
+    >>> chainrule.reciprocal(chainrule.tensor([2.0, 4.0]))
+    tensor([0.5000, 0.2500])
+    """
+    return div(1.0, _unary_in(input, "reciprocal"))
+
+
+def rsqrt(input, *, out=None):
+    """1 / sqrt(input).
+
+    >>> import chainrule
+    >>> chainrule.rsqrt(chainrule.tensor([4.0]))
+    tensor([0.5000])
+    """
+    return div(1.0, sqrt(_unary_in(input, "rsqrt")))
+
+
+class Root(Op):
+    """s ** (1 / p) for s >= 0, with gradient 0 where s == 0 (torch's rule for norms and std
+    at zero, where the true derivative is unbounded)."""
+
+    @staticmethod
+    def forward(ctx, s, p):
+        ctx.p = p
+        out = np.sqrt(s) if p == 2 else np.power(s, 1.0 / p)
+        ctx.save_for_backward(s, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        s, out = ctx.saved_tensors
+        zero = s == 0
+        return _xp.where(zero, 0.0, g * out / (ctx.p * _xp.where(zero, 1.0, s))), None
+
+
+# -- group 2: the rest of the elementwise catalogue ------------------------------------------
+__all__ += ["exp2", "log2", "log10", "sgn", "frac", "tan", "asin", "acos", "atan", "arcsin",
+            "arccos", "arctan", "atan2", "arctan2", "sinh", "cosh", "asinh", "acosh", "atanh",
+            "arcsinh", "arccosh", "arctanh", "erfc", "erfinv", "lgamma", "digamma",
+            "polygamma", "hypot", "logaddexp", "logaddexp2", "xlogy", "lerp", "fmod",
+            "copysign", "nan_to_num", "isnan", "isinf", "isfinite", "isposinf", "isneginf",
+            "float_power", "clamp_min", "clamp_max"]
+
+
+def _polygamma(n, x):
+    return polygamma(n, x) if isinstance(x, Tensor) else _sp.polygamma(n, x)
+
+
+def _sq(a):
+    return a * a
+
+
+def _via64(npfn):
+    """npfn evaluated in float64 (NumPy's float32 log10 misses exact powers of ten)."""
+    return lambda a: npfn(a.astype(np.float64)) if a.dtype.itemsize < 8 else npfn(a)
+
+
+Log2 = _rule("Log2", _via64(np.log2), lambda g, a: g / (a * _LN2))
+Log10 = _rule("Log10", _via64(np.log10), lambda g, a: g / (a * _LN10))
+Tan = _rule("Tan", np.tan, lambda g, out: g * (_sq(out) + 1), save="output")
+Asin = _rule("Asin", np.arcsin, lambda g, a: g / _xp.sqrt(1 - _sq(a)))
+Acos = _rule("Acos", np.arccos, lambda g, a: -g / _xp.sqrt(1 - _sq(a)))
+Atan = _rule("Atan", np.arctan, lambda g, a: g / (_sq(a) + 1))
+Sinh = _rule("Sinh", np.sinh, lambda g, a: g * _fn(a, np.cosh, "cosh"))
+Cosh = _rule("Cosh", np.cosh, lambda g, a: g * _fn(a, np.sinh, "sinh"))
+Asinh = _rule("Asinh", np.arcsinh, lambda g, a: g / _xp.sqrt(_sq(a) + 1))
+Acosh = _rule("Acosh", np.arccosh, lambda g, a: g / _xp.sqrt(_sq(a) - 1))
+Atanh = _rule("Atanh", np.arctanh, lambda g, a: g / (1 - _sq(a)))
+Erfc = _rule("Erfc", _sp.erfc, lambda g, a: g * (-2 / _SQRT_PI) * _xp.exp(-_sq(a)))
+Erfinv = _rule("Erfinv", _sp.erfinv, lambda g, out: g * (_SQRT_PI / 2) * _xp.exp(_sq(out)),
+               save="output")
+Lgamma = _rule("Lgamma", lambda a: np.where(np.isneginf(a), np.inf, _sp.gammaln(a)),
+               lambda g, a: g * _fn(a, _sp.digamma, "digamma"))
+Digamma = _rule("Digamma", _sp.digamma, lambda g, a: g * _polygamma(1, a))
+# the sign of b with signed zeros (copysign's factor); gradient zero
+SignOf = _flat_rule("SignOf", lambda b: np.where(np.signbit(b), -1.0, 1.0).astype(b.dtype))
+
+
+class Polygamma(Op):
+    @staticmethod
+    def forward(ctx, a, n):
+        ctx.n = n
+        ctx.save_for_backward(a)
+        return np.asarray(_sp.polygamma(n, a)).astype(a.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, = ctx.saved_tensors
+        return g * _polygamma(ctx.n + 1, a), None
+
+
+class Atan2(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        r = g / (a * a + b * b)
+        n = ctx.needs_input_grad
+        return (r * b if n[0] else None), (-r * a if n[1] else None)
+
+
+class Hypot(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.hypot(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        r = g / out
+        n = ctx.needs_input_grad
+        return (r * a if n[0] else None), (r * b if n[1] else None)
+
+
+def _const(x, npfn):
+    """npfn applied to x's values, as a constant (no gradient)."""
+    return _make(npfn(x._data)) if isinstance(x, Tensor) else npfn(x)
+
+
+class Fmod(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        return (g if n[0] else None), (-g * _const(a / b, np.trunc) if n[1] else None)
+
+
+def _ex(name, call):
+    return f"\n\n    >>> import chainrule\n    >>> {call}\n"
+
+
+log2 = _unary(Log2, "log2", ">>> chainrule.log2(chainrule.tensor([8.0]))\n    tensor([3.])")
+log10 = _unary(Log10, "log10", ">>> chainrule.log10(chainrule.tensor([100.0]))\n"
+               "    tensor([2.])")
+tan = _unary(Tan, "tan", ">>> chainrule.tan(chainrule.tensor([0.0]))\n    tensor([0.])")
+asin = arcsin = _unary(Asin, "asin", ">>> chainrule.asin(chainrule.tensor([0.0]))\n"
+                       "    tensor([0.])")
+acos = arccos = _unary(Acos, "acos", ">>> chainrule.acos(chainrule.tensor([1.0]))\n"
+                       "    tensor([0.])")
+atan = arctan = _unary(Atan, "atan", ">>> chainrule.atan(chainrule.tensor([0.0]))\n"
+                       "    tensor([0.])")
+sinh = _unary(Sinh, "sinh", ">>> chainrule.sinh(chainrule.tensor([0.0]))\n    tensor([0.])")
+cosh = _unary(Cosh, "cosh", ">>> chainrule.cosh(chainrule.tensor([0.0]))\n    tensor([1.])")
+asinh = arcsinh = _unary(Asinh, "asinh", ">>> chainrule.asinh(chainrule.tensor([0.0]))\n"
+                         "    tensor([0.])")
+acosh = arccosh = _unary(Acosh, "acosh", ">>> chainrule.acosh(chainrule.tensor([1.0]))\n"
+                         "    tensor([0.])")
+atanh = arctanh = _unary(Atanh, "atanh", ">>> chainrule.atanh(chainrule.tensor([0.0]))\n"
+                         "    tensor([0.])")
+erfc = _unary(Erfc, "erfc", ">>> chainrule.erfc(chainrule.tensor([0.0]))\n    tensor([1.])")
+erfinv = _unary(Erfinv, "erfinv", ">>> chainrule.erfinv(chainrule.tensor([0.0]))\n"
+                "    tensor([0.])")
+lgamma = _unary(Lgamma, "lgamma", ">>> chainrule.lgamma(chainrule.tensor([3.0]))\n"
+                "    tensor([0.6931])")
+digamma = _unary(Digamma, "digamma", ">>> chainrule.digamma(chainrule.tensor([1.0]))\n"
+                 "    tensor([-0.5772])")
+
+
+def polygamma(n, input, *, out=None):
+    """The n-th derivative of digamma (n >= 0).
+
+    >>> import chainrule
+    >>> chainrule.polygamma(1, chainrule.tensor([1.0]))
+    tensor([1.6449])
+    """
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not "
+                        f"{type(n).__name__}")
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    x = _unary_in(input, "polygamma")
+    return Digamma.apply(x) if n == 0 else Polygamma.apply(x, int(n))
+
+
+def exp2(input, *, out=None):
+    """2 ** input.
+
+    >>> import chainrule
+    >>> chainrule.exp2(chainrule.tensor([3.0]))
+    tensor([8.])
+    """
+    return pow(2.0, _unary_in(input, "exp2"))
+
+
+def sgn(input, *, out=None):
+    """sign(input) (real tensors; gradient zero).
+
+    >>> import chainrule
+    >>> chainrule.sgn(chainrule.tensor([-3.0, 0.0]))
+    tensor([-1.,  0.])
+    """
+    return sign(input)
+
+
+def frac(input, *, out=None):
+    """input - trunc(input) (floating tensors only).
+
+    >>> import chainrule
+    >>> chainrule.frac(chainrule.tensor([1.25, -2.5]))
+    tensor([ 0.2500, -0.5000])
+    """
+    x = _unary_in(input, "frac", float_only=False)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"\"frac_cpu\" not implemented for '{x.dtype.name.capitalize()}'")
+    return x - Trunc.apply(x)
+
+
+def _tensor_pair(input, other, op, float_only=True, ints=True):
+    """Check both operands are tensors (as torch's tensor-only binary ops), then promote."""
+    for name, pos, v in (("input", 1, input), ("other", 2, other)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{op}(): argument '{name}' (position {pos}) must be Tensor, not "
+                            f"{type(v).__name__}")
+    if not ints:
+        for v in (input, other):
+            if v._data.dtype.kind != "f":
+                raise RuntimeError(f"\"{op}_cpu\" not implemented for "
+                                   f"'{v.dtype.name.capitalize()}'")
+    a, b = _promote(input, other, op, float_only)
+    _check_broadcast(a, b, op)
+    return a, b
+
+
+def atan2(input, other, *, out=None):
+    """The angle of the point (other, input), in (-pi, pi].
+
+    >>> import chainrule
+    >>> chainrule.atan2(chainrule.tensor([1.0]), chainrule.tensor([1.0]))
+    tensor([0.7854])
+    """
+    return Atan2.apply(*_tensor_pair(input, other, "atan2"))
+
+
+arctan2 = atan2
+
+
+def hypot(input, other, *, out=None):
+    """sqrt(input ** 2 + other ** 2) without overflow.
+
+    >>> import chainrule
+    >>> chainrule.hypot(chainrule.tensor([3.0]), chainrule.tensor([4.0]))
+    tensor([5.])
+    """
+    return Hypot.apply(*_tensor_pair(input, other, "hypot", ints=False))
+
+
+def logaddexp(input, other, *, out=None):
+    """log(exp(input) + exp(other)), computed stably.
+
+    >>> import chainrule
+    >>> chainrule.logaddexp(chainrule.tensor([1000.0]), chainrule.tensor([1000.0]))
+    tensor([1000.6932])
+    """
+    a, b = _tensor_pair(input, other, "logaddexp", ints=False)
+    # NOTE: max + log1p(exp(-|a - b|)) never overflows; equal infinities give themselves
+    d = abs(a - b)
+    out = maximum(a, b) + log1p(exp(-d))
+    return where(isinf(a) & (a == b), a, out)
+
+
+def logaddexp2(input, other, *, out=None):
+    """log2(2 ** input + 2 ** other), computed stably.
+
+    >>> import chainrule
+    >>> chainrule.logaddexp2(chainrule.tensor([3.0]), chainrule.tensor([3.0]))
+    tensor([4.])
+    """
+    a, b = _tensor_pair(input, other, "logaddexp2", ints=False)
+    d = abs(a - b)
+    out = maximum(a, b) + log1p(exp2(-d)) / _LN2
+    return where(isinf(a) & (a == b), a, out)
+
+
+class Xlogy(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        out = _sp.xlogy(a, b)
+        return out.astype(np.result_type(a, b), copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        ga = gb = None
+        if n[0]:
+            # NOTE: torch's rule: d/da is log(b), but 0 where a == 0 and b <= 0
+            mask = (a == 0) & (b <= 0)
+            ga = _xp.where(mask, 0.0, g * _xp.log(_xp.where(mask, 1.0, b)))
+        if n[1]:
+            gb = g * a / b
+        return ga, gb
+
+
+def xlogy(input, other, *, out=None):
+    """input * log(other), defined as 0 where input == 0 (unless other is NaN).
+
+    >>> import chainrule
+    >>> chainrule.xlogy(chainrule.tensor([0.0, 2.0]), chainrule.tensor([0.0, 1.0]))
+    tensor([0., 0.])
+    """
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError("xlogy(): expected at least one Tensor argument")
+    a, b = _promote(input, other, "xlogy", float_only=True)
+    _check_broadcast(a, b, "xlogy")
+    return Xlogy.apply(a, b)
+
+
+def lerp(input, end, weight, *, out=None):
+    """input + weight * (end - input); weight is a number or a tensor.
+
+    >>> import chainrule
+    >>> chainrule.lerp(chainrule.tensor([0.0, 10.0]), chainrule.tensor([10.0, 20.0]), 0.25)
+    tensor([ 2.5000, 12.5000])
+    """
+    x = _unary_in(input, "lerp", float_only=False)
+    if not isinstance(end, Tensor):
+        raise TypeError(f"lerp(): argument 'end' (position 2) must be Tensor, not "
+                        f"{type(end).__name__}")
+    if end._data.dtype != x._data.dtype:
+        raise RuntimeError(f"expected dtype {x.dtype.name} for `end` but got dtype "
+                           f"{end.dtype.name}")
+    if isinstance(weight, Tensor):
+        if weight._data.ndim and weight._data.dtype != x._data.dtype:
+            raise RuntimeError(f"expected dtype {x.dtype.name} for `weight` but got dtype "
+                               f"{weight.dtype.name}")
+        _check_broadcast(x, weight, "lerp")
+        weight = cast(weight, x.dtype)
+    elif not isinstance(weight, (int, float)):
+        raise TypeError(f"lerp(): argument 'weight' must be Tensor or Number, not "
+                        f"{type(weight).__name__}")
+    _check_broadcast(x, end, "lerp")
+    return x + weight * (end - x)
+
+
+def fmod(input, other, *, out=None):
+    """C-style remainder (the sign of the dividend).
+
+    >>> import chainrule
+    >>> chainrule.fmod(chainrule.tensor([-3.0, 3.0]), 2)
+    tensor([-1.,  1.])
+    """
+    _unary_in(input, "fmod", float_only=False)
+    a, b = _promote(input, other, "fmod")
+    _check_broadcast(a, b, "fmod")
+    _check_int_zero(b)
+    return Fmod.apply(a, b)
+
+
+def copysign(input, other, *, out=None):
+    """|input| with the sign of other (signed zeros count); the gradient to other is zero.
+
+    >>> import chainrule
+    >>> chainrule.copysign(chainrule.tensor([1.0, 2.0]), chainrule.tensor([-0.0, 3.0]))
+    tensor([-1.,  2.])
+    """
+    _unary_in(input, "copysign", float_only=False)
+    a, b = _promote(input, other, "copysign", float_only=True)
+    _check_broadcast(a, b, "copysign")
+    s = SignOf.apply(b) if isinstance(b, Tensor) else math.copysign(1.0, b)
+    return abs(a) * s
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
+    """Replace NaN, +inf and -inf by finite numbers (default: 0 and the dtype's extremes).
+
+    >>> import chainrule
+    >>> chainrule.nan_to_num(chainrule.tensor([float("nan"), 1.0]))
+    tensor([0., 1.])
+    """
+    x = _unary_in(input, "nan_to_num", float_only=False)
+    for name, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool)):
+            raise TypeError(f"nan_to_num(): argument '{name}' must be float, not "
+                            f"{type(v).__name__}")
+    if x._data.dtype.kind != "f":
+        return _make(x._data.copy())
+    fill = np.nan_to_num(x._data, nan=nan, posinf=posinf, neginf=neginf)
+    return where(isfinite(x), x, _make(fill))
+
+
+def _classify(npfn, name, example):
+    def fn(input):
+        x = _unary_in(input, name, float_only=False)
+        d = x._data
+        if d.dtype.kind != "f":
+            return _make(np.zeros(d.shape, bool) if name != "isfinite" else
+                         np.ones(d.shape, bool))
+        return _make(np.asarray(npfn(d)))
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"Elementwise {name} (a bool tensor).\n\n    >>> import chainrule\n"
+                  f"    {example}\n")
+    return fn
+
+
+isnan = _classify(np.isnan, "isnan", ">>> chainrule.isnan(chainrule.tensor([1.0, "
+                  "float('nan')]))\n    tensor([False,  True])")
+isinf = _classify(np.isinf, "isinf", ">>> chainrule.isinf(chainrule.tensor([1.0, "
+                  "float('inf')]))\n    tensor([False,  True])")
+isfinite = _classify(np.isfinite, "isfinite", ">>> chainrule.isfinite(chainrule.tensor("
+                     "[1.0, float('inf')]))\n    tensor([ True, False])")
+isposinf = _classify(np.isposinf, "isposinf", ">>> chainrule.isposinf(chainrule.tensor("
+                     "[-float('inf')]))\n    tensor([False])")
+isneginf = _classify(np.isneginf, "isneginf", ">>> chainrule.isneginf(chainrule.tensor("
+                     "[-float('inf')]))\n    tensor([True])")
+
+
+def float_power(input, exponent, *, out=None):
+    """input ** exponent computed in float64.
+
+    >>> import chainrule
+    >>> chainrule.float_power(chainrule.tensor([2]), 3).dtype
+    chainrule.float64
+    """
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        raise TypeError("float_power(): expected at least one Tensor argument")
+    a = cast(input, _dt.float64) if isinstance(input, Tensor) else float(input)
+    b = cast(exponent, _dt.float64) if isinstance(exponent, Tensor) else float(exponent)
+    return pow(a, b)
+
+
+def clamp_min(input, min):
+    """max(input, min) (clamp with a lower bound only).
+
+    >>> import chainrule
+    >>> chainrule.clamp_min(chainrule.tensor([-1.0, 2.0]), 0)
+    tensor([0., 2.])
+    """
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    """min(input, max) (clamp with an upper bound only).
+
+    >>> import chainrule
+    >>> chainrule.clamp_max(chainrule.tensor([-1.0, 2.0]), 0)
+    tensor([-1.,  0.])
+    """
+    return clamp(input, max=max)

@@ -49,13 +49,53 @@ class ViewAssign(Op):
         return gb, gr
 
 
+def _simple(t, o, kwargs):
+    """True when a NumPy in-place ufunc gives exactly torch's result (same float dtype)."""
+    if kwargs.get("rounding_mode") is not None or not t._data.flags.writeable:
+        return False
+    k = t._data.dtype
+    if k.kind != "f":
+        return False
+    if isinstance(o, Tensor):
+        return o._data.dtype is k
+    return type(o) in (float, int)
+
+
+def _broadcastable(a, b):
+    try:
+        np.broadcast_shapes(a, b)
+        return True
+    except ValueError:
+        return False
+
+
 def _category(npd):
     return 2 if npd.kind == "f" else (1 if npd.kind in "iu" else 0)
+
+
+_UFUNCS = {"add_": np.add, "sub_": np.subtract, "mul_": np.multiply, "div_": np.true_divide}
 
 
 def inplace(t, fn, *args, name, **kwargs):
     """Run ``fn(t, *args)`` and store the result in ``t`` (torch's ``op_``)."""
     record = _mode.grad and (t._rg or any(isinstance(a, Tensor) and a._rg for a in args))
+    if not record and name in _UFUNCS and len(args) == 1 and _simple(t, args[0], kwargs):
+        # nothing to record: write straight into t's memory, as NumPy would
+        o = args[0]
+        alpha = kwargs.get("alpha", 1)
+        o = o._data if isinstance(o, Tensor) else o
+        if alpha != 1:
+            o = o * alpha
+        try:
+            _UFUNCS[name](t._data, o, out=t._data)
+        except ValueError:
+            raise RuntimeError(f"{name}: output with shape {list(t.shape)} doesn't match the "
+                               f"broadcast shape {list(np.broadcast_shapes(t.shape, np.shape(o)))}"
+                               if _broadcastable(t.shape, np.shape(o)) else
+                               f"{name}: shapes {list(t.shape)} and {list(np.shape(o))} cannot "
+                               "broadcast") from None
+        _bump(t)
+        return t
     _check_inplace(t, record)
     src = t
     if record:
@@ -89,11 +129,10 @@ def inplace(t, fn, *args, name, **kwargs):
 def _rebind_saved_output(r, t):
     """A node that saved its output r now guards t's memory and version (torch's exp_)."""
     saved = r.grad_fn._saved
-    if type(saved) is tuple:
-        for rec in saved:
-            if getattr(rec, "kind", None) == 1 and rec.obj[0] is r._data:
-                rec.obj = (t._data, rec.obj[1], t._vc)
-                rec.ver = t._vc.v
+    if type(saved) is list:
+        for k, (kind, obj, ver) in enumerate(saved):
+            if kind == 1 and obj[0] is r._data:
+                saved[k] = (1, (t._data, obj[1], t._vc), t._vc.v)
 
 
 def _rebase_view(t, r, base):

@@ -1,8 +1,10 @@
 """Reduction primitives: sum, mean, max/min (with and without dim)."""
+import builtins as _b
 import collections
 
 import numpy as np
 
+from .. import backend
 from .. import dtypes as _dt
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Op
@@ -67,22 +69,25 @@ class MaxAll(Op):
     """max/min/amax/amin without indices: ties share the gradient evenly (torch's rule)."""
 
     @staticmethod
-    def forward(ctx, a, axes, keepdim, is_max):
+    def forward(ctx, a, axes, keepdim, is_max, nan_even=False):
         out = np.asarray((a.max if is_max else a.min)(axis=axes, keepdims=keepdim))
         ctx.kshape = None if keepdim else _keep_shape(a.shape, axes)
-        ctx.axes = axes
+        ctx.axes, ctx.nan_even = axes, nan_even
         ctx.save_for_backward(a, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         a, out = ctx.saved_tensors
+        am, om = _arr(a), _arr(out)
         if ctx.kshape is not None:
             g = _xp.reshape(g, ctx.kshape)
-            out = _xp.reshape(out, ctx.kshape)
-        mask = a == out
-        count = _xp.sum(mask, ctx.axes, True)
-        return g * mask / count
+            om = om.reshape(ctx.kshape)
+        # NOTE: the elements equal to the result share it evenly; for a NaN result max() and
+        # median() share it among the NaNs while amax() gives NaN (torch's rules)
+        mask = np.where(np.isnan(om), np.isnan(am), am == om) if ctx.nan_even else am == om
+        w = (mask / np.sum(mask, axis=ctx.axes, keepdims=True)).astype(am.dtype)
+        return g * (_make(w) if isinstance(g, Tensor) else w)
 
 
 class MaxDim(Op):
@@ -145,7 +150,18 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     return Mean.apply(input, _dims(dim, input.ndim, "mean"), keepdim)
 
 
-_minmax = collections.namedtuple("minmax", ["values", "indices"])
+def _return_type(name, fields=("values", "indices")):
+    """A named tuple printed like torch's ``torch.return_types.<name>``."""
+    base = collections.namedtuple(name, fields)
+
+    def __repr__(self):
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
+        return f"chainrule.return_types.{name}(\n{body})"
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__,
+                                "__module__": "chainrule.return_types"})
+
+
+_RT = {"max": _return_type("max"), "min": _return_type("min")}
 
 
 def _max_or_min(input, dim, keepdim, is_max, name):
@@ -158,15 +174,14 @@ def _max_or_min(input, dim, keepdim, is_max, name):
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
                                "input.numel() == 0. Specify the reduction dim with the 'dim' "
                                "argument.")
-        return MaxAll.apply(input, None, False, is_max)
+        return MaxAll.apply(input, None, False, is_max, True)
     d = _wrap_dim(dim, input.ndim, name)
     if input._data.ndim and input._data.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     if input._data.ndim == 0:
-        return _minmax(input * 1, _make(np.zeros((), np.int64)))
+        return _RT[name](input * 1, _make(np.zeros((), np.int64)))
     v, i = MaxDim.apply(input, d, keepdim, is_max)
-    out = type(_ret_types[name])(v, i)
-    return out
+    return _RT[name](v, i)
 
 
 def max(input, dim=None, keepdim=False):
@@ -189,9 +204,529 @@ def min(input, dim=None, keepdim=False):
     return _max_or_min(input, dim, keepdim, False, "min")
 
 
-_max_t = collections.namedtuple("max", ["values", "indices"])
-_min_t = collections.namedtuple("min", ["values", "indices"])
-_ret_types = {"max": _max_t(None, None), "min": _min_t(None, None)}
 
 
 # -- catalogue: more reductions (issue 3) -----------------------------------------------------
+__all__ += ["amax", "amin", "argmax", "argmin", "prod", "cumsum", "cumprod", "all", "any"]
+
+
+def _arr(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _flip(x, d):
+    if isinstance(x, Tensor):
+        from .shape import flip
+        return flip(x, (d,))
+    return np.flip(x, d)
+
+
+def _cat(xs, d):
+    if _b.any(isinstance(x, Tensor) for x in xs):
+        from .shape import cat
+        return cat([x if isinstance(x, Tensor) else _make(x) for x in xs], d)
+    return np.concatenate(xs, d)
+
+
+def _cumsum(x, d):
+    return _xp.call(Cumsum, x, d, None)
+
+
+def _cumprod(x, d):
+    return _xp.call(Cumprod, x, d, None)
+
+
+def _take(x, i, d):
+    """x[..., i, ...] with the integer index on dim d (dim removed)."""
+    return x[(slice(None),) * d + (i,)]
+
+
+def _ones_at(x, d):
+    shape = tuple(1 if k == d else s for k, s in enumerate(x.shape))
+    one = np.ones(shape, _xp.dtype_of(x))
+    return _make(one) if isinstance(x, Tensor) else one
+
+
+def _exclusive_cumprod(x, d):
+    """Products of the elements before each position along d (1 at the start)."""
+    n = x.shape[d]
+    return _cumprod(_cat([_ones_at(x, d), x[(slice(None),) * d + (slice(0, n - 1),)]], d), d)
+
+
+def _others_prod(x, d):
+    """At each position, the product of all other elements along d (no division: zero-safe)."""
+    if x.shape[d] == 0:
+        return x
+    left = _exclusive_cumprod(x, d)
+    right = _flip(_exclusive_cumprod(_flip(x, d), d), d)
+    return left * right
+
+
+class Prod(Op):
+    @staticmethod
+    def forward(ctx, a, dim, keepdim, npdtype):
+        ctx.info = (a.shape, dim, keepdim)
+        ctx.save_for_backward(a)
+        return np.asarray(np.prod(a, axis=dim, keepdims=keepdim, dtype=npdtype))
+
+    @staticmethod
+    def backward(ctx, g):
+        a, = ctx.saved_tensors
+        shape, dim, keepdim = ctx.info
+        if dim is None:
+            flat = _xp.reshape(a, (-1,))
+            return g * _xp.reshape(_others_prod(flat, 0), shape)
+        if not keepdim:
+            g = _xp.reshape(g, shape[:dim] + (1,) + shape[dim + 1:])
+        return g * _others_prod(a, dim)
+
+
+class Cumsum(Op):
+    @staticmethod
+    def forward(ctx, a, dim, npdtype):
+        ctx.dim = dim
+        if a.ndim == 0:
+            return a.astype(npdtype or a.dtype, copy=True)
+        return np.cumsum(a, axis=dim, dtype=npdtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        if g.ndim == 0:
+            return g, None, None
+        d = ctx.dim
+        return _flip(_cumsum(_flip(g, d), d), d), None, None
+
+
+class Cumprod(Op):
+    @staticmethod
+    def forward(ctx, a, dim, npdtype):
+        ctx.dim = dim
+        if a.ndim == 0:
+            return a.astype(npdtype or a.dtype, copy=True)
+        out = np.cumprod(a, axis=dim, dtype=npdtype)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        if g.ndim == 0:
+            return g, None, None
+        a, out = ctx.saved_tensors
+        d = ctx.dim
+        if not np.any(_arr(a) == 0):
+            # d out_k / d a_i = out_k / a_i for k >= i
+            return _flip(_cumsum(_flip(g * out, d), d), d) / a, None, None
+        # NOTE: zero-safe form: grad_i = prod(a_<i) * S_i with S_i = g_i + a_(i+1) S_(i+1)
+        n = a.shape[d]
+        s = [None] * n
+        s[n - 1] = _take(g, n - 1, d)
+        for i in range(n - 2, -1, -1):
+            s[i] = _take(g, i, d) + _take(a, i + 1, d) * s[i + 1]
+        if isinstance(s[0], Tensor):
+            from .shape import stack
+            S = stack(s, d)
+        else:
+            S = np.stack(s, d)
+        return _exclusive_cumprod(a, d) * S, None, None
+
+
+def _acc_dtype(input, dtype):
+    """Integer and bool sums/products accumulate in int64 unless a dtype is given."""
+    if dtype is not None:
+        return _dt.to_dtype(dtype).np
+    return np.int64 if input._data.dtype.kind in "biu" else None
+
+
+def _nonempty_dims(input, axes, op):
+    shape = input._data.shape
+    if axes is None:
+        if input._data.size == 0:
+            raise RuntimeError(f"{op}(): Expected reduction dim to be specified for "
+                               "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                               "argument.")
+        return
+    for a in axes:
+        if shape and shape[a] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {a} to have non-zero size.")
+
+
+def _amax_amin(input, dim, keepdim, is_max, op):
+    _check_input(input, op)
+    axes = _dims(dim, input._data.ndim, op)
+    _nonempty_dims(input, axes, op)
+    if input._data.dtype == np.bool_:
+        out = (np.any if is_max else np.all)(input._data, axis=axes, keepdims=keepdim)
+        return _make(np.asarray(out))
+    return MaxAll.apply(input, axes, keepdim, is_max)
+
+
+def amax(input, dim=(), keepdim=False, *, out=None):
+    """Maximum over ``dim`` (int or tuple; all dims by default); ties share the gradient.
+
+    >>> import chainrule
+    >>> chainrule.amax(chainrule.tensor([[1.0, 4.0], [3.0, 2.0]]), dim=0)
+    tensor([3., 4.])
+    """
+    return _amax_amin(input, dim, keepdim, True, "amax")
+
+
+def amin(input, dim=(), keepdim=False, *, out=None):
+    """Minimum over ``dim`` (int or tuple; all dims by default); ties share the gradient.
+
+    >>> import chainrule
+    >>> chainrule.amin(chainrule.tensor([[1.0, 4.0], [3.0, 2.0]]), dim=1)
+    tensor([1., 2.])
+    """
+    return _amax_amin(input, dim, keepdim, False, "amin")
+
+
+def _arg(input, dim, keepdim, is_max, op):
+    _check_input(input, op)
+    a = input._data
+    if a.dtype == np.bool_:
+        raise RuntimeError(f"{op}(): does not support bool input")
+    npfn = np.argmax if is_max else np.argmin
+    if dim is None:
+        if a.size == 0:
+            raise IndexError(f"{op}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
+        r = np.asarray(npfn(a.reshape(-1)), np.int64)
+        return _make(r.reshape((1,) * a.ndim) if keepdim else r)
+    d = _wrap_dim(dim, a.ndim, op)
+    if a.ndim == 0:
+        return _make(np.zeros((), np.int64))
+    if a.shape[d] == 0:
+        raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
+    return _make(np.asarray(npfn(a, axis=d, keepdims=keepdim), np.int64))
+
+
+def argmax(input, dim=None, keepdim=False):
+    """Index of the first maximum (flattened when dim is None); NaN counts as the maximum.
+
+    >>> import chainrule
+    >>> chainrule.argmax(chainrule.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1)
+    tensor([1, 0])
+    """
+    return _arg(input, dim, keepdim, True, "argmax")
+
+
+def argmin(input, dim=None, keepdim=False):
+    """Index of the first minimum (flattened when dim is None).
+
+    >>> import chainrule
+    >>> chainrule.argmin(chainrule.tensor([3.0, 1.0, 2.0]))
+    tensor(1)
+    """
+    return _arg(input, dim, keepdim, False, "argmin")
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of all elements or along one dim; the gradient is exact with zeros present.
+
+    >>> import chainrule
+    >>> chainrule.prod(chainrule.tensor([[1.0, 2.0], [3.0, 4.0]]), 1)
+    tensor([ 2., 12.])
+    """
+    _check_input(input, "prod")
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    npd = _acc_dtype(input, dtype)
+    if dim is None:
+        return Prod.apply(input, None, False, npd)
+    d = _wrap_dim(dim, input._data.ndim, "prod")
+    if input._data.ndim == 0:
+        return Prod.apply(input, None, False, npd)
+    return Prod.apply(input, d, keepdim, npd)
+
+
+def _cum(cls, input, dim, dtype, op):
+    _check_input(input, op)
+    d = _wrap_dim(dim, input._data.ndim, op)
+    return cls.apply(input, d, _acc_dtype(input, dtype))
+
+
+def cumsum(input, dim, *, dtype=None, out=None):
+    """Running sum along ``dim`` (integers and bools accumulate in int64).
+
+    >>> import chainrule
+    >>> chainrule.cumsum(chainrule.tensor([1.0, 2.0, 3.0]), 0)
+    tensor([1., 3., 6.])
+    """
+    return _cum(Cumsum, input, dim, dtype, "cumsum")
+
+
+def cumprod(input, dim, *, dtype=None, out=None):
+    """Running product along ``dim``; the gradient is exact with zeros present.
+
+    >>> import chainrule
+    >>> chainrule.cumprod(chainrule.tensor([1.0, 2.0, 3.0]), 0)
+    tensor([1., 2., 6.])
+    """
+    return _cum(Cumprod, input, dim, dtype, "cumprod")
+
+
+def _logical(input, dim, keepdim, npfn, op):
+    _check_input(input, op)
+    axes = _dims(dim, input._data.ndim, op)
+    r = np.asarray(npfn(input._data, axis=axes, keepdims=keepdim))
+    return _make(r.astype(np.uint8) if input._data.dtype == np.uint8 else r)
+
+
+def all(input, dim=None, keepdim=False, *, out=None):
+    """True where every element (over ``dim``, an int or tuple) is non-zero.
+
+    >>> import chainrule
+    >>> chainrule.all(chainrule.tensor([[1, 0], [2, 3]]), dim=1)
+    tensor([False,  True])
+    """
+    return _logical(input, dim, keepdim, np.all, "all")
+
+
+def any(input, dim=None, keepdim=False, *, out=None):
+    """True where some element (over ``dim``, an int or tuple) is non-zero.
+
+    >>> import chainrule
+    >>> chainrule.any(chainrule.tensor([[1, 0], [0, 0]]), dim=1)
+    tensor([ True, False])
+    """
+    return _logical(input, dim, keepdim, np.any, "any")
+
+
+# -- group 3: order statistics and friends ---------------------------------------------------
+__all__ += ["cummax", "cummin", "median", "nanmedian", "mode", "count_nonzero", "aminmax"]
+
+
+def _along_index(idx, dim):
+    """Full index arrays addressing ``idx`` positions along ``dim`` (for np.add.at)."""
+    ind = list(np.indices(idx.shape, sparse=True))
+    ind[dim] = idx
+    return tuple(ind)
+
+
+class TakeAlong(Op):
+    """``a`` gathered at integer positions ``idx`` (same ndim as ``a``) along ``dim``."""
+
+    @staticmethod
+    def forward(ctx, a, idx, dim):
+        ctx.info = (a.shape, idx, dim)
+        return np.take_along_axis(a, idx, dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, idx, dim = ctx.info
+        return _xp.call(PutAlong, g, shape, idx, dim), None, None
+
+
+class PutAlong(Op):
+    """zeros(shape) with ``g`` added at ``idx`` along ``dim`` (TakeAlong's adjoint)."""
+
+    @staticmethod
+    def forward(ctx, g, shape, idx, dim):
+        ctx.info = (idx, dim)
+        z = np.zeros(shape, g.dtype)
+        backend.add_at(z, _along_index(idx, dim), g)
+        return z
+
+    @staticmethod
+    def backward(ctx, gg):
+        idx, dim = ctx.info
+        return _xp.call(TakeAlong, gg, idx, dim), None, None, None
+
+
+class MedianAll(MaxAll):
+    """The lower median of all elements (NaN if any, unless ignore_nan); ties share the
+    gradient evenly, as max() does."""
+
+    @staticmethod
+    def forward(ctx, a, ignore_nan):
+        flat = a.reshape(-1)
+        if a.dtype.kind == "f":
+            nan = np.isnan(flat)
+            if ignore_nan:
+                flat = flat[~nan]
+            elif nan.any():
+                flat = flat[:0]
+        if flat.size:
+            k = (flat.size - 1) // 2
+            out = np.asarray(np.partition(flat, k)[k])
+        else:
+            out = np.asarray(np.nan, a.dtype)
+        ctx.kshape, ctx.axes, ctx.nan_even = None, None, True
+        ctx.save_for_backward(a, out)
+        return out
+
+
+def _select_dim(input, idx, d, keepdim, rtype):
+    """(values, indices) with values = input gathered at idx (keepdim shape) along d."""
+    vals = TakeAlong.apply(input, idx, d)
+    if not keepdim:
+        from .shape import squeeze
+        vals, idx = squeeze(vals, d), idx.squeeze(d)
+    return rtype(vals, _make(idx.astype(np.int64)))
+
+
+def _dim_or_scalar(input, dim, op, need_nonempty=True):
+    _check_input(input, op)
+    d = _wrap_dim(dim, input._data.ndim, op)
+    if need_nonempty and input._data.ndim and input._data.shape[d] == 0:
+        raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
+    return d
+
+
+def _cum_ext(input, dim, is_max, op):
+    d = _dim_or_scalar(input, dim, op, need_nonempty=False)
+    a = input._data
+    rt = _RTS[op]
+    if a.ndim == 0:
+        return rt(input * 1, _make(np.zeros((), np.int64)))
+    idx = np.zeros(a.shape, np.int64)
+    if a.shape[d]:
+        x = np.moveaxis(a, d, 0)
+        cur, ci = x[0].copy(), np.zeros(x.shape[1:], np.int64)
+        out = np.moveaxis(idx, d, 0)
+        isf = a.dtype.kind == "f"
+        for k in range(x.shape[0]):
+            v = x[k]
+            # torch's rule: a NaN always takes over; otherwise >= (<=) moves to the latest tie
+            take = (v >= cur) if is_max else (v <= cur)
+            if isf:
+                take = np.isnan(v) | (take & ~np.isnan(cur))
+            cur = np.where(take, v, cur)
+            ci = np.where(take, k, ci)
+            out[k] = ci
+    return _select_dim(input, idx, d, True, rt)
+
+
+def cummax(input, dim):
+    """Running maximum along ``dim`` and the index where it was reached (latest tie).
+
+    >>> import chainrule
+    >>> chainrule.cummax(chainrule.tensor([1.0, 3.0, 2.0, 3.0]), 0).indices
+    tensor([0, 1, 1, 3])
+    """
+    return _cum_ext(input, dim, True, "cummax")
+
+
+def cummin(input, dim):
+    """Running minimum along ``dim`` and the index where it was reached (latest tie).
+
+    >>> import chainrule
+    >>> chainrule.cummin(chainrule.tensor([3.0, 1.0, 2.0, 0.0]), 0).values
+    tensor([3., 1., 1., 0.])
+    """
+    return _cum_ext(input, dim, False, "cummin")
+
+
+def _median_dim(input, dim, keepdim, ignore_nan, op):
+    d = _dim_or_scalar(input, dim, op)
+    a = input._data
+    if a.ndim == 0:
+        return _RTS[op](input * 1, _make(np.zeros((), np.int64)))
+    order = np.argsort(a, axis=d, kind="stable")          # NaNs sort last
+    n = a.shape[d]
+    if a.dtype.kind == "f":
+        nan = np.isnan(a)
+        cnt = n - nan.sum(axis=d, keepdims=True)
+        if ignore_nan:
+            k = np.where(cnt == 0, (n - 1) // 2, (cnt - 1) // 2)
+            idx = np.take_along_axis(order, k, d)
+        else:
+            idx = np.take_along_axis(order, np.full(cnt.shape, (n - 1) // 2), d)
+            first_nan = np.argmax(nan, axis=d, keepdims=True)
+            idx = np.where(cnt < n, first_nan, idx)
+    else:
+        idx = np.take_along_axis(order, np.full(_keep_shape(a.shape, (d,)), (n - 1) // 2), d)
+    return _select_dim(input, idx, d, keepdim, _RTS[op])
+
+
+def median(input, dim=None, keepdim=False):
+    """The lower median (NaN if present); with ``dim``, ``(values, indices)``.
+
+    >>> import chainrule
+    >>> chainrule.median(chainrule.tensor([4.0, 1.0, 3.0, 2.0]))
+    tensor(2.)
+    """
+    if dim is None:
+        _check_input(input, "median")
+        return MedianAll.apply(input, False)
+    return _median_dim(input, dim, keepdim, False, "median")
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    """The lower median ignoring NaNs; with ``dim``, ``(values, indices)``.
+
+    >>> import chainrule
+    >>> chainrule.nanmedian(chainrule.tensor([4.0, float("nan"), 3.0]))
+    tensor(3.)
+    """
+    if dim is None:
+        _check_input(input, "nanmedian")
+        return MedianAll.apply(input, True)
+    return _median_dim(input, dim, keepdim, True, "nanmedian")
+
+
+def mode(input, dim=-1, keepdim=False):
+    """The most frequent value along ``dim`` (the smallest among equally frequent ones) and
+    the index of its last occurrence.
+
+    >>> import chainrule
+    >>> chainrule.mode(chainrule.tensor([2.0, 1.0, 2.0, 1.0, 3.0]))
+    chainrule.return_types.mode(
+    values=tensor(1.),
+    indices=tensor(3))
+    """
+    d = _dim_or_scalar(input, dim, "mode")
+    a = input._data
+    if a.ndim == 0:
+        return _RTS["mode"](input * 1, _make(np.zeros((), np.int64)))
+    x = np.moveaxis(a, d, -1)
+    rows = x.reshape(-1, x.shape[-1])
+    r, n = rows.shape
+    s = np.sort(rows, axis=1)
+    new = np.ones((r, n), bool)
+    same = s[:, 1:] == s[:, :-1]
+    if a.dtype.kind == "f":
+        same |= np.isnan(s[:, 1:]) & np.isnan(s[:, :-1])
+    new[:, 1:] = ~same
+    starts = np.flatnonzero(new.reshape(-1))
+    lengths = np.diff(np.append(starts, r * n))
+    run = np.repeat(lengths, lengths).reshape(r, n)
+    val = s[np.arange(r), np.argmax(run, axis=1)]
+    eq = rows == val[:, None]
+    if a.dtype.kind == "f":
+        eq |= np.isnan(rows) & np.isnan(val)[:, None]
+    last = n - 1 - np.argmax(eq[:, ::-1], axis=1)
+    idx = np.moveaxis(last.reshape(x.shape[:-1] + (1,)), -1, d)
+    return _select_dim(input, idx, d, keepdim, _RTS["mode"])
+
+
+def count_nonzero(input, dim=None):
+    """The number of non-zero elements (over ``dim``, an int or tuple), as int64.
+
+    >>> import chainrule
+    >>> chainrule.count_nonzero(chainrule.tensor([[0, 1], [2, 3]]), dim=0)
+    tensor([1, 2])
+    """
+    _check_input(input, "count_nonzero")
+    axes = _dims(dim, input._data.ndim, "count_nonzero")
+    return _make(np.asarray(np.count_nonzero(input._data, axis=axes), np.int64))
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """``(min, max)`` in one call.
+
+    >>> import chainrule
+    >>> chainrule.aminmax(chainrule.tensor([3.0, 1.0, 2.0])).max
+    tensor(3.)
+    """
+    _check_input(input, "aminmax")
+    if dim is None and input._data.ndim and input._data.size == 0:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                           "operation has no identity.")
+    d = () if dim is None else dim
+    return _RTS["aminmax"](_amax_amin(input, d, keepdim, False, "aminmax"),
+                           _amax_amin(input, d, keepdim, True, "aminmax"))
+
+
+_RTS = {n: _return_type(n) for n in ("cummax", "cummin", "median", "nanmedian", "mode")}
+_RTS["aminmax"] = _return_type("aminmax", ("min", "max"))

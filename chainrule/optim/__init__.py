@@ -1,1 +1,25 @@
-"""chainrule.optim: optimizers and lr_scheduler (issue 5)."""
+"""chainrule.optim: optimizers and learning-rate schedules (torch.optim's API).
+
+>>> import chainrule
+>>> w = chainrule.tensor([2.0], requires_grad=True)
+>>> opt = chainrule.optim.SGD([w], lr=0.25)
+>>> for _ in range(3):
+...     opt.zero_grad(); (w * w).sum().backward(); opt.step()
+>>> w
+tensor([0.2500], requires_grad=True)
+"""
+from . import lr_scheduler
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adam import Adam
+from .adamax import Adamax
+from .adamw import AdamW
+from .lbfgs import LBFGS
+from .nadam import NAdam
+from .optimizer import Optimizer
+from .radam import RAdam
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
+           "NAdam", "RAdam", "LBFGS", "lr_scheduler"]

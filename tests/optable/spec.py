@@ -54,7 +54,7 @@ class OpInfo:
 
     def __init__(self, name, fn, samples, *, bad=(), torch_fn=None, grad=True, gradgrad=True,
                  parity=True, atol=1e-5, rtol=1e-3, skip_kinds=None, nondeterministic=False,
-                 f32_tol=(1e-5, 1e-4), eps=1e-6):
+                 f32_tol=(1e-5, 1e-4), eps=1e-6, bad_see=None):
         self.name, self.fn, self.samples, self.bad = name, fn, list(samples), list(bad)
         self.torch_fn = torch_fn or fn
         self.grad, self.gradgrad, self.parity = grad, gradgrad, parity
@@ -63,6 +63,7 @@ class OpInfo:
         self.nondeterministic = nondeterministic
         self.f32_tol = f32_tol
         self.eps = eps
+        self.bad_see = bad_see     # a variant of another entry whose bad cases cover it
 
     def __repr__(self):
         return f"OpInfo({self.name})"

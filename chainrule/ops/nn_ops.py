@@ -1,0 +1,268 @@
+"""Fused primitives behind nn.functional: each exists because the composite form is slower or
+loses precision (the reason is in a NOTE on the class). Everything else in nn.functional is a
+composite of the core ops."""
+import numpy as np
+from scipy import special as _sp
+
+from .._tensor import Tensor
+from ..autograd.function import Op
+from . import _xp
+
+__all__ = []
+
+
+def _sigmoid(x):
+    return x.sigmoid() if isinstance(x, Tensor) else _sp.expit(x)
+
+
+def _axis(a, dim):
+    return dim if a.ndim else None
+
+
+class LogSoftmax(Op):
+    """x - logsumexp(x) along dim.
+
+    NOTE: one primitive instead of five composite nodes; shifting by the max keeps exp from
+    overflowing, so any finite input gives finite values and gradients."""
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        ax = _axis(a, dim)
+        out = a - a.max(axis=ax, keepdims=True)
+        out -= np.log(np.exp(out).sum(axis=ax, keepdims=True))
+        ctx.dim = ax
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        return g - _xp.exp(out) * _xp.sum(g, ctx.dim, True)
+
+
+class Softmax(Op):
+    """exp(x) / sum(exp(x)) along dim (max-shifted, see LogSoftmax).
+
+    NOTE: a primitive (not exp of log_softmax) to save one pass over the data both ways."""
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        ax = _axis(a, dim)
+        out = np.exp(a - a.max(axis=ax, keepdims=True))
+        out /= out.sum(axis=ax, keepdims=True)
+        ctx.dim = ax
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        go = g * out
+        return go - out * _xp.sum(go, ctx.dim, True)
+
+
+class Softplus(Op):
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (None: nowhere).
+
+    NOTE: log(1 + exp(z)) as logaddexp(0, z) and its derivative as sigmoid(z): exact and
+    finite for both signs (the composite overflows exp for large z and loses log1p's
+    precision for very negative z)."""
+
+    @staticmethod
+    def forward(ctx, a, beta, threshold):
+        z = a * beta if beta != 1 else a
+        out = np.logaddexp(0, z)
+        if beta != 1:
+            out /= beta
+        if threshold is not None:
+            out = np.where(z > threshold, a, out)
+        ctx.beta, ctx.threshold = beta, threshold
+        ctx.save_for_backward(a)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, = ctx.saved_tensors
+        z = a * ctx.beta if ctx.beta != 1 else a
+        d = _sigmoid(z)
+        if ctx.threshold is not None:
+            d = _xp.where(z > ctx.threshold, 1.0, d)
+        return g * d
+
+
+class BinaryCrossEntropy(Op):
+    """-(t log x + (1 - t) log(1 - x)) elementwise, each log clamped below at -100.
+
+    NOTE: a primitive so the input gradient (x - t) / max(x (1 - x), 1e-12) stays finite at
+    x = 0 and x = 1, where the composite of clamped logs gives 0 / 0."""
+
+    @staticmethod
+    def forward(ctx, x, t):
+        with np.errstate(divide="ignore"):
+            lx = np.maximum(np.log(x), -100)
+            l1x = np.maximum(np.log1p(-x), -100)
+        ctx.save_for_backward(x, t)
+        return -(t * lx + (1 - t) * l1x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        gx = gt = None
+        if n[0]:
+            v = x * (1 - x)
+            gx = g * (x - t) / _xp.where(v > 1e-12, v, 1e-12)
+        if n[1]:
+            gt = g * (_xp.log(1 - x) - _xp.log(x))
+        return gx, gt
+
+
+def _class_weights(target, weight, ignore_index, reduction, dtype):
+    """Per-element coefficients of -log p[target] for class-index losses: (safe targets,
+    coefficients (None: all 1), the divisor of 'mean'). ignore_index None: none ignored."""
+    keep = None if ignore_index is None else target != ignore_index
+    if keep is None or keep.all():
+        tc, w = target, (None if weight is None else weight[target])
+    else:
+        tc = np.where(keep, target, 0)
+        w = keep.astype(dtype) if weight is None else weight[tc] * keep
+    if reduction != "mean":
+        return tc, w, 1
+    return tc, w, (target.size if w is None else w.sum())
+
+
+def _reduce_scaled(per, w, reduction, denom, dtype):
+    if w is not None:
+        per = per * w
+    if reduction == "none":
+        return per.astype(dtype, copy=False)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(per.sum() / denom, dtype)
+
+
+def _scale(g, w, reduction, denom):
+    """g times each element's coefficient, shaped (N, 1, d1, ...) against the class axis."""
+    if reduction == "none":
+        s = g if w is None else g * w
+        return _xp.reshape(s, tuple(s.shape[:1]) + (1,) + tuple(s.shape[1:]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = g / denom if w is None else g * (w / denom)
+    return _xp.reshape(s, s.shape[:1] + (1,) + s.shape[1:]) if w is not None else s
+
+
+def _pick(a, tc):
+    """a[n, tc[n], ...] along the class axis 1."""
+    if a.ndim == 2:
+        return a[np.arange(a.shape[0]), tc]
+    return np.take_along_axis(a, tc[:, None], axis=1)[:, 0]
+
+
+def _onehot(shape, tc):
+    return np.arange(shape[1]).reshape((1, -1) + (1,) * (len(shape) - 2)) == tc[:, None]
+
+
+class NllLoss(Op):
+    """-logp[n, target[n], ...] for (N, C, d1, ...) log-probabilities, weighted, with
+    ignore_index and the reduction done inside.
+
+    NOTE: fused: one gather forward; backward is the gradient times a constant (a scaled
+    one-hot), so it needs no scatter op and stays differentiable."""
+
+    @staticmethod
+    def forward(ctx, logp, target, weight, ignore_index, reduction):
+        tc, w, denom = _class_weights(target, weight, ignore_index, reduction, logp.dtype)
+        picked = _pick(logp, tc)
+        ctx.info = (logp.shape, tc, w, reduction, denom)
+        return _reduce_scaled(-picked, w, reduction, denom, logp.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, tc, w, reduction, denom = ctx.info
+        return -_scale(g, w, reduction, denom) * _onehot(shape, tc), None, None, None, None
+
+
+class CrossEntropy(Op):
+    """cross_entropy of (N, C, d1, ...) logits against class indices: logsumexp(x) - x[target]
+    (max-shifted), weighted, with ignore_index and the reduction done inside.
+
+    NOTE: fused (the training path): forward keeps exp(x - max) so backward is one pass,
+    (softmax - onehot) * coefficient, instead of log_softmax's and nll's passes. A recorded
+    backward (create_graph) takes softmax from the Softmax op so it stays differentiable."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction):
+        tc, w, denom = _class_weights(target, weight, ignore_index, reduction, x.dtype)
+        z = x - x.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        s = e.sum(axis=1, keepdims=True)
+        per = np.log(s[:, 0]) - _pick(z, tc)
+        if ctx.needs_input_grad[0]:
+            ctx.info = (tc, w, reduction, denom, e, s)
+            ctx.save_for_backward(x)
+        return _reduce_scaled(per, w, reduction, denom, x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        tc, w, reduction, denom, e, s = ctx.info
+        x, = ctx.saved_tensors
+        scale = _scale(g, w, reduction, denom)
+        if isinstance(x, Tensor):
+            grad = (_xp.call(Softmax, x, 1) - _onehot(x.shape, tc)) * scale
+        else:
+            grad = e * (scale / s)
+            if grad.ndim == 2:
+                grad[np.arange(grad.shape[0]), tc] -= scale[:, 0] if scale.ndim else scale
+            else:
+                at = np.take_along_axis(grad, tc[:, None], axis=1)
+                np.put_along_axis(grad, tc[:, None], at - scale, axis=1)
+        return grad, None, None, None, None
+
+
+class Standardize(Op):
+    """(x - mean) / sqrt(var + eps) over ``axes`` (biased variance), then times ``w`` and
+    plus ``b`` when given (already shaped to broadcast against x). When ``stats`` is a list,
+    forward appends the (mean, var) arrays to it (batch_norm's running statistics).
+
+    NOTE: fused (layer_norm, group_norm, batch_norm, instance_norm): one node and two passes
+    each way instead of ten composite nodes; backward is the closed form
+    rstd * (h - mean(h) - xhat * mean(h * xhat)) with h = g * w."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, axes, eps, stats):
+        mu = x.sum(axis=axes, keepdims=True)
+        n = x.size // mu.size if mu.size else 1
+        mu /= n
+        xc = x - mu
+        var = np.square(xc).sum(axis=axes, keepdims=True)
+        var /= n
+        rstd = 1.0 / np.sqrt(var + eps)
+        xhat = xc * rstd
+        out = xhat if w is None else xhat * w
+        if b is not None:
+            out = out + b
+        if stats is not None:
+            stats.extend((mu, var))
+        ctx.axes, ctx.eps, ctx.rstd, ctx.n = axes, eps, rstd, n
+        ctx.save_for_backward(x, w, xhat)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w, xhat = ctx.saved_tensors
+        axes, n = ctx.axes, ctx.n
+        if isinstance(x, Tensor):
+            # recorded backward: rebuild the statistics from x so they carry its graph
+            xc = x - _xp.sum(x, axes, True) / n
+            rstd = 1.0 / _xp.sqrt(_xp.sum(xc * xc, axes, True) / n + ctx.eps)
+            xhat = xc * rstd
+        else:
+            rstd = ctx.rstd
+        need = ctx.needs_input_grad
+        gx = None
+        if need[0]:
+            h = g if w is None else g * w
+            mh = _xp.sum(h, axes, True) / n
+            mhx = _xp.sum(h * xhat, axes, True) / n
+            gx = rstd * (h - mh - xhat * mhx)
+        gw = g * xhat if need[1] else None
+        return gx, gw, (g if need[2] else None), None, None, None
