@@ -221,13 +221,10 @@ def _make_dual(p, t, lv):
         d = S.View.apply(p, tuple(p.shape))
     else:
         d = _make(T.fresh(p._data))
-        tans = T.tangents_of(p._data)
-        for k, v in (tans or {}).items():
-            if k.active:
-                T.set_tangent(d._data, k, v)
+        T.copy_tans(p, d)
     if t._data.dtype != p._data.dtype:
         t = t.to(p.dtype)
-    T.set_tangent_deep(d._data, lv, t)
+    T.set_tangent_deep(d, lv, t)
     return d
 
 
@@ -235,9 +232,7 @@ def _primal_of(o, lv):
     """o without its tangent at lv (same graph node, same memory)."""
     c = _make(T.fresh(o._data), o._rg, o.grad_fn, o._nr)
     T._hold_acc(o, c)
-    for k, v in (T.tangents_of(o._data) or {}).items():
-        if k is not lv and k.active:
-            T.set_tangent(c._data, k, v)
+    T.copy_tans(o, c, (lv,))
     return c
 
 

@@ -113,7 +113,8 @@ def _not_batchable(what):
     f = sys._getframe(2)
     while f is not None and len(names) < 4:
         mod = f.f_globals.get("__name__", "")
-        if mod.startswith("chainrule") and not mod.startswith("chainrule.autograd._"):
+        if mod.startswith("chainrule") and not mod.startswith(("chainrule.autograd._",
+                                                                "chainrule.func")):
             names.append(f"{mod}.{f.f_code.co_name}")
         elif names:
             break
@@ -154,6 +155,22 @@ class BatchedData:
         raise _not_batchable("with the tensor's values")
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        out = kwargs.get("out")
+        if method == "__call__" and out is not None and len(out) == 1 and out[0] is self:
+            # an in-place update of this batched array (x += y's fast path)
+            ins = []
+            for x in inputs:
+                if type(x) is BatchedData:
+                    if x.level is not self.level:
+                        break
+                    ins.append(_align_phys(x.phys, self.ndim))
+                else:
+                    ins.append(x)
+            else:
+                kw = dict(kwargs)
+                kw["out"] = (self.phys,)
+                ufunc(*ins, **kw)
+                return self
         raise _not_batchable(f"numpy.{ufunc.__name__}")
 
     def __array_function__(self, func, types, args, kwargs):
@@ -185,6 +202,23 @@ class BatchedData:
     def __getitem__(self, idx):
         raise _not_batchable("an index into the raw data")
 
+    def _op(name):
+        def fn(self, *other):
+            raise _not_batchable(f"the operator {name} on raw data")
+        return fn
+    for _n in ("__lt__", "__le__", "__gt__", "__ge__", "__add__", "__radd__", "__sub__",
+               "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__", "__pow__",
+               "__rpow__", "__neg__", "__and__", "__or__", "__invert__", "__abs__", "__bool__",
+               "__float__", "__int__", "__len__", "__iter__"):
+        locals()[_n] = _op(_n)
+    del _n, _op
+
+    def __eq__(self, other):
+        raise _not_batchable("the operator == on raw data")
+
+    __ne__ = __eq__
+    __hash__ = object.__hash__
+
     def __setitem__(self, idx, value):
         from ._vmap_rules import _adv_layout
         idx = idx if isinstance(idx, tuple) else (idx,)
@@ -199,6 +233,8 @@ class BatchedData:
         self.phys[(slice(None),) + idx] = value
 
     def __getattr__(self, name):
+        if name.startswith("__array"):
+            raise AttributeError(name)      # numpy's protocol probes; __array__ explains
         raise _not_batchable(f"data.{name}")
 
     def __repr__(self):
@@ -258,11 +294,46 @@ def set_tangent(d, lv, t, vc=None):
     lv.keys.append((key, e[0]))
 
 
-def get_tangent(t, lv):
+def tan_of(t):
+    """The tangents a tensor carries: its own (set when it was made) or, for the wrappers the
+    engine makes around saved outputs, its data's. A detached tensor carries none."""
+    own = t.__dict__.get("_tan")
+    if own is not None:
+        return own
+    if t.grad_fn is None:
+        return None
     e = TAN.get(id(t._data))
     if e is not None and e[0]() is t._data:
-        r = e[1].get(lv)
-        if r is not None and e[2] is not None and lv in e[2]:
+        return e[1]
+    return None
+
+
+def set_tan(t, lv, tangent, vc=None):
+    """Give tensor t (and its data object) the tangent at level lv."""
+    set_tangent(t._data, lv, tangent, vc)
+    own = t.__dict__.get("_tan")
+    own = dict(own) if own else {}
+    own[lv] = tangent
+    t.__dict__["_tan"] = own
+
+
+def copy_tans(src, dst, skip=()):
+    """dst gets src's tangents at active levels (except those in skip)."""
+    tans = tan_of(src)
+    if tans:
+        for k, v in tans.items():
+            if k.active and k not in skip:
+                set_tan(dst, k, v)
+
+
+def get_tangent(t, lv):
+    tans = tan_of(t)
+    if tans is None:
+        return None
+    r = tans.get(lv)
+    if r is not None:
+        e = TAN.get(id(t._data))
+        if e is not None and e[2] is not None and lv in e[2]:
             vc, v = e[2][lv]
             if vc.v != v:
                 raise RuntimeError("forward AD: a dual tensor was modified in place after its "
@@ -285,9 +356,9 @@ def fresh(d):
 def top_level(t):
     d = t._data
     best = d.level if type(d) is BatchedData else None
-    e = TAN.get(id(d))
-    if e is not None and e[0]() is d:
-        for lv in e[1]:
+    tans = tan_of(t)
+    if tans:
+        for lv in tans:
             if lv.active and (best is None or lv.n > best.n):
                 best = lv
     return best
@@ -431,10 +502,9 @@ def attach(out, tout, lv, args=()):
         vc = o._vc
         if vc is None:
             vc = o._vc = F._Version()
-        if type(d) is _nd:
-            set_tangent(d, lv, t, vc)
-        else:
-            set_tangent_deep(d, lv, t, vc)
+        set_tan(o, lv, t, vc)
+        if type(d) is not _nd:
+            _mirror(d, lv, t)
 
 
 def _fit_batched(t, want):
@@ -447,10 +517,14 @@ def _fit_batched(t, want):
     return Expand.apply(t, want) if t._data.shape != want else t
 
 
-def set_tangent_deep(d, lv, t, vc=None):
-    """Attach t at lv to d and, for data batched at lower vmap levels, the physical tangent
-    to each physical array below (physical graph nodes save those arrays)."""
-    set_tangent(d, lv, t, vc)
+def set_tangent_deep(o, lv, t, vc=None):
+    """Attach t at lv to tensor o and, for data batched at lower vmap levels, the physical
+    tangent to each physical array below (physical graph nodes save those arrays)."""
+    set_tan(o, lv, t, vc)
+    _mirror(o._data, lv, t)
+
+
+def _mirror(d, lv, t):
     while type(d) is BatchedData and d.level.n < lv.n:
         t = _tan_to_phys(lv, t, d.level)
         d = d.phys
@@ -472,9 +546,13 @@ def _hold_acc(src, dst):
 
 def unwrap(a):
     """The physical tensor of ``a`` (batched at its top vmap level): same graph position."""
-    p = _make(a._data.phys, a._rg, a.grad_fn, a._nr)
+    ph = a._data.phys
+    p = _make(ph, a._rg, a.grad_fn, a._nr)
     if a._rg or a._vc is not None:
         _hold_acc(a, p)
+    e = TAN.get(id(ph))
+    if e is not None and e[0]() is ph:
+        p.__dict__["_tan"] = dict(e[1])
     return p
 
 
@@ -508,8 +586,8 @@ def vlevels(t):
     return out
 
 
-def _highs(d, lv):
-    tans = tangents_of(d)
+def _highs(t, lv):
+    tans = tan_of(t)
     if not tans:
         return []
     return [(k, v) for k, v in tans.items() if k.active and k.n > lv.n]
@@ -536,7 +614,7 @@ def _swap01(t):
 
 def to_phys(t, lv):
     """The ``lv``-physical form of t: lv's batch as dim 0 (broadcast when t is not batched)."""
-    highs = _highs(t._data, lv)
+    highs = _highs(t, lv)
     with _Suspend([k for k, _ in highs]):
         d = t._data
         if type(d) is BatchedData and d.level is lv:
@@ -558,7 +636,7 @@ def _tan_to_phys(k, v, lv):
 
 def from_phys(r, lv):
     """Inverse of to_phys: dim 0 of r becomes the batch of level lv."""
-    highs = _highs(r._data, lv)
+    highs = _highs(r, lv)
     with _Suspend([k for k, _ in highs]):
         d = r._data
         if type(d) is BatchedData and d.level.n > lv.n:
@@ -573,15 +651,9 @@ def from_phys(r, lv):
 
 def _clean(t, highs):
     """t over a fresh data object that keeps only the tangents not in ``highs``."""
-    d = t._data
-    tans = tangents_of(d) or {}
-    drop = {k for k, _ in highs}
-    nd = fresh(d)
-    c = _make(nd, t._rg, t.grad_fn, t._nr)
+    c = _make(fresh(t._data), t._rg, t.grad_fn, t._nr)
     _hold_acc(t, c)
-    for k, v in tans.items():
-        if k not in drop and k.active:
-            set_tangent(nd, k, v)
+    copy_tans(t, c, {k for k, _ in highs})
     return c
 
 
@@ -590,7 +662,7 @@ def _retag(base, pairs):
         return base
     base = _clean(base, pairs)
     for k, v in pairs:
-        set_tangent(base._data, k, v)
+        set_tan(base, k, v)
     return base
 
 

@@ -33,6 +33,9 @@ def make_inputs(xs, levels=(), token=0):
         else:
             h = _make(x._data, True)
             h.__dict__["_htok"] = token
+            tans = T.tan_of(x)
+            if tans:
+                h.__dict__["_tan"] = dict(tans)
         for lv in order:
             if lv.active and not is_batched_at(h, lv):
                 h = from_phys(to_phys(h, lv), lv)

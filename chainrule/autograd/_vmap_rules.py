@@ -19,11 +19,10 @@ RULES = {}
 
 
 def rule_for(cls):
-    for k in cls.__mro__:
-        r = RULES.get(k)
-        if r is not None:
-            return r
-    r = getattr(cls, "vmap_rule", None)
+    """The batching rule registered for exactly this class, else the class's ``vmap_rule``."""
+    r = RULES.get(cls)
+    if r is None:
+        r = getattr(cls, "vmap_rule", None)
     return r
 
 
@@ -104,42 +103,37 @@ def _axes(axes, nd):
     return tuple(d + 1 for d in axes)
 
 
-@register(R.Sum)
+@register(R.Sum, R.Mean)
 def sum_(cls, args, bat, kwargs, B):
-    a, axes, keepdim, npd = args
-    return cls.apply(a, _axes(axes, a._data.ndim - 1), keepdim, npd)
-
-
-@register(R.Mean)
-def mean(cls, args, bat, kwargs, B):
-    a, axes, keepdim = args
-    return cls.apply(a, _axes(axes, a._data.ndim - 1), keepdim)
+    a, axes = args[:2]
+    return cls.apply(a, _axes(axes, a._data.ndim - 1), *args[2:], **kwargs)
 
 
 @register(R.MaxAll)
 def maxall(cls, args, bat, kwargs, B):
-    a, axes, keepdim, is_max = args
+    a, axes, keepdim = args[:3]
+    rest = tuple(args[3:])
     if a._data.ndim == 1:
         # NOTE: a 0-d reduction is the identity; reduce a size-1 axis rather than axes=(),
         # which _xp.sum reads as "all axes" on tensors
-        return S.Reshape.apply(cls.apply(S.Reshape.apply(a, (B, 1)), (1,), False, is_max),
-                               (B,))
-    return cls.apply(a, _axes(axes, a._data.ndim - 1), keepdim, is_max)
+        return S.Reshape.apply(cls.apply(S.Reshape.apply(a, (B, 1)), (1,), False, *rest,
+                                         **kwargs), (B,))
+    return cls.apply(a, _axes(axes, a._data.ndim - 1), keepdim, *rest, **kwargs)
 
 
 @register(R.MaxDim)
 def maxdim(cls, args, bat, kwargs, B):
-    a, dim, keepdim, is_max = args
-    return cls.apply(a, dim + 1, keepdim, is_max)
+    a, dim, keepdim = args[:3]
+    return cls.apply(a, dim + 1, keepdim, *args[3:], **kwargs)
 
 
-@register(S.Reshape)
+@register(S.Reshape, S.View, S.Squeeze, S.Unsqueeze)
 def reshape(cls, args, bat, kwargs, B):
     a, shape = args
     return cls.apply(a, (B,) + tuple(shape))
 
 
-@register(S.Permute)
+@register(S.Permute, S.Transpose)
 def permute(cls, args, bat, kwargs, B):
     a, dims = args
     return cls.apply(a, (0,) + tuple(d + 1 for d in dims))
