@@ -9,7 +9,8 @@ import numpy as np
 from ._tensor import Tensor
 from .autograd import _transforms as T
 from .autograd._pytree import tree_flatten, tree_unflatten
-from .autograd._vjp import make_inputs, missing_levels, new_token, release, vjp_core
+from .autograd._vjp import (_external, make_inputs, missing_levels, new_token, release,
+                             vjp_core)
 from .autograd.grad_mode import _mode, enable_grad
 from .ops import shape as S
 from .autograd import forward_ad, functional  # noqa: F401  (chainrule.autograd.<name>)
@@ -91,7 +92,8 @@ def _trace(func, args, kwargs, argnums, has_aux, fname):
         if not miss:
             break
         levels |= miss
-    create = bool(T.STACK) or any(x._rg for x in flat_d)
+    create = bool(T.STACK) or any(x._rg for x in flat_d) or any(
+        isinstance(o, Tensor) and o._rg and _external(o, tok) for o in flat_o)
     return handles, spec_d, flat_o, spec_o, out, aux, (create, tok)
 
 
@@ -386,9 +388,7 @@ def _chunked_vjp(flat_o, handles, eye, n, create, chunk_size):
         parts.append(res)
     if len(parts) == 1:
         return parts[0]
-    import chainrule
-    return [chainrule.cat([p[j] for p in parts]) if hasattr(chainrule, "cat") else
-            _stack_rows([p[j] for p in parts]) for j in range(len(handles))]
+    return [_stack_rows([p[j] for p in parts]) for j in range(len(handles))]
 
 
 def _stack_rows(ts):
@@ -594,13 +594,18 @@ def _slice_dim(x, d, s, e):
 
 
 def _cat_chunks(outs, out_dims):
-    import chainrule
     flat0, spec = tree_flatten(outs[0])
     ods = _out_dims_list(out_dims, spec, len(flat0))
     cols = []
     for k in range(len(flat0)):
         pieces = [tree_flatten(o)[0][k] for o in outs]
-        cols.append(chainrule.cat(pieces, ods[k]))
+        d = ods[k]
+        if d is None:
+            cols.append(pieces[0])
+            continue
+        d %= pieces[0].ndim
+        rows = _stack_rows([_movedim(p, d, 0) for p in pieces])
+        cols.append(_movedim(rows, 0, d))
     return tree_unflatten(cols, spec)
 
 

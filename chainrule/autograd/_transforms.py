@@ -79,7 +79,7 @@ def pop(lv):
         if e is not None and e[0] is ref:
             e[1].pop(lv, None)
             if not e[1]:
-                del TAN[key]
+                TAN.pop(key, None)
     lv.keys = []
     if not STACK:
         F._INTERPOSE[0] = None
@@ -136,13 +136,23 @@ class BatchedData:
 
     def __array_function__(self, func, types, args, kwargs):
         name = func.__name__
+        if name == "shape":
+            return self.shape
+        if name == "ndim":
+            return self.ndim
+        if name == "reshape":
+            shape = args[1] if len(args) > 1 else kwargs.pop("shape", kwargs.pop("newshape"))
+            shape = (shape,) if isinstance(shape, int) else tuple(shape)
+            return BatchedData(np.reshape(self.phys, self.phys.shape[:1] + shape,
+                                          **{k: v for k, v in kwargs.items() if k == "copy"}),
+                               self.level)
         if name in ("may_share_memory", "shares_memory"):
             a, b = (_innermost(x) for x in args[:2])
             return func(a, b)
         if name == "copyto":
             dst, src = args[0], args[1]
             if type(src) is BatchedData and src.level is self.level and dst is self:
-                return np.copyto(self.phys, src.phys, **kwargs)
+                return np.copyto(self.phys, _align_phys(src.phys, self.ndim), **kwargs)
             if dst is self and type(src) is not BatchedData:
                 return np.copyto(self.phys, src, **kwargs)
             raise RuntimeError("vmap: an in-place operation would write a batched value into "
@@ -153,11 +163,30 @@ class BatchedData:
     def __getitem__(self, idx):
         raise _not_batchable("an index into the raw data")
 
+    def __setitem__(self, idx, value):
+        from ._vmap_rules import _adv_layout
+        idx = idx if isinstance(idx, tuple) else (idx,)
+        if type(value) is BatchedData:
+            if value.level is not self.level:
+                raise _not_batchable("an in-place write of a differently batched value")
+            tshape = np.empty(self.shape, bool)[idx].shape
+            value = _align_phys(value.phys, len(tshape))
+            k = _adv_layout(idx)
+            if k is not None:
+                value = np.moveaxis(value, 0, k)
+        self.phys[(slice(None),) + idx] = value
+
     def __getattr__(self, name):
         raise _not_batchable(f"data.{name}")
 
     def __repr__(self):
         return f"BatchedData(level={self.level.n}, shape={self.shape})"
+
+
+def _align_phys(p, nd):
+    """A physical array (B, *s) reshaped to (B, 1, ..., *s) with nd logical dims."""
+    k = nd - (p.ndim - 1)
+    return p.reshape(p.shape[:1] + (1,) * k + p.shape[1:]) if k > 0 else p
 
 
 def _prod(s):
@@ -192,19 +221,34 @@ def tangents_of(d):
     return None
 
 
-def set_tangent(d, lv, t):
+def set_tangent(d, lv, t, vc=None):
+    """Attach tangent t at level lv to data object d; with ``vc`` (the owner's version
+    counter) a later in-place write to the data is detected instead of silently ignored."""
     key = id(d)
     e = TAN.get(key)
     if e is None or e[0]() is not d:
-        e = TAN[key] = [weakref.ref(d, _forget(key)), {}]
+        e = TAN[key] = [weakref.ref(d, _forget(key)), {}, None]
     e[1][lv] = t
+    if vc is not None:
+        if e[2] is None:
+            e[2] = {}
+        e[2][lv] = (vc, vc.v)
     lv.keys.append((key, e[0]))
 
 
 def get_tangent(t, lv):
     e = TAN.get(id(t._data))
     if e is not None and e[0]() is t._data:
-        return e[1].get(lv)
+        r = e[1].get(lv)
+        if r is not None and e[2] is not None and lv in e[2]:
+            vc, v = e[2][lv]
+            if vc.v != v:
+                raise RuntimeError("forward AD: a dual tensor was modified in place after its "
+                                   "tangent was computed, and in-place ops do not update "
+                                   "tangents in chainrule yet; use the out-of-place op "
+                                   "(e.g. y = y + z instead of y += z, torch.where instead of "
+                                   "y[i] = v)")
+        return r
     return None
 
 
@@ -303,16 +347,19 @@ def attach(out, tout, lv, args=()):
             t = t.expand(o.shape)
         if t._data.dtype != d.dtype:
             t = t.to(o.dtype)
+        vc = o._vc
+        if vc is None:
+            vc = o._vc = F._Version()
         if type(d) is _nd:
-            set_tangent(d, lv, t)
+            set_tangent(d, lv, t, vc)
         else:
-            set_tangent_deep(d, lv, t)
+            set_tangent_deep(d, lv, t, vc)
 
 
-def set_tangent_deep(d, lv, t):
+def set_tangent_deep(d, lv, t, vc=None):
     """Attach t at lv to d and, for data batched at lower vmap levels, the physical tangent
     to each physical array below (physical graph nodes save those arrays)."""
-    set_tangent(d, lv, t)
+    set_tangent(d, lv, t, vc)
     while type(d) is BatchedData and d.level.n < lv.n:
         t = to_phys(t, d.level)
         d = d.phys

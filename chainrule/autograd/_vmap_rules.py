@@ -108,6 +108,11 @@ def mean(cls, args, bat, kwargs, B):
 @register(R.MaxAll)
 def maxall(cls, args, bat, kwargs, B):
     a, axes, keepdim, is_max = args
+    if a._data.ndim == 1:
+        # NOTE: a 0-d reduction is the identity; reduce a size-1 axis rather than axes=(),
+        # which _xp.sum reads as "all axes" on tensors
+        return S.Reshape.apply(cls.apply(S.Reshape.apply(a, (B, 1)), (1,), False, is_max),
+                               (B,))
     return cls.apply(a, _axes(axes, a._data.ndim - 1), keepdim, is_max)
 
 

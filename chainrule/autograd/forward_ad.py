@@ -8,7 +8,7 @@ import collections
 
 from .._tensor import Tensor
 from . import _transforms as T
-from .function import Function
+from .function import Function, _Version
 
 __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
            "UnpackedDualTensor"]
@@ -111,7 +111,9 @@ def make_dual(tensor, tangent, *, level=None):
         for k, v in (T.tangents_of(tensor._data) or {}).items():
             if k.active:
                 T.set_tangent(d._data, k, v)
-    T.set_tangent_deep(d._data, lv, tangent)
+    if d._vc is None:
+        d._vc = _Version()
+    T.set_tangent_deep(d._data, lv, tangent, d._vc)
     return d
 
 

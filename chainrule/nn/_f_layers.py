@@ -93,6 +93,9 @@ def linear(input, weight, bias=None):
     """
     _tensor_arg(input, "input", "linear")
     _tensor_arg(weight, "weight", "linear", 2)
+    if bias is not None and weight._data.ndim == 1 and input._data.ndim > 1:
+        raise RuntimeError(f"linear: mat2 must be a matrix, got 1-D tensor (weight of size "
+                           f"{list(weight.shape)} with a bias)")
     out = input.matmul(weight.t() if weight._data.ndim == 2 else weight)
     if bias is not None:
         _tensor_arg(bias, "bias", "linear", 3)
@@ -206,7 +209,7 @@ def _conv(nd, input, weight, bias, stride, padding, dilation, groups, op):
         raise RuntimeError(f"Calculated padded input size per channel: ({_join(padded)}). "
                            f"Kernel size: ({_join(ext)}). Kernel size can't be greater than "
                            "actual input size")
-    g = _C.Geom(size, k, stride, lo, hi, dilation)
+    g = _C.geom(size, k, stride, lo, hi, dilation)
     return _unbatch(_C.Conv.apply(x, weight, bias, g, groups), unb)
 
 
@@ -285,7 +288,7 @@ def _conv_transpose(nd, input, weight, bias, stride, padding, output_padding, gr
     if any(n <= 0 for n in size):
         raise RuntimeError(f"{op}: given input size {list(size_in)}, calculated output size "
                            f"{list(size)} is too small")
-    g = _C.Geom(size, k, stride, pad, pad, dilation, out=size_in)
+    g = _C.geom(size, k, stride, pad, pad, dilation, out=size_in)
     return _unbatch(_C.ConvTranspose.apply(x, weight, bias, g, groups, True), unb)
 
 
@@ -369,7 +372,7 @@ def _pool_geom(nd, x, kernel_size, stride, padding, dilation, ceil_mode, op):
         raise RuntimeError(f"Given input size: ({'x'.join(map(str, (c,) + size))}). Calculated "
                            f"output size: ({'x'.join(map(str, (c,) + out))}). Output size is too "
                            "small")
-    return _C.Geom(size, k, s, p, p, d, out=out)
+    return _C.geom(size, k, s, p, p, d, out=out)
 
 
 def _pool_input(x, nd, op):
@@ -1048,7 +1051,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     k, d, p, s = _unfold_args(kernel_size, dilation, padding, stride, "unfold")
     x, unb = _batched(input, 2, "unfold")
     size = x._data.shape[2:]
-    g = _C.Geom(size, k, s, p, p, d)
+    g = _C.geom(size, k, s, p, p, d)
     if any(o < 1 for o in g.out):
         raise RuntimeError(f"Given input with spatial size {tuple(size)}, kernel_size={k}, "
                            f"dilation={d}, padding={p}, calculated shape of the array of "
@@ -1083,7 +1086,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the "
                            f"product of kernel_size, but got input.size(1)={ck} and "
                            f"kernel_size={k}.")
-    g = _C.Geom(osize, k, s, p, p, d)
+    g = _C.geom(osize, k, s, p, p, d)
     if any(o < 1 for o in g.out) or g.L != L:
         raise RuntimeError(f"Given output_size={osize}, kernel_size={k}, dilation={d}, "
                            f"padding={p}, stride={s}, expected size of input's dimension 2 to "
@@ -1233,8 +1236,10 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """
     x1, x2 = _float_pair(x1, x2, "cosine_similarity")
     shape = np.broadcast_shapes(x1._data.shape, x2._data.shape)
-    x1, x2 = x1.expand(*shape), x2.expand(*shape)
     d = _wrap_dim(dim, len(shape), "cosine_similarity")
+    if not shape:
+        shape, x1, x2 = (1,), x1.reshape(1), x2.reshape(1)
+    x1, x2 = x1.expand(*shape), x2.expand(*shape)
 
     def clamped(x):
         n = _norm2(x, d, True)
@@ -1291,8 +1296,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     for i, (t, n) in enumerate(((query, "query"), (key, "key"), (value, "value"))):
         _tensor_arg(t, n, op, i + 1)
     if query._data.ndim < 2 or key._data.ndim < 2 or value._data.ndim < 2:
-        raise RuntimeError(f"{op}: query, key and value must have at least 2 dims, got "
-                           f"{list(query.shape)}, {list(key.shape)}, {list(value.shape)}")
+        raise RuntimeError(f"Expected query, key, and value to all be  at least 2 dimensional, "
+                           f"but got query.dim: {query._data.ndim} key.dim: {key._data.ndim} "
+                           f"and value.dim: {value._data.ndim} instead.")
     if not (query.dtype == key.dtype == value.dtype):
         raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got "
                            f"query.dtype: {query.dtype.name} key.dtype: {key.dtype.name} and "

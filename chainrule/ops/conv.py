@@ -8,6 +8,7 @@
 - MaxPool keeps the window-local argmax (one small int per output); PoolScatter and
   PoolGather route gradients by it and are each other's adjoint.
 """
+import functools
 import itertools
 
 import numpy as np
@@ -57,6 +58,12 @@ class Geom:
         return hash((self.size, self.k, self.s, self.lo, self.out))
 
 
+@functools.lru_cache(maxsize=512)
+def geom(size, k, s, lo, hi, d, out=None):
+    """A shared (immutable) Geom for these arguments (tuples of ints)."""
+    return Geom(size, k, s, lo, hi, d, out)
+
+
 _ALL2 = (slice(None), slice(None))
 
 
@@ -73,10 +80,12 @@ def _pad_value(dtype):
                                               else False)
 
 
-def im2col(x, g):
-    """(N, C, *size) -> (N, C*K, L): each column one window, rows ordered (c, *tap)."""
+def im2col(x, g, ones_row=False):
+    """(N, C, *size) -> (N, C*K, L): each column one window, rows ordered (c, *tap). With
+    ``ones_row`` a last row of ones is appended (a bias then rides along in the GEMM)."""
     n, c = x.shape[:2]
-    if g.K == 1 and not any(g.lo) and all(s == 1 for s in g.s) and g.out == g.size:
+    if not ones_row and g.K == 1 and not any(g.lo) and all(s == 1 for s in g.s) and \
+            g.out == g.size:
         return x.reshape(n, c, g.L)
     xp = _pad(x, g, 0)
     st = xp.strides
@@ -85,7 +94,13 @@ def im2col(x, g):
         xp, (n, c) + g.k + g.out,
         st[:2] + tuple(a * dd for a, dd in zip(sp, g.d)) + tuple(a * ss for a, ss in
                                                               zip(sp, g.s)))
-    return np.ascontiguousarray(view).reshape(n, c * g.K, g.L)
+    if not ones_row:
+        return np.ascontiguousarray(view).reshape(n, c * g.K, g.L)
+    ck = c * g.K
+    col = np.empty((n, ck + 1, g.L), x.dtype)
+    np.copyto(col[:, :ck].reshape((n, c) + g.k + g.out), view)
+    col[:, ck] = 1
+    return col
 
 
 def col2im(col, g, c):
@@ -163,14 +178,22 @@ class Conv(Op):
     @staticmethod
     def forward(ctx, x, w, b, g, groups):
         n, o = x.shape[0], w.shape[0]
-        col = im2col(x, g)
-        y = np.matmul(w.reshape(groups, o // groups, -1), col.reshape(n, groups, -1, g.L))
-        if b is not None:
-            y += b.reshape(groups, o // groups, 1)
         ni = ctx.needs_input_grad
         ctx.g, ctx.groups, ctx.wshape = g, groups, w.shape
+        # NOTE: with one group the bias is an extra weight column against a row of ones, so
+        # the GEMM adds it and the weight-gradient GEMM yields its gradient (no extra passes)
+        ctx.ext = ext = b is not None and groups == 1
+        if ext:
+            col = im2col(x, g, True)
+            wm = np.concatenate([w.reshape(o, -1), b.reshape(o, 1).astype(w.dtype)], 1)
+            y = np.matmul(wm, col)
+        else:
+            col = im2col(x, g)
+            y = np.matmul(w.reshape(groups, o // groups, -1), col.reshape(n, groups, -1, g.L))
+            if b is not None:
+                y += b.reshape(groups, o // groups, 1)
         ctx.save_for_backward(x if ni[1] else None, w if ni[0] else None,
-                              col if ni[1] else None)
+                              col if ni[1] or ni[2] and ext else None)
         return y.reshape((n, o) + g.out)
 
     @staticmethod
@@ -180,10 +203,23 @@ class Conv(Op):
         g, groups = ctx.g, ctx.groups
         gx = gw = gb = None
         if ni[0]:
-            gx = _xp.call(ConvTranspose, gy, w, None, g, groups, False)
+            gx = _xp.call(ConvTranspose, gy, w, None, g, groups, True)
+        if _xp.is_t(gy):
+            if ni[1]:       # recorded: the columns must stay differentiable in x
+                gw = _weight_grad(gy, _xp.call(Im2Col, x, g), groups, ctx.wshape, gy.shape[0],
+                                  g.L)
+            if ni[2]:
+                gb = _bias_grad(gy)
+            return gx, gw, gb
+        if ctx.ext and (ni[1] or ni[2]):
+            o = ctx.wshape[0]
+            both = np.matmul(gy.reshape(gy.shape[0], o, g.L), col.transpose(0, 2, 1)).sum(0)
+            if ni[1]:
+                gw = both[:, :-1].reshape(ctx.wshape)
+            if ni[2]:
+                gb = both[:, -1]
+            return gx, gw, gb
         if ni[1]:
-            if _xp.is_t(gy):        # recorded: the columns must stay differentiable in x
-                col = _xp.call(Im2Col, x, g)
             gw = _weight_grad(gy, col, groups, ctx.wshape, gy.shape[0], g.L)
         if ni[2]:
             gb = _bias_grad(gy)
@@ -228,24 +264,41 @@ def _argmax_taps(xp, g):
     """Window max and the first tap reaching it (torch's order), by one pass per tap."""
     views = [xp[_ALL2 + g.tap(t)] for t in g.taps]
     best = np.array(views[0])
-    k = np.zeros(best.shape, _kdtype(g.K))
+    kd = _kdtype(g.K)
+    k = np.zeros(best.shape, kd)
     hit = np.empty(best.shape, bool)
+    tmp = np.empty(best.shape, kd)
     for t in range(1, g.K):
         v = views[t]
         np.greater(v, best, out=hit)
         np.maximum(best, v, out=best)
-        np.copyto(k, t, where=hit, casting="unsafe")
+        # NOTE: taps come in increasing order, so "k = t where hit" is a max (no masked copy)
+        np.multiply(hit, kd(t), out=tmp)
+        np.maximum(k, tmp, out=k)
     if best.dtype.kind == "f" and np.isnan(best).any():
         # NOTE: torch lets a NaN win (the last NaN of the window): redo with that rule
         best = np.array(views[0])
         k[...] = 0
         for t in range(1, g.K):
             v = views[t]
-            np.greater(v, best, out=hit)
-            hit |= np.isnan(v)
-            np.copyto(best, v, where=hit)
-            np.copyto(k, t, where=hit, casting="unsafe")
+            hit = (v > best) | np.isnan(v)
+            best = np.where(hit, v, best)
+            k = np.where(hit, kd(t), k)
+    if any(g.lo) or any(g.hi):
+        _first_valid(best, k, g, xp.dtype)
     return best, k
+
+
+def _first_valid(best, k, g, dtype):
+    """Windows whose max is the padding value itself: torch names the window's first input
+    position, not a padding one."""
+    at_pad = best == _pad_value(dtype)
+    if not at_pad.any():
+        return
+    inside = _pad(np.ones((1, 1) + g.size, bool), g, False)
+    valid = np.stack([inside[_ALL2 + g.tap(t)] for t in g.taps])
+    first = np.broadcast_to(valid.argmax(0).astype(k.dtype), k.shape)
+    k[at_pad] = first[at_pad]
 
 
 class MaxPool(Op):
@@ -269,13 +322,18 @@ class PoolScatter(Op):
     @staticmethod
     def forward(ctx, gy, k, g):
         ctx.k, ctx.g = k, g
-        xp = np.zeros(gy.shape[:2] + g.padded, gy.dtype)
+        shape = gy.shape[:2] + g.padded
+        tiled = g.disjoint and all(o * s == n for o, s, n in zip(g.out, g.s, g.padded)) and \
+            all(kk == s and dd == 1 for kk, s, dd in zip(g.k, g.s, g.d))
+        xp = np.empty(shape, gy.dtype) if tiled else np.zeros(shape, gy.dtype)
+        hit = np.empty(k.shape, bool)
         for t, tap in enumerate(g.taps):
             dst = xp[_ALL2 + g.tap(tap)]
+            np.equal(k, t, out=hit)
             if g.disjoint:
-                np.multiply(gy, k == t, out=dst)
+                np.multiply(gy, hit, out=dst)
             else:
-                dst += gy * (k == t)
+                dst += gy * hit
         return xp[_ALL2 + g.crop()]
 
     @staticmethod
@@ -292,7 +350,7 @@ class PoolGather(Op):
         xp = _pad(x, g, 0)
         out = np.zeros(k.shape, x.dtype)
         for t, tap in enumerate(g.taps):
-            np.copyto(out, xp[_ALL2 + g.tap(tap)], where=k == t)
+            out = np.where(k == t, xp[_ALL2 + g.tap(tap)], out)
         return out
 
     @staticmethod
