@@ -44,7 +44,7 @@ def _jvp(op, leaves, to_args, us):
 
 def _jvp_raw(op, leaves, to_args, us):
     with fwAD.dual_level():
-        duals = [fwAD.make_dual(x.detach(), u) for x, u in zip(leaves, us)]
+        duals = [fwAD.make_dual(x.detach().requires_grad_(), u) for x, u in zip(leaves, us)]
         outs = _outs(op.fn(chainrule, *to_args(*duals)))
         res = []
         for o in outs:
@@ -66,11 +66,10 @@ def test_jvp_matches_finite_differences_and_reverse(op, i):
     ju = _jvp(op, leaves, to_args, us)
     # central differences along u
     eps = op.eps
-    with chainrule.no_grad():
-        plus = _outs(op.fn(chainrule, *to_args(*[x.detach() + eps * u for x, u in
-                                                 zip(leaves, us)])))
-        minus = _outs(op.fn(chainrule, *to_args(*[x.detach() - eps * u for x, u in
-                                                  zip(leaves, us)])))
+    plus = _outs(op.fn(chainrule, *to_args(*[(x.detach() + eps * u).requires_grad_() for x, u
+                                             in zip(leaves, us)])))
+    minus = _outs(op.fn(chainrule, *to_args(*[(x.detach() - eps * u).requires_grad_()
+                                              for x, u in zip(leaves, us)])))
     for k, (a, p, m) in enumerate(zip(ju, plus, minus)):
         if a is None:
             continue
@@ -88,7 +87,7 @@ def test_jvp_matches_finite_differences_and_reverse(op, i):
     diff = [a for a, o in zip(ju, _outs(op.fn(chainrule, *to_args(*leaves)))) if a is not None
             and o.requires_grad]
     rhs = sum(float((a * to_np(v)).sum()) for a, v in zip(diff, vs))
-    tol = 1e-8 if all(o.dtype == chainrule.float64 for o in outs) else 1e-5
+    tol = 1e-6     # some samples cast through float32 inside
     assert lhs == pytest.approx(rhs, rel=tol, abs=tol), f"{op.name}: <u,J^Tv> != <Ju,v>"
 
 
@@ -161,9 +160,9 @@ def test_every_primitive_has_a_working_jvp(monkeypatch):
     reached = set()
     orig = T._jvp_call
 
-    def rec(lv, cls, args, kwargs):
+    def rec(lv, cls, args, kwargs, *rest):
         reached.add(cls)
-        return orig(lv, cls, args, kwargs)
+        return orig(lv, cls, args, kwargs, *rest)
     monkeypatch.setattr(T, "_jvp_call", rec)
     for op, i in SAMPLES:
         leaves, to_args = build(chainrule, op.samples[i], _seed(op, i))

@@ -57,6 +57,28 @@ def test_fast_and_recorded_backward_agree():
             np.testing.assert_allclose(to_np(a), to_np(s), rtol=1e-12, atol=1e-12)
 
 
+@needs_torch
+@pytest.mark.parametrize("needs", [(True, False, False), (False, True, False),
+                                   (False, False, True), (False, True, True)])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv_gradients_for_each_subset_of_inputs(needs, groups):
+    import torch.nn.functional as TF
+    arrs = [_rand(2, 4, 5, 5, dtype=np.float64), _rand(6, 4 // groups, 2, 3, seed=1,
+                                                        dtype=np.float64),
+            _rand(6, seed=2, dtype=np.float64)]
+    pairs = [_pair(a, n) for a, n in zip(arrs, needs)]
+    co = F.conv2d(*[p[0] for p in pairs], padding=1, groups=groups)
+    to = TF.conv2d(*[p[1] for p in pairs], padding=1, groups=groups)
+    g = _rand(*to.shape, seed=3, dtype=np.float64)
+    co.backward(chainrule.tensor(g))
+    to.backward(__import__("torch").tensor(g))
+    for (c, t), n in zip(pairs, needs):
+        if n:
+            np.testing.assert_allclose(to_np(c.grad), to_np(t.grad), rtol=1e-10, atol=1e-10)
+        else:
+            assert c.grad is None
+
+
 def test_conv_transpose_fast_and_recorded_backward_agree():
     x = chainrule.tensor(_rand(2, 4, 3, 3, dtype=np.float64), requires_grad=True)
     w = chainrule.tensor(_rand(4, 3, 2, 2, seed=1, dtype=np.float64), requires_grad=True)

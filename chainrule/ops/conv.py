@@ -22,7 +22,8 @@ class Geom:
     """Window geometry, per spatial dim: input size, kernel, stride, padding before/after,
     dilation and output size. ``hi`` is widened so that every window fits in the padded
     input (ceil_mode pools)."""
-    __slots__ = ("size", "k", "s", "lo", "hi", "d", "out", "K", "L", "taps", "disjoint")
+    __slots__ = ("size", "k", "s", "lo", "hi", "d", "out", "K", "L", "taps", "disjoint",
+                 "padded", "win", "inner")
 
     def __init__(self, size, k, s, lo, hi, d, out=None):
         if out is None:
@@ -36,26 +37,13 @@ class Geom:
         self.L = int(np.prod(out))
         self.taps = list(itertools.product(*[range(kk) for kk in k]))
         self.disjoint = all(ss >= dd * (kk - 1) + 1 for kk, ss, dd in zip(k, s, d))
-
-    @property
-    def padded(self):
-        return tuple(n + a + b for n, a, b in zip(self.size, self.lo, self.hi))
-
-    def tap(self, t):
-        """Slices of the padded input that tap t of every window reads."""
-        return tuple(slice(i * dd, i * dd + (o - 1) * ss + 1, ss)
-                     for i, dd, o, ss in zip(t, self.d, self.out, self.s))
-
-    def crop(self):
-        return tuple(slice(a, a + n) for a, n in zip(self.lo, self.size))
-
-    def __eq__(self, other):
-        return isinstance(other, Geom) and all(
-            getattr(self, f) == getattr(other, f) for f in ("size", "k", "s", "lo", "hi", "d",
-                                                          "out"))
-
-    def __hash__(self):
-        return hash((self.size, self.k, self.s, self.lo, self.out))
+        self.padded = tuple(n + a + b for n, a, b in zip(size, lo, hi))
+        # per tap: the (N, C, ...) slices of the padded input that tap reads in every window
+        self.win = [(slice(None), slice(None)) + tuple(
+            slice(i * dd, i * dd + (o - 1) * ss + 1, ss)
+            for i, dd, o, ss in zip(t, self.d, self.out, self.s)) for t in self.taps]
+        self.inner = (slice(None), slice(None)) + tuple(
+            slice(a, a + n) for a, n in zip(self.lo, self.size))
 
 
 @functools.lru_cache(maxsize=512)
@@ -71,7 +59,7 @@ def _pad(x, g, value):
     if not any(g.lo) and not any(g.hi):
         return x
     xp = np.full(x.shape[:2] + g.padded, value, x.dtype)
-    xp[_ALL2 + g.crop()] = x
+    xp[g.inner] = x
     return xp
 
 
@@ -108,9 +96,9 @@ def col2im(col, g, c):
     n = col.shape[0]
     cols = col.reshape((n, c) + g.k + g.out)
     xp = np.zeros((n, c) + g.padded, col.dtype)
-    for t in g.taps:
-        xp[_ALL2 + g.tap(t)] += cols[_ALL2 + t]
-    return xp[_ALL2 + g.crop()]
+    for win, t in zip(g.win, g.taps):
+        xp[win] += cols[_ALL2 + t]
+    return xp[g.inner]
 
 
 def _col2im_last(cols, g, n):
@@ -118,10 +106,10 @@ def _col2im_last(cols, g, n):
     c = cols.shape[0]
     xp = np.zeros((c,) + g.padded + (n,), cols.dtype)
     one = (slice(None),)
-    for t in g.taps:
-        xp[one + g.tap(t)] += cols[one + t]
+    for win, t in zip(g.win, g.taps):
+        xp[win[1:] + one] += cols[one + t]
     nd = len(g.size)
-    return xp[one + g.crop()].transpose((nd + 1, 0) + tuple(range(1, nd + 1)))
+    return xp[g.inner[1:]].transpose((nd + 1, 0) + tuple(range(1, nd + 1)))
 
 
 def _conv_transpose(x, w, g, groups):
@@ -193,7 +181,7 @@ class Conv(Op):
             if b is not None:
                 y += b.reshape(groups, o // groups, 1)
         ctx.save_for_backward(x if ni[1] else None, w if ni[0] else None,
-                              col if ni[1] or ni[2] and ext else None)
+                              col if ni[1] else None)
         return y.reshape((n, o) + g.out)
 
     @staticmethod
@@ -211,11 +199,10 @@ class Conv(Op):
             if ni[2]:
                 gb = _bias_grad(gy)
             return gx, gw, gb
-        if ctx.ext and (ni[1] or ni[2]):
+        if ctx.ext and ni[1]:
             o = ctx.wshape[0]
             both = np.matmul(gy.reshape(gy.shape[0], o, g.L), col.transpose(0, 2, 1)).sum(0)
-            if ni[1]:
-                gw = both[:, :-1].reshape(ctx.wshape)
+            gw = both[:, :-1].reshape(ctx.wshape)
             if ni[2]:
                 gb = both[:, -1]
             return gx, gw, gb
@@ -262,7 +249,7 @@ def _kdtype(K):
 
 def _argmax_taps(xp, g):
     """Window max and the first tap reaching it (torch's order), by one pass per tap."""
-    views = [xp[_ALL2 + g.tap(t)] for t in g.taps]
+    views = [xp[win] for win in g.win]
     best = np.array(views[0])
     kd = _kdtype(g.K)
     k = np.zeros(best.shape, kd)
@@ -296,7 +283,7 @@ def _first_valid(best, k, g, dtype):
     if not at_pad.any():
         return
     inside = _pad(np.ones((1, 1) + g.size, bool), g, False)
-    valid = np.stack([inside[_ALL2 + g.tap(t)] for t in g.taps])
+    valid = np.stack([inside[win] for win in g.win])
     first = np.broadcast_to(valid.argmax(0).astype(k.dtype), k.shape)
     k[at_pad] = first[at_pad]
 
@@ -327,14 +314,14 @@ class PoolScatter(Op):
             all(kk == s and dd == 1 for kk, s, dd in zip(g.k, g.s, g.d))
         xp = np.empty(shape, gy.dtype) if tiled else np.zeros(shape, gy.dtype)
         hit = np.empty(k.shape, bool)
-        for t, tap in enumerate(g.taps):
-            dst = xp[_ALL2 + g.tap(tap)]
+        for t, win in enumerate(g.win):
+            dst = xp[win]
             np.equal(k, t, out=hit)
             if g.disjoint:
                 np.multiply(gy, hit, out=dst)
             else:
                 dst += gy * hit
-        return xp[_ALL2 + g.crop()]
+        return xp[g.inner]
 
     @staticmethod
     def backward(ctx, gg):
@@ -349,8 +336,8 @@ class PoolGather(Op):
         ctx.k, ctx.g = k, g
         xp = _pad(x, g, 0)
         out = np.zeros(k.shape, x.dtype)
-        for t, tap in enumerate(g.taps):
-            out = np.where(k == t, xp[_ALL2 + g.tap(tap)], out)
+        for t, win in enumerate(g.win):
+            out = np.where(k == t, xp[win], out)
         return out
 
     @staticmethod
