@@ -444,3 +444,17 @@ def test_det_gradient_at_singular_matrices_is_the_cofactor(shape):
     # rank n - 1 and rank n - 2 products a^T a
     a = np.random.default_rng(3).uniform(-1, 1, shape)
     _both(lambda m, t: m.det(t.mT @ t), a)
+
+
+@needs_torch
+def test_lu_family_matches_torch_on_batches_and_singular_input():
+    rng = np.random.default_rng(4)
+    for shape in [(2, 3, 3), (2, 4, 2), (2, 2, 5)]:
+        a = rng.uniform(-1, 1, shape)
+        _both(lambda m, t: m.linalg.lu_factor_ex(t), a)
+        _both(lambda m, t: m.linalg.lu(t), a)
+        _both(lambda m, t: m.lu_unpack(*m.linalg.lu_factor(t)), a)
+    sing = np.array([[1.0, 2.0], [2.0, 4.0]])
+    _both(lambda m, t: m.linalg.lu_factor_ex(t).info, sing, grad=False)
+    with pytest.raises(RuntimeError, match="is zero"):
+        c.linalg.lu_factor(c.tensor(sing))

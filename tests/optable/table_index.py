@@ -18,6 +18,9 @@ SR = [(A(()), 0, I(0), A(())),
 SR_ZERO = [(A((4,), values=[0.0, 2.0, 1.5, -1.0]), 0, I([0, 0, 3, 1]),
             A((4,), values=[3.0, 0.5, 0.0, 2.0])),
            (A((3,), values=[1.5, 0.0, 2.0]), 0, I([2, 0, 0]), A((3,), values=[0.0, 1.2, 0.0]))]
+# index_reduce samples: 0-d, repeats along dim 1, a transposed view
+IR = [(A(()), 0, I([0]), A(())), (A((3, 5)), 1, I([4, 0, 4, 4]), A((3, 4))),
+      (A((3, 5), T=True), 0, I([2, 2]), A((2, 5)))]
 BAD_IDX_DTYPE = Bad(lambda m, x: m.gather(x, 0, m.tensor([0.0])), A((3,)), exc=RuntimeError)
 
 
@@ -316,4 +319,34 @@ OPS = [
            grad=False, skip_kinds={"broadcast": "boundaries are 1-D"},
            bad=[Bad(lambda m, v, b: m.bucketize(v, b), A((3,)), A((2, 2)),
                     exc=RuntimeError)]),
+    OpInfo("index_reduce_prod", lambda m, x, d, i, s: m.index_reduce(x, d, i, s, "prod"),
+           IR, bad=[Bad(lambda m, x, s: m.index_reduce(x, 0, m.tensor([0]), s, "sum"),
+                        A((2,)), A((1,)), exc=RuntimeError)]),
+    OpInfo("index_reduce_mean_noself", lambda m, x, d, i, s: m.index_reduce(
+        x, d, i, s, "mean", include_self=False), IR, bad_see="index_reduce_prod"),
+    OpInfo("index_reduce_amax", lambda m, x, d, i, s: x.index_reduce(d, i, s, "amax"), IR,
+           bad_see="index_reduce_prod"),
+    OpInfo("index_reduce_amin_", lambda m, x, d, i, s: _inplace("index_reduce_")(
+        m, x, d, i, s, "amin"), IR, bad_see="index_reduce_prod"),
+    OpInfo("select_scatter", lambda m, x, s, d, i: m.select_scatter(x, s, d, i),
+           [(A((3,)), A(()), 0, -1), (A((3, 5)), A((3,)), 1, 2), (A((3, 5), T=True), A((5,)), 0,
+                                                                 1)],
+           skip_kinds={"0d": "needs a dim to select"},
+           bad=[Bad(lambda m, x, s: m.select_scatter(x, s, 0, 0), A((3, 2)), A((3,)),
+                    exc=RuntimeError)]),
+    OpInfo("slice_scatter", lambda m, x, s, d: m.slice_scatter(x, s, d, 1, None, 2),
+           [(A((4,)), A((2,)), 0), (A((3, 5)), A((3, 2)), 1), (A((5, 3), T=True), A((2, 3)), 0)],
+           skip_kinds={"0d": "needs a dim to slice"},
+           bad=[Bad(lambda m, x, s: m.slice_scatter(x, s), A((4,)), A((3,)),
+                    exc=RuntimeError)]),
+    OpInfo("diagonal_scatter", lambda m, x, s, o, d1, d2: m.diagonal_scatter(x, s, o, d1, d2),
+           [(A((3, 3)), A((3,)), 0, 0, 1), (A((3, 5)), A((2,)), 3, 0, 1),
+            (A((2, 4, 3), T=True), A((4, 2)), -1, 2, 0), (A((3, 2, 4)), A((2, 2)), 1, -1, 0)],
+           skip_kinds={"0d": "needs two dims"},
+           bad=[Bad(lambda m, x, s: m.diagonal_scatter(x, s), A((3, 3)), A((2,)),
+                    exc=RuntimeError)]),
+    OpInfo("nonzero_static", lambda m, x: m.nonzero_static(x, size=4, fill_value=-2),
+           [(A((), values=1.0),), (A((3, 5), values=[[0, 1, 0, 2, 0]] * 3),),
+            (A((3, 5), T=True),)], skip_kinds={"broadcast": NO_BC}, grad=False,
+           bad_see="nonzero"),
 ]
