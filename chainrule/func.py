@@ -9,7 +9,8 @@ import numpy as np
 from ._tensor import Tensor
 from .autograd import _transforms as T
 from .autograd._pytree import tree_flatten, tree_unflatten
-from .autograd._vjp import make_inputs, missing_levels, new_token, release, vjp_core
+from .autograd._vjp import (_external, make_inputs, missing_levels, new_token, release,
+                             vjp_core)
 from .autograd.grad_mode import _mode, enable_grad
 from .ops import shape as S
 from .autograd import forward_ad, functional  # noqa: F401  (chainrule.autograd.<name>)
@@ -83,15 +84,20 @@ def _trace(func, args, kwargs, argnums, has_aux, fname):
         new_args = list(args)
         for i, p in zip(nums, parts):
             new_args[i] = p
-        with enable_grad():
-            out = func(*new_args, **kwargs)
+        quiet, T.QUIET[0] = T.QUIET[0], False
+        try:
+            with enable_grad():
+                out = func(*new_args, **kwargs)
+        finally:
+            T.QUIET[0] = quiet
         out, aux = _split_aux(out, has_aux, fname)
         flat_o, spec_o = tree_flatten(out)
         miss = missing_levels(flat_o, handles)
         if not miss:
             break
         levels |= miss
-    create = bool(T.STACK) or any(x._rg for x in flat_d)
+    create = any(x._rg for x in flat_d) or any(
+        isinstance(o, Tensor) and o._rg and _external(o, tok) for o in flat_o)
     return handles, spec_d, flat_o, spec_o, out, aux, (create, tok)
 
 
@@ -208,20 +214,17 @@ def vjp(func, *primals, has_aux=False):
 def _make_dual(p, t, lv):
     if not isinstance(t, Tensor):
         raise ValueError(f"jvp: Expected tangents to be Tensors, got {type(t).__name__}")
-    if p.shape != t.shape:
+    if tuple(p.shape) != tuple(t.shape)[1 if lv.size else 0:]:
         raise RuntimeError(f"jvp: Expected primal and tangent to have the same shape, but got "
                            f"{tuple(p.shape)} and {tuple(t.shape)}")
     if p._rg:
         d = S.View.apply(p, tuple(p.shape))
     else:
         d = _make(T.fresh(p._data))
-        tans = T.tangents_of(p._data)
-        for k, v in (tans or {}).items():
-            if k.active:
-                T.set_tangent(d._data, k, v)
+        T.copy_tans(p, d)
     if t._data.dtype != p._data.dtype:
         t = t.to(p.dtype)
-    T.set_tangent_deep(d._data, lv, t)
+    T.set_tangent_deep(d, lv, t)
     return d
 
 
@@ -229,15 +232,13 @@ def _primal_of(o, lv):
     """o without its tangent at lv (same graph node, same memory)."""
     c = _make(T.fresh(o._data), o._rg, o.grad_fn, o._nr)
     T._hold_acc(o, c)
-    for k, v in (T.tangents_of(o._data) or {}).items():
-        if k is not lv and k.active:
-            T.set_tangent(c._data, k, v)
+    T.copy_tans(o, c, (lv,))
     return c
 
 
-def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname):
+def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname, batch=None):
     tok = new_token()
-    lv = T.push(T.JVP)
+    lv = T.push(T.JVP, batch)
     try:
         duals = [_make_dual(p, t, lv) for p, t in zip(flat_p, flat_t)]
         out = func(*tree_unflatten(duals, spec_p), **kwargs)
@@ -247,7 +248,10 @@ def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname):
         tans = []
         for o in flat_o:
             t = T.get_tangent(o, lv)
-            tans.append(t if t is not None else _zeros_like(o))
+            if t is None:
+                t = _make(np.zeros((batch,) + tuple(o.shape), o._data.dtype)) if batch else \
+                    _zeros_like(o)
+            tans.append(t)
         prim = [_primal_of(o, lv) for o in flat_o]
     finally:
         T.pop(lv)
@@ -386,9 +390,7 @@ def _chunked_vjp(flat_o, handles, eye, n, create, chunk_size):
         parts.append(res)
     if len(parts) == 1:
         return parts[0]
-    import chainrule
-    return [chainrule.cat([p[j] for p in parts]) if hasattr(chainrule, "cat") else
-            _stack_rows([p[j] for p in parts]) for j in range(len(handles))]
+    return [_stack_rows([p[j] for p in parts]) for j in range(len(handles))]
 
 
 def _stack_rows(ts):
@@ -432,22 +434,19 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
         sizes = [x._data.size for x in flat_x]
         dt = flat_x[0]._data.dtype
         eye, n = _basis(sizes, dt)
-        vl = T.push(T.VMAP, n, randomness)
-        try:
-            tans = [T.from_phys(_make(np.ascontiguousarray(b).reshape((n,) + tuple(x.shape))),
-                                vl) for b, x in zip(eye, flat_x)]
+        # one forward pass whose tangents are the whole basis: (n, *x.shape) per input
+        tans = [_make(np.ascontiguousarray(b).reshape((n,) + tuple(x.shape)))
+                for b, x in zip(eye, flat_x)]
 
-            def f_of_diff(*ds):
-                parts = tree_unflatten(list(ds), spec_d)
-                new_args = list(args)
-                for i, p in zip(nums, parts):
-                    new_args[i] = p
-                return func(*new_args, **kwargs)
-            prim, touts, spec_o, aux = _jvp_run(f_of_diff, flat_x, LEAFS(len(flat_x)), tans,
-                                                {}, has_aux, "jacfwd")
-            rows = [T.to_phys(t, vl) for t in touts]
-        finally:
-            T.pop(vl)
+        def f_of_diff(*ds):
+            parts = tree_unflatten(list(ds), spec_d)
+            new_args = list(args)
+            for i, p in zip(nums, parts):
+                new_args[i] = p
+            return func(*new_args, **kwargs)
+        with T.random_guard(randomness):
+            prim, rows, spec_o, aux = _jvp_run(f_of_diff, flat_x, LEAFS(len(flat_x)), tans,
+                                               {}, has_aux, "jacfwd", batch=n)
         jac = []
         for o, r in zip(prim, rows):
             per, off = [], 0
@@ -594,13 +593,18 @@ def _slice_dim(x, d, s, e):
 
 
 def _cat_chunks(outs, out_dims):
-    import chainrule
     flat0, spec = tree_flatten(outs[0])
     ods = _out_dims_list(out_dims, spec, len(flat0))
     cols = []
     for k in range(len(flat0)):
         pieces = [tree_flatten(o)[0][k] for o in outs]
-        cols.append(chainrule.cat(pieces, ods[k]))
+        d = ods[k]
+        if d is None:
+            cols.append(pieces[0])
+            continue
+        d %= pieces[0].ndim
+        rows = _stack_rows([_movedim(p, d, 0) for p in pieces])
+        cols.append(_movedim(rows, 0, d))
     return tree_unflatten(cols, spec)
 
 

@@ -128,8 +128,8 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
 
 
 # -- group 3 ---------------------------------------------------------------------------------
-__all__ += ["nansum", "nanmean", "quantile", "nanquantile", "norm", "vector_norm",
-            "matrix_norm"]
+# vector_norm and matrix_norm are torch.linalg's: chainrule.linalg re-exports them
+__all__ += ["nansum", "nanmean", "quantile", "nanquantile", "norm"]
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
@@ -277,9 +277,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     0 where the norm is 0 (torch's subgradient).
 
     >>> import chainrule
-    >>> chainrule.vector_norm(chainrule.tensor([3.0, 4.0]))
+    >>> chainrule.functional_ops.vector_norm(chainrule.tensor([3.0, 4.0]))
     tensor(5.)
-    >>> chainrule.vector_norm(chainrule.tensor([3.0, -4.0]), ord=1)
+    >>> chainrule.functional_ops.vector_norm(chainrule.tensor([3.0, -4.0]), ord=1)
     tensor(7.)
     """
     x = _float_in(x, "linalg.vector_norm", dtype)
@@ -312,9 +312,9 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
 
     >>> import chainrule
     >>> A = chainrule.tensor([[1.0, -2.0], [3.0, 4.0]])
-    >>> chainrule.matrix_norm(A, ord=1)
+    >>> chainrule.functional_ops.matrix_norm(A, ord=1)
     tensor(6.)
-    >>> chainrule.matrix_norm(A, ord=float("inf"))
+    >>> chainrule.functional_ops.matrix_norm(A, ord=float("inf"))
     tensor(7.)
     """
     A = _float_in(A, "linalg.matrix_norm", dtype)

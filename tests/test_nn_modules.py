@@ -717,9 +717,8 @@ def test_layer_params_buffers_repr_match_torch(name, make):
 def test_every_torch_module_name_exists():
     skip = {"Container", "DataParallel", "SyncBatchNorm", "CrossMapLRN2d",
             "AdaptiveLogSoftmaxWithLoss", "FractionalMaxPool2d", "FractionalMaxPool3d",
-            "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LazyBatchNorm1d",
-            "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
-            "LazyInstanceNorm3d", "LinearCrossEntropyLoss", "LinearCrossEntropyOptions",
+            "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LinearCrossEntropyLoss",
+            "LinearCrossEntropyOptions",
             "RNNBase", "RNNCellBase"}
     names = [n for n in dir(torch.nn) if n[:1].isupper() and n not in skip]
     missing = [n for n in names if not hasattr(nn, n)]
@@ -783,6 +782,26 @@ def test_lazy_linear_materializes_and_becomes_linear():
     assert m._forward_pre_hooks == {}
 
 
+@needs_torch
+@pytest.mark.parametrize("name,shape", [("LazyBatchNorm1d", (4, 3)),
+                                        ("LazyBatchNorm2d", (2, 3, 2, 2)),
+                                        ("LazyInstanceNorm1d", (2, 3, 5)),
+                                        ("LazyConv2d", (1, 3, 5, 5)),
+                                        ("LazyConvTranspose1d", (1, 3, 5))])
+def test_lazy_modules_match_torch(name, shape):
+    args = (4, 3) if "Conv" in name else ()
+    t = getattr(torch.nn, name)(*args)
+    c = getattr(nn, name)(*args)
+    assert repr(c) == repr(t)
+    x = _x(*shape)
+    t(torch.tensor(x, dtype=torch.float32))
+    run_or_skip(c, cr.tensor(x))
+    assert type(c).__name__ == type(t).__name__
+    assert repr(c) == repr(t)
+    assert [(n, tuple(p.shape)) for n, p in c.state_dict().items()] == \
+        [(n, tuple(p.shape)) for n, p in t.state_dict().items()]
+
+
 def test_lazy_load_state_dict():
     m = nn.LazyLinear(2)
     m.load_state_dict({"weight": cr.ones(2, 4), "bias": cr.zeros(2)})
@@ -812,7 +831,7 @@ def _check_close(a, b, rtol, atol):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
 
 
-def _parity(make, inputs, train=False, kwargs=None, dtype="float64", grads=True):
+def _parity(make, inputs, train=False, kwargs=None, dtype="float64", grads=True, tol=None):
     """Build both modules, copy torch's weights into ours, run forward (and backward of
     the sum of outputs), compare outputs, input grads and parameter grads."""
     kwargs = kwargs or {}
@@ -832,7 +851,8 @@ def _parity(make, inputs, train=False, kwargs=None, dtype="float64", grads=True)
                       requires_grad=x.dtype.kind == "f" and grads) for x in inputs]
     t_out = t(*t_in, **kwargs)
     c_out = run_or_skip(c, *c_in, **kwargs)
-    tol = dict(rtol=1e-9, atol=1e-10) if dtype == "float64" else dict(rtol=1e-4, atol=1e-5)
+    if tol is None:
+        tol = dict(rtol=1e-9, atol=1e-10) if dtype == "float64" else dict(rtol=1e-4, atol=1e-5)
     _check_close(_np(c_out), _np(t_out), **tol)
     if grads:
         def total(out):
@@ -846,8 +866,10 @@ def _parity(make, inputs, train=False, kwargs=None, dtype="float64", grads=True)
                 _check_close(_np(a.grad), _np(b.grad), **tol)
         for (n, a), (_, b) in zip(c.named_parameters(), t.named_parameters()):
             _check_close(_np(a.grad), _np(b.grad), **tol)
-    # buffers (running stats) after the call
+    # buffers (running stats) and parameters (e.g. max_norm renorm) after the call
     for (n, a), (_, b) in zip(c.named_buffers(), t.named_buffers()):
+        _check_close(_np(a), _np(b), **tol)
+    for (n, a), (_, b) in zip(c.named_parameters(), t.named_parameters()):
         _check_close(_np(a), _np(b), **tol)
     return c, t
 
@@ -886,9 +908,49 @@ PARITY = [
     ("GroupNorm", lambda n: n.GroupNorm(2, 4), [_x(3, 4, 5)], {}),
     ("Embedding", lambda n: n.Embedding(10, 4, padding_idx=2),
      [np.array([[1, 2, 3], [9, 2, 0]])], {}),
+    ("Embedding_max_norm", lambda n: n.Embedding(10, 4, max_norm=1.0),
+     [np.array([[1, 2, 3], [9, 2, 0]])], {}),
     ("EmbeddingBag", lambda n: n.EmbeddingBag(10, 3, mode="sum"),
      [np.array([1, 2, 4, 5, 4, 3]), np.array([0, 2, 5])], {}),
     ("MaxPool2d", lambda n: n.MaxPool2d(2), [_x(1, 2, 4, 6)], {}),
+    ("MaxPool1d_indices", lambda n: n.MaxPool1d(3, 2, 1, return_indices=True),
+     [_x(2, 2, 7)], {}),
+    ("MaxPool3d", lambda n: n.MaxPool3d(2, ceil_mode=True), [_x(1, 1, 3, 4, 3)], {}),
+    ("AvgPool2d", lambda n: n.AvgPool2d(3, 2, 1, count_include_pad=False), [_x(1, 2, 5, 6)],
+     {}),
+    ("AdaptiveMaxPool2d", lambda n: n.AdaptiveMaxPool2d((2, 3)), [_x(1, 2, 5, 7)], {}),
+    ("AdaptiveAvgPool1d", lambda n: n.AdaptiveAvgPool1d(3), [_x(2, 2, 7)], {}),
+    ("Conv3d_replicate", lambda n: n.Conv3d(2, 2, 3, padding=1, padding_mode="replicate"),
+     [_x(1, 2, 3, 4, 3)], {}),
+    ("Conv1d_circular_same", lambda n: n.Conv1d(2, 2, 4, padding="same",
+                                                padding_mode="circular"), [_x(1, 2, 7)], {}),
+    ("ConvTranspose3d", lambda n: n.ConvTranspose3d(2, 2, 2, stride=2), [_x(1, 2, 2, 2, 2)], {}),
+    ("Upsample_nearest", lambda n: n.Upsample(scale_factor=2), [_x(1, 2, 3, 3)], {}),
+    ("Upsample_bilinear", lambda n: n.Upsample(size=(5, 4), mode="bilinear",
+                                               align_corners=True), [_x(1, 2, 3, 3)], {}),
+    ("UpsamplingBilinear2d", lambda n: n.UpsamplingBilinear2d(scale_factor=2),
+     [_x(1, 1, 2, 3)], {}),
+    ("PixelShuffle", lambda n: n.PixelShuffle(2), [_x(1, 8, 2, 3)], {}),
+    ("PixelUnshuffle", lambda n: n.PixelUnshuffle(2), [_x(1, 2, 4, 6)], {}),
+    ("Unfold", lambda n: n.Unfold((2, 3), padding=1, stride=2), [_x(1, 2, 5, 6)], {}),
+    ("Fold", lambda n: n.Fold((4, 5), 2), [_x(1, 8, 12)], {}),
+    ("ZeroPad2d", lambda n: n.ZeroPad2d((1, 2, 0, 1)), [_x(1, 2, 3, 3)], {}),
+    ("ConstantPad3d", lambda n: n.ConstantPad3d((1, 0, 1, 0, 0, 1), 0.5), [_x(1, 2, 2, 2, 2)],
+     {}),
+    ("ReflectionPad1d", lambda n: n.ReflectionPad1d((2, 1)), [_x(2, 2, 4)], {}),
+    ("ReplicationPad2d", lambda n: n.ReplicationPad2d(2), [_x(1, 2, 3, 3)], {}),
+    ("CircularPad1d", lambda n: n.CircularPad1d(1), [_x(2, 2, 4)], {}),
+    ("LocalResponseNorm", lambda n: n.LocalResponseNorm(3), [_x(2, 5, 3, 3)], {}),
+    ("RMSNorm", lambda n: n.RMSNorm([3, 4], eps=1e-5), [_x(2, 3, 4)], {}),
+    ("LayerNorm_nobias", lambda n: n.LayerNorm(4, bias=False), [_x(2, 3, 4)], {}),
+    ("InstanceNorm1d_unbatched", lambda n: n.InstanceNorm1d(3, affine=True),
+     [_x(3, 6)], {}),
+    ("InstanceNorm1d_stats_train", lambda n: n.InstanceNorm1d(3, track_running_stats=True),
+     [_x(2, 3, 6)], "train"),
+    ("CosineSimilarity", lambda n: n.CosineSimilarity(dim=1), [_x(3, 4), _x(3, 4)], {}),
+    ("PairwiseDistance", lambda n: n.PairwiseDistance(p=3.0, keepdim=True),
+     [_x(3, 4), _x(3, 4)], {}),
+    ("Dropout_eval", lambda n: n.Dropout(0.5), [_x(3, 4)], {}),
     ("AvgPool1d", lambda n: n.AvgPool1d(3, 2, 1), [_x(2, 2, 7)], {}),
     ("AdaptiveAvgPool2d", lambda n: n.AdaptiveAvgPool2d((2, 3)), [_x(1, 2, 5, 7)], {}),
     ("PReLU", lambda n: n.PReLU(3), [_x(2, 3, 4)], {}),
@@ -898,6 +960,8 @@ PARITY = [
      [_x(2, 5, 3), _x(2, 2, 4)], {}),
     ("RNN_unbatched", lambda n: n.RNN(3, 4), [_x(5, 3)], {}),
     ("LSTM", lambda n: n.LSTM(3, 4, num_layers=2, bidirectional=True), [_x(5, 2, 3)], {}),
+    ("LSTM_dropout1_train", lambda n: n.LSTM(3, 4, num_layers=2, dropout=1.0),
+     [_x(5, 2, 3)], "train"),
     ("LSTM_proj_bf", lambda n: n.LSTM(3, 5, proj_size=2, batch_first=True), [_x(2, 4, 3)], {}),
     ("GRU", lambda n: n.GRU(3, 4, num_layers=2, bidirectional=True, batch_first=True),
      [_x(2, 5, 3)], {}),
@@ -956,7 +1020,8 @@ def test_batchnorm_running_stats_over_steps_and_eval():
         assert c.num_batches_tracked.item() == t.num_batches_tracked.item() == 3
         t.eval(), c.eval()
         x = _x(2, 3)
-        np.testing.assert_allclose(c(cr.tensor(x)).numpy(), t(torch.tensor(x)).detach().numpy(),
+        np.testing.assert_allclose(c(cr.tensor(x)).detach().numpy(),
+                                   t(torch.tensor(x)).detach().numpy(),
                                    1e-10)
     with pytest.raises(ValueError):
         nn.BatchNorm1d(3)(cr.ones(2, 3, 4, 5))
@@ -1087,3 +1152,240 @@ def test_module_training_step_reduces_loss():
             for p in model.parameters():
                 p -= 0.1 * p.grad
     assert loss_fn().item() < 0.2 * first
+
+
+# -- activation and loss modules: options reach nn.functional in the right places ------------
+ACTS = [
+    lambda n: n.Threshold(0.1, -2.0), lambda n: n.ReLU(), lambda n: n.RReLU(0.1, 0.3),
+    lambda n: n.Hardtanh(-0.5, 0.7), lambda n: n.ReLU6(), lambda n: n.Sigmoid(),
+    lambda n: n.Hardsigmoid(), lambda n: n.Tanh(), lambda n: n.SiLU(), lambda n: n.Mish(),
+    lambda n: n.Hardswish(), lambda n: n.ELU(0.7), lambda n: n.CELU(1.3), lambda n: n.SELU(),
+    lambda n: n.GLU(0), lambda n: n.GELU(), lambda n: n.GELU("tanh"),
+    lambda n: n.Hardshrink(0.3), lambda n: n.LeakyReLU(0.2), lambda n: n.LogSigmoid(),
+    lambda n: n.Softplus(2.0, 1.0), lambda n: n.Softshrink(0.2), lambda n: n.PReLU(),
+    lambda n: n.Softsign(), lambda n: n.Tanhshrink(), lambda n: n.Softmin(1),
+    lambda n: n.Softmax(0), lambda n: n.Softmax2d(), lambda n: n.LogSoftmax(-1),
+    lambda n: n.Flatten(), lambda n: n.Unflatten(2, (1, 3)), lambda n: n.Identity(),
+]
+
+
+# torch's CPU backward of these uses a float32 constant even for float64 (1/6 in hardsigmoid,
+# 1/alpha in celu): our float64 gradients are exact, torch's agree to ~3e-8 relative
+LOOSE = {6, 12}
+
+
+@needs_torch
+@pytest.mark.parametrize("k", range(len(ACTS)))
+def test_activation_module_parity(k):
+    x = _x(4, 2, 3) + 0.05            # away from the kinks at 0
+    _parity(ACTS[k], [x], tol=dict(rtol=1e-7, atol=1e-10) if k in LOOSE else None)
+
+
+def _lossargs(m, name):
+    r = np.random.default_rng(1)
+    f = lambda *s: m.tensor(r.standard_normal(s), requires_grad=True)  # noqa: E731
+    pm1 = lambda *s: m.tensor(np.sign(r.standard_normal(s)))           # noqa: E731
+    logp = m.tensor(np.log(r.dirichlet(np.ones(3), 4)), requires_grad=True)
+    cls = m.tensor([0, 2, 1, 2])
+    return {
+        "L1Loss": (f(3, 4), f(3, 4)), "MSELoss": (f(3, 4), f(3, 4)),
+        "SmoothL1Loss": (f(3, 4), f(3, 4)), "HuberLoss": (f(3, 4), f(3, 4)),
+        "NLLLoss": (logp, cls), "CrossEntropyLoss": (f(4, 3), cls),
+        "BCELoss": (m.tensor(r.uniform(0.1, 0.9, (3, 2)), requires_grad=True),
+                    m.tensor(r.uniform(0, 1, (3, 2)))),
+        "BCEWithLogitsLoss": (f(3, 2), m.tensor(r.uniform(0, 1, (3, 2)))),
+        "KLDivLoss": (logp, m.tensor(r.dirichlet(np.ones(3), 4))),
+        "PoissonNLLLoss": (f(5), m.tensor(r.poisson(2.0, 5).astype(float))),
+        "GaussianNLLLoss": (f(4, 2), f(4, 2), m.tensor(r.uniform(0.5, 2, (4, 2)))),
+        "HingeEmbeddingLoss": (f(6), pm1(6)), "SoftMarginLoss": (f(6), pm1(6)),
+        "MultiLabelMarginLoss": (f(2, 4), m.tensor([[3, 0, -1, 1], [1, -1, 0, 0]])),
+        "MultiLabelSoftMarginLoss": (f(3, 4), m.tensor(r.integers(0, 2, (3, 4)).astype(float))),
+        "CosineEmbeddingLoss": (f(4, 5), f(4, 5), pm1(4)),
+        "MarginRankingLoss": (f(4), f(4), pm1(4)),
+        "MultiMarginLoss": (f(4, 3), cls),
+        "TripletMarginLoss": (f(4, 5), f(4, 5), f(4, 5)),
+        "TripletMarginWithDistanceLoss": (f(4, 5), f(4, 5), f(4, 5)),
+    }[name]
+
+
+LOSSES = [
+    ("L1Loss", lambda m: m.nn.L1Loss(reduction="sum")),
+    ("MSELoss", lambda m: m.nn.MSELoss(reduction="none")),
+    ("SmoothL1Loss", lambda m: m.nn.SmoothL1Loss(beta=0.5)),
+    ("HuberLoss", lambda m: m.nn.HuberLoss(delta=0.7)),
+    ("NLLLoss", lambda m: m.nn.NLLLoss(weight=m.tensor([1.0, 2.0, 0.5]), ignore_index=1)),
+    ("CrossEntropyLoss", lambda m: m.nn.CrossEntropyLoss(weight=m.tensor([1.0, 2.0, 0.5]),
+                                                         label_smoothing=0.1)),
+    ("BCELoss", lambda m: m.nn.BCELoss(weight=m.tensor([1.0, 3.0]))),
+    ("BCEWithLogitsLoss", lambda m: m.nn.BCEWithLogitsLoss(pos_weight=m.tensor([2.0, 0.5]))),
+    ("KLDivLoss", lambda m: m.nn.KLDivLoss(reduction="batchmean")),
+    ("PoissonNLLLoss", lambda m: m.nn.PoissonNLLLoss(full=True)),
+    ("GaussianNLLLoss", lambda m: m.nn.GaussianNLLLoss(full=True, reduction="sum")),
+    ("HingeEmbeddingLoss", lambda m: m.nn.HingeEmbeddingLoss(margin=0.5)),
+    ("SoftMarginLoss", lambda m: m.nn.SoftMarginLoss()),
+    ("MultiLabelMarginLoss", lambda m: m.nn.MultiLabelMarginLoss()),
+    ("MultiLabelSoftMarginLoss", lambda m: m.nn.MultiLabelSoftMarginLoss(
+        weight=m.tensor([1.0, 2.0, 1.0, 0.5]))),
+    ("CosineEmbeddingLoss", lambda m: m.nn.CosineEmbeddingLoss(margin=0.2)),
+    ("MarginRankingLoss", lambda m: m.nn.MarginRankingLoss(margin=0.3)),
+    ("MultiMarginLoss", lambda m: m.nn.MultiMarginLoss(p=2, margin=0.8,
+                                                       weight=m.tensor([1.0, 2.0, 0.5]))),
+    ("TripletMarginLoss", lambda m: m.nn.TripletMarginLoss(margin=0.5, p=1.0, swap=True)),
+    ("TripletMarginWithDistanceLoss", lambda m: m.nn.TripletMarginWithDistanceLoss(
+        margin=0.5)),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("name,make", LOSSES, ids=[n for n, _ in LOSSES])
+def test_loss_module_parity(name, make):
+    torch.set_default_dtype(torch.float64)
+    cr.set_default_dtype(cr.float64)
+    try:
+        t_args = _lossargs(torch, name)
+        c_args = _lossargs(cr, name)
+        t_loss = make(torch)(*t_args)
+        c_loss = run_or_skip(lambda: make(cr)(*c_args))
+        np.testing.assert_allclose(c_loss.detach().numpy(), t_loss.detach().numpy(),
+                                   rtol=1e-10, atol=1e-12)
+        t_loss.sum().backward()
+        c_loss.sum().backward()
+        for a, b in zip(c_args, t_args):
+            if b.requires_grad:
+                np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9,
+                                           atol=1e-12)
+    finally:
+        torch.set_default_dtype(torch.float32)
+
+
+def test_loss_legacy_reduction_flags():
+    with pytest.warns(UserWarning):
+        assert nn.MSELoss(size_average=False).reduction == "sum"
+    with pytest.warns(UserWarning):
+        assert nn.L1Loss(reduce=False).reduction == "none"
+    loss = nn.CrossEntropyLoss(weight=cr.ones(3))
+    assert "weight" in dict(loss.named_buffers())
+
+
+# -- whole models written once for both libraries ----------------------------------------------
+def _resnet_like(m):
+    nnm = m.nn
+
+    class Block(nnm.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.conv1 = nnm.Conv2d(c, c, 3, padding=1, bias=False)
+            self.bn1 = nnm.BatchNorm2d(c)
+            self.conv2 = nnm.Conv2d(c, c, 3, padding=1, bias=False)
+            self.bn2 = nnm.BatchNorm2d(c)
+            self.act = nnm.ReLU(inplace=True)
+
+        def forward(self, x):
+            y = self.act(self.bn1(self.conv1(x)))
+            return self.act(self.bn2(self.conv2(y)) + x)
+
+    class Net(nnm.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nnm.Sequential(nnm.Conv2d(3, 4, 3, stride=2, padding=1), nnm.ReLU())
+            self.blocks = nnm.ModuleList([Block(4) for _ in range(2)])
+            self.head = nnm.ModuleDict({"pool": nnm.AdaptiveAvgPool2d(1),
+                                        "fc": nnm.Linear(4, 5)})
+
+        def forward(self, x):
+            x = self.stem(x)
+            for b in self.blocks:
+                x = b(x)
+            return self.head["fc"](self.head["pool"](x).flatten(1))
+    return Net()
+
+
+def _lstm_classifier(m):
+    nnm = m.nn
+
+    class Net(nnm.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nnm.Embedding(20, 6, padding_idx=0)
+            self.rnn = nnm.LSTM(6, 5, num_layers=2, batch_first=True, bidirectional=True)
+            self.drop = nnm.Dropout(0.3)
+            self.out = nnm.Linear(10, 3)
+
+        def forward(self, tokens):
+            out, (h, c) = self.rnn(self.emb(tokens))
+            return self.out(self.drop(out[:, -1]))
+    return Net()
+
+
+def _transformer_classifier(m):
+    nnm = m.nn
+
+    class Net(nnm.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nnm.Embedding(20, 8)
+            layer = nnm.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+            self.enc = nnm.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+            self.out = nnm.Linear(8, 3)
+
+        def forward(self, tokens):
+            return self.out(self.enc(self.emb(tokens)).mean(1))
+    return Net()
+
+
+MODELS = [("resnet", _resnet_like, lambda r: r.standard_normal((2, 3, 8, 8))),
+          ("lstm", _lstm_classifier, lambda r: r.integers(0, 20, (3, 7))),
+          ("transformer", _transformer_classifier, lambda r: r.integers(0, 20, (2, 5)))]
+
+
+@needs_torch
+@pytest.mark.parametrize("name,build,data", MODELS, ids=[m[0] for m in MODELS])
+def test_whole_model_structure_and_training_step_match_torch(name, build, data):
+    torch.manual_seed(0)
+    t = build(torch).double()
+    c = build(cr).double()
+    assert repr(c) == repr(t)
+    assert [n for n, _ in c.named_modules()] == [n for n, _ in t.named_modules()]
+    assert list(c.state_dict()) == list(t.state_dict())
+    _from_torch(c, t)
+    x = data(np.random.default_rng(0))
+    tx = torch.tensor(x, dtype=torch.float64 if x.dtype.kind == "f" else None)
+    cx = cr.tensor(x, dtype=cr.float64 if x.dtype.kind == "f" else None)
+    t.eval(), c.eval()
+    np.testing.assert_allclose(run_or_skip(c, cx).detach().numpy(), t(tx).detach().numpy(),
+                               rtol=1e-9, atol=1e-11)
+    # one training step (train mode; no dropout randomness in the compared parts)
+    for mod in (t, c):
+        mod.train()
+        for sub in mod.modules():
+            if "Dropout" in type(sub).__name__:
+                sub.p = 0.0
+    y = np.array([0, 2, 1])[:x.shape[0]]
+    t_loss = torch.nn.functional.cross_entropy(t(tx), torch.tensor(y))
+    c_loss = run_or_skip(lambda: cr.nn.functional.cross_entropy(c(cx), cr.tensor(y)))
+    np.testing.assert_allclose(c_loss.item(), t_loss.item(), rtol=1e-9)
+    t_loss.backward()
+    c_loss.backward()
+    for (n, a), (_, b) in zip(c.named_parameters(), t.named_parameters()):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-7, atol=1e-10,
+                                   err_msg=n)
+    c_sd, t_sd = c.state_dict(), t.state_dict()
+    for k in t_sd:
+        np.testing.assert_allclose(c_sd[k].numpy(), t_sd[k].numpy(), rtol=1e-9, atol=1e-12,
+                                   err_msg=k)
+
+
+@needs_torch
+def test_ctc_loss_module_parity():
+    r = np.random.default_rng(2)
+    logits = r.standard_normal((6, 2, 4))
+    targets = np.array([[1, 2, 2], [3, 1, 0]])
+    args = lambda m: (m.tensor(targets), m.tensor([6, 5]), m.tensor([3, 2]))  # noqa: E731
+    t_lp = torch.tensor(logits, requires_grad=True)
+    c_lp = cr.tensor(logits, requires_grad=True)
+    t_loss = torch.nn.CTCLoss(blank=0)(t_lp.log_softmax(2), *args(torch))
+    c_loss = run_or_skip(lambda: cr.nn.CTCLoss(blank=0)(c_lp.log_softmax(2), *args(cr)))
+    np.testing.assert_allclose(c_loss.item(), t_loss.item(), rtol=1e-9)
+    t_loss.backward()
+    c_loss.backward()
+    np.testing.assert_allclose(c_lp.grad.numpy(), t_lp.grad.numpy(), rtol=1e-8, atol=1e-12)

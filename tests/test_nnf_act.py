@@ -428,3 +428,22 @@ def test_methods_forward_to_functions():
     assert x.hardshrink(0.5).tolist() == [[-1.0, 0.0, 2.0]]
     assert cr.allclose(x.prelu(cr.tensor([0.5])), cr.tensor([[-0.5, 0.2, 2.0]]))
     assert cr.hardshrink(x).tolist() == [[-1.0, 0.0, 2.0]]
+
+
+@needs_torch
+def test_normalize_out_and_zero_vectors():
+    import torch
+    x = np.array([[0.0, 0.0, 0.0], [3.0, -4.0, 0.0]])
+    res = []
+    for lib in (cr, torch):
+        xt = lib.tensor(x, requires_grad=True)
+        out = lib.empty(2, 3, dtype=lib.float64)
+        with pytest.raises(RuntimeError, match="out="):
+            lib.nn.functional.normalize(xt, dim=1, out=out)
+        r = lib.nn.functional.normalize(xt.detach(), dim=1, out=out)
+        assert r is out and not out.requires_grad
+        y = lib.nn.functional.normalize(xt, p=3.0, dim=1)
+        (y * lib.arange(6.0, dtype=lib.float64).reshape(2, 3)).sum().backward()
+        res.append((to_np(out), to_np(y), to_np(xt.grad)))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, atol=1e-12)

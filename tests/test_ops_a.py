@@ -406,7 +406,85 @@ def test_matrix_norm_svd_orders():
     a = np.random.default_rng(0).standard_normal((2, 3, 4))
     for o in ("nuc", 2, -2):
         assert_same(lambda m, x: (m.linalg.matrix_norm if m is not chainrule else
-                                  chainrule.matrix_norm)(x, o, keepdim=True), a)
+                                  chainrule.functional_ops.matrix_norm)(x, o, keepdim=True), a)
+
+
+# -- group 4 ---------------------------------------------------------------------------------
+@needs_torch
+def test_shape_results_match_torch():
+    import torch
+    x = np.arange(24.0).reshape(2, 3, 4)
+    for fn in [lambda m, t: m.tensor_split(t, [1, 5, 2], 2),
+               lambda m, t: m.tensor_split(t, 4, 1), lambda m, t: m.tile(t[0, 0, 0], (2, 3)),
+               lambda m, t: t.repeat(1, 1, 1, 2), lambda m, t: m.repeat_interleave(t, 2),
+               lambda m, t: m.repeat_interleave(m.tensor([2, 0, 1])),
+               lambda m, t: m.repeat_interleave(t, m.tensor([2]), 1),
+               lambda m, t: m.roll(t, (5, -1), (2, 0)), lambda m, t: m.rot90(t, 3, (2, 0)),
+               lambda m, t: m.diag_embed(t, -2, 0, 3), lambda m, t: m.diagonal(t, 2, 2, 1),
+               lambda m, t: m.diagonal(t, 9), lambda m, t: m.diag(t[0], -5),
+               lambda m, t: m.diag(t[0, 0], 2), lambda m, t: m.tril(t, -1),
+               lambda m, t: m.triu(t.long(), 2), lambda m, t: m.tril(t > 5),
+               lambda m, t: m.meshgrid(t[0, 0], t[0, :, 0], indexing="xy"),
+               lambda m, t: m.hstack([t[0, 0, 0], t[0, 0]]),
+               lambda m, t: m.column_stack([t[0, 0, 0], t[0, 0, :1]]),
+               lambda m, t: m.atleast_3d(t[0]),
+               lambda m, t: m.narrow(t, -1, m.tensor(1), 2), lambda m, t: m.unbind(t, -1),
+               lambda m, t: m.movedim(t, (2, 0), (0, 2)), lambda m, t: m.fliplr(t)]:
+        a, b = fn(chainrule, chainrule.tensor(x)), fn(torch, torch.tensor(x))
+        a, b = (a, b) if isinstance(a, (tuple, list)) else ((a,), (b,))
+        assert len(a) == len(b)
+        for u, v in zip(a, b):
+            assert tuple(u.shape) == tuple(v.shape) and str(u.dtype)[-5:] == str(v.dtype)[-5:]
+            np.testing.assert_array_equal(to_np(u), to_np(v))
+
+
+def test_views_share_memory_and_copies_do_not():
+    x = chainrule.tensor(np.arange(12.0).reshape(3, 4))
+    for view in [lambda t: t.narrow(1, 1, 2), lambda t: t.select(0, 1), lambda t: t.unbind(1)[2],
+                 lambda t: t.tensor_split(2, 1)[1], lambda t: t.diagonal(),
+                 lambda t: t.movedim(0, 1),
+                 lambda t: t.hsplit(2)[0], lambda t: chainrule.broadcast_tensors(t, t[0])[1]]:
+        v = view(x)
+        assert np.shares_memory(v.numpy(), x.numpy()) and v._base is x, view
+    for copy in [lambda t: t.repeat(1, 1), lambda t: t.roll(0, 0), lambda t: t.rot90(4),
+                 lambda t: t.flip(0), lambda t: t.diag(), lambda t: t.tril(5),
+                 lambda t: t.repeat_interleave(1, 0), lambda t: t.repeat_interleave(1),
+                 lambda t: t.tile((1,))]:
+        assert not np.shares_memory(copy(x).numpy(), x.numpy()), copy
+
+
+@needs_torch
+def test_inplace_through_diagonal_and_narrow_views():
+    def f(m, t):
+        y = t * 2
+        y.diagonal().mul_(t[0, :3])
+        y.narrow(1, 0, 1).add_(1.0)
+        y.tril_(1)
+        return y
+    assert_same(f, np.arange(12.0).reshape(3, 4) / 7)
+    z = chainrule.zeros(3, 3)
+    z.diagonal().fill_(1.0)
+    assert z.tolist() == chainrule.eye(3).tolist()
+
+
+@needs_torch
+def test_diag_embed_second_derivative():
+    def f(m, t):
+        g, = m.autograd.grad((m.diag_embed(t, 1) ** 3).sum() + (m.diagonal(
+            m.diag_embed(t)) ** 2).sum(), t, create_graph=True)
+        return g * t
+    assert_same(f, [[1.0, -2.0, 0.5], [0.3, 0.2, 0.1]])
+
+
+def test_meshgrid_default_is_ij_and_atleast_returns():
+    a, b = chainrule.meshgrid(chainrule.arange(2), chainrule.arange(3))
+    assert a.shape == (2, 3) and b.shape == (2, 3)
+    t = chainrule.ones(2)
+    assert chainrule.atleast_1d(t) is t
+    assert isinstance(chainrule.atleast_2d(t, t), tuple)
+    assert chainrule.broadcast_shapes((2, 1), (3,), 1) == (2, 3)
+    with pytest.raises(RuntimeError):
+        chainrule.broadcast_shapes((2,), (3,))
 
 
 # -- broadcasting property test for the binary ops (issue 3 Tests) ---------------------------
@@ -461,3 +539,28 @@ def test_binary_broadcast_gradients(name, shapes, seed):
     for a, b in zip(g, tg):
         assert tuple(a.shape) == tuple(b.shape)
         np.testing.assert_allclose(to_np(a), to_np(b), rtol=1e-9, atol=1e-10)
+
+
+@needs_torch
+def test_core_inplace_method_forms():
+    import torch
+    for name, args in [("eq_", (1.0,)), ("lt_", (2.0,)), ("ge_", (1.0,)), ("not_equal_", (0.0,)),
+                       ("logical_and_", (chainrule.tensor([True, False, True, True]),)),
+                       ("logical_not_", ()), ("absolute_", ()),
+                       ("negative_", ()), ("multiply_", (2.0,)), ("subtract_", (1.0,)),
+                       ("divide_", (4.0,)), ("greater_equal_", (0.0,))]:
+        res = []
+        for m in (chainrule, torch):
+            t = m.tensor([0.0, 1.0, -2.0, 3.0])
+            args = tuple(m.tensor(a.numpy()) if isinstance(a, chainrule.Tensor) else a
+                         for a in args)
+            r = getattr(t, name)(*args)
+            assert r is t
+            res.append(to_np(t))
+        np.testing.assert_array_equal(*res)
+    for name in ("bitwise_and_", "bitwise_or_", "bitwise_xor_"):
+        a, b = chainrule.tensor([5, 3]), torch.tensor([5, 3])
+        getattr(a, name)(6), getattr(b, name)(6)
+        np.testing.assert_array_equal(to_np(a), to_np(b))
+    a, b = chainrule.tensor([5, 3]), torch.tensor([5, 3])
+    np.testing.assert_array_equal(to_np(a.bitwise_not_()), to_np(b.bitwise_not_()))

@@ -279,3 +279,168 @@ def test_value_fill_gradient_counts_each_slot_once():
     y = c.zeros(2, 3).index_fill(1, c.tensor([0, 0, 2]), v)
     y.sum().backward()
     assert v.grad.item() == 4.0
+
+
+# -- linear algebra ---------------------------------------------------------------------------
+def _is_linalg_error(exc):
+    return isinstance(exc, RuntimeError) and isinstance(exc, c.linalg.LinAlgError)
+
+
+@pytest.mark.parametrize("fn", [lambda: c.linalg.inv(c.zeros(2, 2)),
+                                lambda: c.linalg.solve(c.zeros(2, 2), c.ones(2)),
+                                lambda: c.linalg.cholesky(-c.eye(2)),
+                                lambda: c.cholesky(c.tensor([[1.0, 2.0], [2.0, 1.0]]))])
+def test_linalg_errors_are_linalg_errors(fn):
+    with pytest.raises(RuntimeError) as ei:
+        fn()
+    assert _is_linalg_error(ei.value) and "linalg." in str(ei.value)
+
+
+def test_cholesky_error_names_the_failing_minor():
+    with pytest.raises(c.linalg.LinAlgError, match="order 2"):
+        c.linalg.cholesky(c.tensor([[1.0, 2.0], [2.0, 1.0]]))
+
+
+@needs_torch
+def test_ex_variants_report_info():
+    import torch
+    for lib in (c, torch):
+        r = lib.linalg.inv_ex(lib.tensor([[[1.0, 0.0], [0.0, 1.0]], [[0.0, 0.0], [0.0, 1.0]],
+                                          [[1.0, 2.0], [2.0, 4.0]]]))
+        assert r.info.tolist() == [0, 1, 2] and r.info.dtype == lib.int32
+        assert r.inverse[0].tolist() == [[1.0, 0.0], [0.0, 1.0]]
+        k = lib.linalg.cholesky_ex(lib.tensor([[1.0, 2.0], [2.0, 1.0]]))
+        assert k.info.item() == 2 and tuple(k) == (k.L, k.info)
+        assert lib.linalg.solve_ex(lib.eye(2), lib.ones(2)).info.item() == 0
+    with pytest.raises(c.linalg.LinAlgError):
+        c.linalg.inv_ex(c.zeros(2, 2), check_errors=True)
+
+
+@needs_torch
+def test_named_tuples_and_conventions():
+    import torch
+    a = np.random.default_rng(0).uniform(-1, 1, (4, 3))
+    for lib in (c, torch):
+        t = lib.tensor(a)
+        s = lib.linalg.svd(t, full_matrices=False)
+        assert (s.U, s.S, s.Vh) == tuple(s)
+        v = lib.svd(t)
+        np.testing.assert_allclose(to_np(v.V), to_np(s.Vh).T, atol=1e-12)
+        assert lib.linalg.svd(t).U.shape == (4, 4) and lib.svd(t, some=False).V.shape == (3, 3)
+        e = lib.linalg.eigh(t.mT @ t)
+        assert (e.eigenvalues, e.eigenvectors) == tuple(e)
+        q = lib.linalg.qr(t)
+        assert (q.Q, q.R) == tuple(q)
+        assert lib.linalg.slogdet(t[:3]).sign.shape == () and lib.slogdet(t[:3]).logabsdet.ndim == 0
+    o1 = c.svd(c.tensor(a), compute_uv=False)
+    o2 = torch.svd(torch.tensor(a), compute_uv=False)
+    for x, y in zip(o1, o2):
+        np.testing.assert_allclose(to_np(x), to_np(y), atol=1e-12)
+
+
+@needs_torch
+@pytest.mark.parametrize("driver", [None, "gels", "gelsy", "gelsd", "gelss"])
+def test_lstsq_outputs_match_torch(driver):
+    import torch
+    rng = np.random.default_rng(1)
+    a, b = rng.uniform(-1, 1, (5, 3)), rng.uniform(-1, 1, (5, 2))
+    r1 = c.linalg.lstsq(c.tensor(a), c.tensor(b), driver=driver)
+    r2 = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b), driver=driver)
+    assert r1._fields == ("solution", "residuals", "rank", "singular_values")
+    for x, y in zip(r1, r2):
+        x, y = to_np(x), to_np(y)
+        assert x.shape == y.shape and x.dtype == y.dtype, (driver, x, y)
+        np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-12)
+
+
+@needs_torch
+def test_repeated_values_gradients_follow_torch():
+    import torch
+    res = []
+    for lib in (c, torch):
+        eye = lib.eye(3, dtype=lib.float64, requires_grad=True)
+        g_vals = lib.autograd.grad(lib.linalg.svdvals(eye).sum(), eye)[0]
+        g_eigv = lib.autograd.grad(lib.linalg.eigvalsh(eye * 2).sum(), eye)[0]
+        w, q = lib.linalg.eigh(eye)
+        g_vec = lib.autograd.grad((q * lib.arange(3.0)).sum(), eye)[0]
+        u, s, vh = lib.linalg.svd(eye)
+        g_u = lib.autograd.grad((u * lib.arange(3.0)).sum(), eye)[0]
+        res.append([to_np(g) for g in (g_vals, g_eigv, g_vec, g_u)])
+    for x, y in zip(*res):
+        assert np.array_equal(np.isfinite(x), np.isfinite(y))
+        np.testing.assert_allclose(x[np.isfinite(x)], y[np.isfinite(y)], atol=1e-12)
+    assert np.isfinite(res[0][0]).all() and not np.isfinite(res[0][2]).any()
+
+
+def test_qr_backward_limits_as_torch():
+    a = c.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]], requires_grad=True)
+    _, r = c.linalg.qr(a, mode="r")
+    assert c.linalg.qr(a, mode="r").Q.shape == (0,)
+    with pytest.raises(RuntimeError, match="mode='r'"):
+        r.sum().backward()
+    _, r = c.linalg.qr(a, mode="complete")
+    with pytest.raises(RuntimeError, match="complete"):
+        r.sum().backward()
+
+
+@needs_torch
+def test_matrix_rank_pinv_tolerances():
+    import torch
+    a = np.array([[2.0, 0.0, 0.0], [0.0, 1e-3, 0.0], [0.0, 0.0, 1e-9]])
+    for kw in ({}, {"atol": 1e-2}, {"rtol": 1e-2}, {"atol": 1e-12, "rtol": 0.0},
+               {"hermitian": True}):
+        _both(lambda m, t: m.linalg.matrix_rank(t, **kw), a, grad=False)
+        _both(lambda m, t: m.linalg.pinv(t, **kw), a)
+    _both(lambda m, t: m.linalg.matrix_rank(t, tol=1e-2), a, grad=False)
+
+
+@needs_torch
+@pytest.mark.parametrize("eq,shapes", [
+    ("ba,Ac", [(2, 3), (4, 5)]), ("i,i", [(3,), (3,)]), ("ij", [(2, 3)]), ("ji", [(2, 3)]),
+    ("...j,j...->...", [(2, 3), (3, 2)]), ("iji->j", [(2, 3, 2)]), ("b...,b->...", [(2, 3, 4),
+                                                                                 (2,)]),
+    ("i,j,k->kji", [(2,), (3,), (1,)]), ("ij,ij->", [(2, 3), (1, 3)]),
+])
+def test_einsum_forms(eq, shapes):
+    rng = np.random.default_rng(2)
+    _both(lambda m, *ts: m.einsum(eq, *ts), *[rng.uniform(-1, 1, s) for s in shapes])
+    _both(lambda m, *ts: m.einsum(eq, ts), *[rng.uniform(-1, 1, s) for s in shapes])
+
+
+@pytest.mark.parametrize("args", [("ij,jk", [(2, 3)]), ("i#", [(2,)]), ("ii->ii", [(2, 2)]),
+                                  ("i->j", [(2,)]), ("ij", [(2, 3, 4)])])
+def test_einsum_errors(args):
+    eq, shapes = args
+    with pytest.raises(RuntimeError):
+        c.einsum(eq, *[c.ones(s) for s in shapes])
+
+
+@needs_torch
+def test_addmm_beta_zero_ignores_nan_and_methods_forward():
+    _both(lambda m, c_, a, b: m.addmm(c_, a, b, beta=0), np.full((2, 2), np.nan),
+          np.eye(2), np.ones((2, 2)), grad=False)
+    x = c.tensor([[2.0, 1.0], [1.0, 3.0]])
+    assert x.det().item() == pytest.approx(5.0)
+    assert x.inverse().allclose(c.linalg.inv(x)) and x.trace().item() == 5.0
+    assert x.matrix_power(2).allclose(x @ x) and x.pinverse().allclose(c.linalg.inv(x))
+    assert x.cholesky().allclose(c.linalg.cholesky(x)) and x.logdet().item() == pytest.approx(
+        np.log(5.0))
+
+
+@needs_torch
+def test_linalg_norm_dispatch():
+    from chainrule import functional_ops
+    a = np.arange(12.0).reshape(3, 4) / 5 - 1
+    for kw in ({}, {"ord": 1}, {"dim": 1}, {"ord": "nuc"}, {"ord": 2, "dim": (0, 1)},
+               {"ord": float("inf"), "dim": 0, "keepdim": True}):
+        _both(lambda m, t: m.linalg.norm(t, **kw), a)
+    assert c.linalg.vector_norm is functional_ops.vector_norm
+    assert c.linalg.matrix_norm is functional_ops.matrix_norm
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(1, 3), (2, 4), (1, 2)])
+def test_det_gradient_at_singular_matrices_is_the_cofactor(shape):
+    # rank n - 1 and rank n - 2 products a^T a
+    a = np.random.default_rng(3).uniform(-1, 1, shape)
+    _both(lambda m, t: m.det(t.mT @ t), a)

@@ -335,3 +335,75 @@ class ElementwiseMethods:
 
     def true_divide_(self, other):
         return _ip(self, _E().div, other, name="true_divide_")
+
+    # -- the remaining core elementwise methods and in-place forms -------------------------
+    def bitwise_and(self, other):
+        return _E().bitwise_and(self, other)
+
+    def bitwise_or(self, other):
+        return _E().bitwise_or(self, other)
+
+    def bitwise_xor(self, other):
+        return _E().bitwise_xor(self, other)
+
+    def bitwise_not(self):
+        return _E().bitwise_not(self)
+
+    def bitwise_and_(self, other):
+        return _ip(self, _E().bitwise_and, other, name="bitwise_and_")
+
+    def bitwise_or_(self, other):
+        return _ip(self, _E().bitwise_or, other, name="bitwise_or_")
+
+    def bitwise_xor_(self, other):
+        return _ip(self, _E().bitwise_xor, other, name="bitwise_xor_")
+
+    def bitwise_not_(self):
+        return _ip(self, _E().bitwise_not, name="bitwise_not_")
+
+    def logical_and_(self, other):
+        return _ip(self, _E().logical_and, other, name="logical_and_")
+
+    def logical_or_(self, other):
+        return _ip(self, _E().logical_or, other, name="logical_or_")
+
+    def logical_xor_(self, other):
+        return _ip(self, _E().logical_xor, other, name="logical_xor_")
+
+    def logical_not_(self):
+        return _ip(self, _E().logical_not, name="logical_not_")
+
+    def eq_(self, other):
+        return _ip(self, _E().eq, other, name="eq_")
+
+    def ne_(self, other):
+        return _ip(self, _E().ne, other, name="ne_")
+
+    def lt_(self, other):
+        return _ip(self, _E().lt, other, name="lt_")
+
+    def le_(self, other):
+        return _ip(self, _E().le, other, name="le_")
+
+    def gt_(self, other):
+        return _ip(self, _E().gt, other, name="gt_")
+
+    def ge_(self, other):
+        return _ip(self, _E().ge, other, name="ge_")
+
+    greater_, greater_equal_, less_, less_equal_, not_equal_ = gt_, ge_, lt_, le_, ne_
+
+    def absolute_(self):
+        return _ip(self, _E().abs, name="absolute_")
+
+    def negative_(self):
+        return _ip(self, _E().neg, name="negative_")
+
+    def multiply_(self, other):
+        return _ip(self, _E().mul, other, name="multiply_")
+
+    def subtract_(self, other, *, alpha=1):
+        return _ip(self, _E().sub, other, alpha=alpha, name="subtract_")
+
+    def divide_(self, other, *, rounding_mode=None):
+        return _ip(self, _E().div, other, rounding_mode=rounding_mode, name="divide_")

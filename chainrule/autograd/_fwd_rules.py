@@ -24,11 +24,12 @@ RULES = {}
 
 
 def jvp_rule(cls):
-    for k in cls.__mro__:
-        r = RULES.get(k)
-        if r is not None:
-            return r
-    return generic
+    """The explicit rule registered for exactly this class (subclasses may change the
+    signature), else the class's own ``jvp_rule``, else the transposed backward."""
+    r = RULES.get(cls)
+    if r is None:
+        r = getattr(cls, "jvp_rule", None) or generic
+    return r
 
 
 def register(*classes):
@@ -50,8 +51,8 @@ def _add(a, b):
     return E.Add.apply(a, b)
 
 
-@register(E.Cast, R.Sum, R.Mean, S.Reshape, S.Permute, S.Expand, S.Clone, E.Neg, IX.GetItem,
-          IX.IndexGrad)
+@register(E.Cast, R.Sum, R.Mean, S.Reshape, S.View, S.Squeeze, S.Unsqueeze, S.Permute,
+          S.Transpose, S.Expand, S.Clone, E.Neg, IX.GetItem, IX.IndexGrad)
 def linear_first(cls, args, tans, out, kwargs):
     """Ops linear in their first (only differentiable) argument: apply the op to the tangent."""
     t = tans[0]
@@ -174,7 +175,7 @@ def matmul(cls, args, tans, out, kwargs):
 
 @register(R.MaxAll)
 def maxall(cls, args, tans, out, kwargs):
-    a, axes, keepdim, is_max = args
+    a, axes, keepdim = args[:3]
     t = tans[0]
     if t is None:
         return None
@@ -189,7 +190,7 @@ def maxall(cls, args, tans, out, kwargs):
 
 @register(R.MaxDim)
 def maxdim(cls, args, tans, out, kwargs):
-    a, dim, keepdim, is_max = args
+    a, dim, keepdim = args[:3]
     t = tans[0]
     if t is None:
         return None, None
@@ -245,8 +246,19 @@ def generic(cls, args, tans, out, kwargs):
         if t is not None:
             levels.update(vlevels(t))
     levels |= lv_args
+    from . import _transforms as T
+    quiet, T.QUIET[0] = T.QUIET[0], False
+    try:
+        return _generic(cls, args, tans, out, kwargs, which, lv_args, levels, outs)
+    finally:
+        T.QUIET[0] = quiet
+
+
+def _generic(cls, args, tans, out, kwargs, which, lv_args, levels, outs):
+    from . import _vjp
+    tok = _vjp.new_token()
     with enable_grad():
-        handles = _vjp.make_inputs([args[i] for i in which], lv_args)
+        handles = _vjp.make_inputs([args[i] for i in which], lv_args, tok)
         a2 = list(args)
         for i, h in zip(which, handles):
             a2[i] = h
@@ -256,7 +268,7 @@ def generic(cls, args, tans, out, kwargs):
         if not diff:
             return tuple(None for _ in outs) if type(out) is tuple else None
         vs = _vjp.make_inputs([Tensor._make(np.zeros(o2s[k]._data.shape, o2s[k]._data.dtype))
-                               for k in diff], levels)
+                               for k in diff], levels, tok)
         ws = _vjp.vjp_core([o2s[k] for k in diff], handles, vs, True)
         s = None
         for w, i in zip(ws, which):
@@ -267,6 +279,75 @@ def generic(cls, args, tans, out, kwargs):
         else:
             res = _vjp.vjp_core([s], vs, [Tensor._make(np.ones((), s._data.dtype))], True)
     tout = [None] * len(outs)
-    for k, r in zip(diff, res):
+    for k, r in zip(diff, _vjp.release(list(res), tok)):
         tout[k] = r
     return tuple(tout) if type(out) is tuple else tout[0]
+
+
+# -- batched tangents: a dual level whose tangents carry a leading basis dim (jacfwd) ----------
+def batched_jvp_rule(cls, lv=None):
+    """The rule for a level whose tangents are (B, *primal shape): elementwise rules broadcast
+    once the tangents are aligned, linear ops reuse their batching rule, anything else runs its
+    plain rule under a temporary vmap level."""
+    from . import _vmap_rules as V
+    if cls in _ELEMENTWISE:
+        return _b_elementwise(RULES[cls])
+    if cls in _LINEAR and V.rule_for(cls) is not None:
+        return _b_linear
+    if cls is LA.MatMul:
+        return _b_matmul
+    return _b_fallback(jvp_rule(cls))
+
+
+def _align(t, nd):
+    if t is None:
+        return None
+    s = t._data.shape
+    k = nd - (len(s) - 1)
+    return S.Reshape.apply(t, s[:1] + (1,) * k + s[1:]) if k > 0 else t
+
+
+def _b_elementwise(rule):
+    def b(cls, args, tans, out, kwargs, B):
+        o = out[0] if type(out) is tuple else out
+        nd = o._data.ndim
+        return rule(cls, args, [_align(t, nd) for t in tans], out, kwargs)
+    return b
+
+
+def _b_linear(cls, args, tans, out, kwargs, B):
+    from ._vmap_rules import rule_for
+    t = tans[0]
+    if t is None:
+        return None
+    return rule_for(cls)(cls, [t] + list(args[1:]), [True] + [False] * (len(args) - 1),
+                         kwargs, B)
+
+
+def _b_matmul(cls, args, tans, out, kwargs, B):
+    from ._vmap_rules import matmul as vm
+    (a, b), (ta, tb) = args, tans
+    return _add(vm(cls, [ta, b], [True, False], {}, B) if ta is not None else None,
+                vm(cls, [a, tb], [False, True], {}, B) if tb is not None else None)
+
+
+def _b_fallback(rule):
+    def b(cls, args, tans, out, kwargs, B):
+        from . import _transforms as T
+        tmp = T.push(T.VMAP, B, "same")
+        try:
+            wt = [T.from_phys(t, tmp) if t is not None else None for t in tans]
+            r = rule(cls, args, wt, out, kwargs)
+            if type(r) in (tuple, list):
+                return tuple(T.to_phys(x, tmp) if x is not None else None for x in r)
+            return T.to_phys(r, tmp) if r is not None else None
+        finally:
+            T.pop(tmp)
+    return b
+
+
+_ELEMENTWISE = {E.Add, E.Sub, E.Mul, E.Div, E.Pow, E.Exp, E.Log, E.Sqrt, E.Sin, E.Cos, E.Tanh,
+                E.Sigmoid, E.Relu, E.Abs, E.Sign, E.Clamp, E.Where, E.Maximum, E.Minimum,
+                E.Remainder, E.Neg, E.Cast, S.Clone}
+_LINEAR = {R.Sum, R.Mean, S.Reshape, S.View, S.Squeeze, S.Unsqueeze, S.Permute, S.Transpose,
+           S.Expand, IX.GetItem, IX.IndexGrad}

@@ -23,6 +23,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from . import function as F
+from .grad_mode import _mode
 
 _nd = np.ndarray
 _make = Tensor._make
@@ -53,10 +54,31 @@ class _RandomGuard:
                            "vmap or perform the randomness operation out of vmap")
 
 
+_OUTER = [None]      # the interposer that was installed before the first level
+
+
+class random_guard:
+    """Make random ops raise inside a transform (randomness='error')."""
+
+    def __init__(self, randomness):
+        self.on = randomness == "error"
+
+    def __enter__(self):
+        if self.on:
+            from .. import random as R
+            self.g = R.default_generator
+            self.old, self.g._rng = self.g._rng, _RandomGuard()
+
+    def __exit__(self, *exc):
+        if self.on:
+            self.g._rng = self.old
+
+
 def push(kind, size=None, randomness="error"):
     lv = Level(kind, size, randomness)
     if not STACK:
-        F._INTERPOSE[0] = dispatch
+        _OUTER[0] = F._INTERPOSE[0]
+    F._INTERPOSE[0] = dispatch
     STACK.append(lv)
     if kind == VMAP and randomness == "error":
         from .. import random as R
@@ -79,10 +101,10 @@ def pop(lv):
         if e is not None and e[0] is ref:
             e[1].pop(lv, None)
             if not e[1]:
-                del TAN[key]
+                TAN.pop(key, None)
     lv.keys = []
     if not STACK:
-        F._INTERPOSE[0] = None
+        F._INTERPOSE[0] = _OUTER[0]
 
 
 # -- batched data ------------------------------------------------------------------------------
@@ -91,7 +113,8 @@ def _not_batchable(what):
     f = sys._getframe(2)
     while f is not None and len(names) < 4:
         mod = f.f_globals.get("__name__", "")
-        if mod.startswith("chainrule") and not mod.startswith("chainrule.autograd._"):
+        if mod.startswith("chainrule") and not mod.startswith(("chainrule.autograd._",
+                                                                "chainrule.func")):
             names.append(f"{mod}.{f.f_code.co_name}")
         elif names:
             break
@@ -132,17 +155,43 @@ class BatchedData:
         raise _not_batchable("with the tensor's values")
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        out = kwargs.get("out")
+        if method == "__call__" and out is not None and len(out) == 1 and out[0] is self:
+            # an in-place update of this batched array (x += y's fast path)
+            ins = []
+            for x in inputs:
+                if type(x) is BatchedData:
+                    if x.level is not self.level:
+                        break
+                    ins.append(_align_phys(x.phys, self.ndim))
+                else:
+                    ins.append(x)
+            else:
+                kw = dict(kwargs)
+                kw["out"] = (self.phys,)
+                ufunc(*ins, **kw)
+                return self
         raise _not_batchable(f"numpy.{ufunc.__name__}")
 
     def __array_function__(self, func, types, args, kwargs):
         name = func.__name__
+        if name == "shape":
+            return self.shape
+        if name == "ndim":
+            return self.ndim
+        if name == "reshape":
+            shape = args[1] if len(args) > 1 else kwargs.pop("shape", kwargs.pop("newshape"))
+            shape = (shape,) if isinstance(shape, int) else tuple(shape)
+            return BatchedData(np.reshape(self.phys, self.phys.shape[:1] + shape,
+                                          **{k: v for k, v in kwargs.items() if k == "copy"}),
+                               self.level)
         if name in ("may_share_memory", "shares_memory"):
             a, b = (_innermost(x) for x in args[:2])
             return func(a, b)
         if name == "copyto":
             dst, src = args[0], args[1]
             if type(src) is BatchedData and src.level is self.level and dst is self:
-                return np.copyto(self.phys, src.phys, **kwargs)
+                return np.copyto(self.phys, _align_phys(src.phys, self.ndim), **kwargs)
             if dst is self and type(src) is not BatchedData:
                 return np.copyto(self.phys, src, **kwargs)
             raise RuntimeError("vmap: an in-place operation would write a batched value into "
@@ -153,11 +202,49 @@ class BatchedData:
     def __getitem__(self, idx):
         raise _not_batchable("an index into the raw data")
 
+    def _op(name):
+        def fn(self, *other):
+            raise _not_batchable(f"the operator {name} on raw data")
+        return fn
+    for _n in ("__lt__", "__le__", "__gt__", "__ge__", "__add__", "__radd__", "__sub__",
+               "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__", "__pow__",
+               "__rpow__", "__neg__", "__and__", "__or__", "__invert__", "__abs__", "__bool__",
+               "__float__", "__int__", "__len__", "__iter__"):
+        locals()[_n] = _op(_n)
+    del _n, _op
+
+    def __eq__(self, other):
+        raise _not_batchable("the operator == on raw data")
+
+    __ne__ = __eq__
+    __hash__ = object.__hash__
+
+    def __setitem__(self, idx, value):
+        from ._vmap_rules import _adv_layout
+        idx = idx if isinstance(idx, tuple) else (idx,)
+        if type(value) is BatchedData:
+            if value.level is not self.level:
+                raise _not_batchable("an in-place write of a differently batched value")
+            tshape = np.empty(self.shape, bool)[idx].shape
+            value = _align_phys(value.phys, len(tshape))
+            k = _adv_layout(idx)
+            if k is not None:
+                value = np.moveaxis(value, 0, k)
+        self.phys[(slice(None),) + idx] = value
+
     def __getattr__(self, name):
+        if name.startswith("__array"):
+            raise AttributeError(name)      # numpy's protocol probes; __array__ explains
         raise _not_batchable(f"data.{name}")
 
     def __repr__(self):
         return f"BatchedData(level={self.level.n}, shape={self.shape})"
+
+
+def _align_phys(p, nd):
+    """A physical array (B, *s) reshaped to (B, 1, ..., *s) with nd logical dims."""
+    k = nd - (p.ndim - 1)
+    return p.reshape(p.shape[:1] + (1,) * k + p.shape[1:]) if k > 0 else p
 
 
 def _prod(s):
@@ -192,19 +279,69 @@ def tangents_of(d):
     return None
 
 
-def set_tangent(d, lv, t):
+def set_tangent(d, lv, t, vc=None):
+    """Attach tangent t at level lv to data object d; with ``vc`` (the owner's version
+    counter) a later in-place write to the data is detected instead of silently ignored."""
     key = id(d)
     e = TAN.get(key)
     if e is None or e[0]() is not d:
-        e = TAN[key] = [weakref.ref(d, _forget(key)), {}]
+        e = TAN[key] = [weakref.ref(d, _forget(key)), {}, None]
     e[1][lv] = t
+    if vc is not None:
+        if e[2] is None:
+            e[2] = {}
+        e[2][lv] = (vc, vc.v)
     lv.keys.append((key, e[0]))
 
 
-def get_tangent(t, lv):
+def tan_of(t):
+    """The tangents a tensor carries: its own (set when it was made) or, for the wrappers the
+    engine makes around saved outputs, its data's. A detached tensor carries none."""
+    own = t.__dict__.get("_tan")
+    if own is not None:
+        return own
+    if t.grad_fn is None:
+        return None
     e = TAN.get(id(t._data))
     if e is not None and e[0]() is t._data:
-        return e[1].get(lv)
+        return e[1]
+    return None
+
+
+def set_tan(t, lv, tangent, vc=None):
+    """Give tensor t (and its data object) the tangent at level lv."""
+    set_tangent(t._data, lv, tangent, vc)
+    own = t.__dict__.get("_tan")
+    own = dict(own) if own else {}
+    own[lv] = tangent
+    t.__dict__["_tan"] = own
+
+
+def copy_tans(src, dst, skip=()):
+    """dst gets src's tangents at active levels (except those in skip)."""
+    tans = tan_of(src)
+    if tans:
+        for k, v in tans.items():
+            if k.active and k not in skip:
+                set_tan(dst, k, v)
+
+
+def get_tangent(t, lv):
+    tans = tan_of(t)
+    if tans is None:
+        return None
+    r = tans.get(lv)
+    if r is not None:
+        e = TAN.get(id(t._data))
+        if e is not None and e[2] is not None and lv in e[2]:
+            vc, v = e[2][lv]
+            if vc.v != v:
+                raise RuntimeError("forward AD: a dual tensor was modified in place after its "
+                                   "tangent was computed, and in-place ops do not update "
+                                   "tangents in chainrule yet; use the out-of-place op "
+                                   "(e.g. y = y + z instead of y += z, torch.where instead of "
+                                   "y[i] = v)")
+        return r
     return None
 
 
@@ -219,15 +356,20 @@ def fresh(d):
 def top_level(t):
     d = t._data
     best = d.level if type(d) is BatchedData else None
-    e = TAN.get(id(d))
-    if e is not None and e[0]() is d:
-        for lv in e[1]:
+    tans = tan_of(t)
+    if tans:
+        for lv in tans:
             if lv.active and (best is None or lv.n > best.n):
                 best = lv
     return best
 
 
+QUIET = [False]   # set while a transform's backward needs no graph: stop recording
+
+
 def dispatch(cls, args, kwargs):
+    if QUIET[0] and _mode.grad:
+        _mode.grad = False
     top = None
     for a in args:
         if isinstance(a, Tensor):
@@ -238,10 +380,32 @@ def dispatch(cls, args, kwargs):
             if lv is not None and (top is None or lv.n > top.n):
                 top = lv
     if top is None:
-        return NotImplemented
+        outer = _OUTER[0]
+        return NotImplemented if outer is None else outer(cls, args, kwargs)
     if top.kind is VMAP:
         return _vmap_call(top, cls, args, kwargs)
-    return _jvp_call(top, cls, args, kwargs)
+    return _jvp_call(top, cls, args, kwargs, _solo(top, args))
+
+
+def _solo(top, args):
+    """True when top is the only transform state among args and their tangents are bare: the
+    op and its rule then run without further dispatch."""
+    for a in args:
+        if isinstance(a, Tensor):
+            d = a._data
+            if type(d) is not _nd:
+                return False
+            e = TAN.get(id(d))
+            if e is None or e[0]() is not d:
+                continue
+            for k, t in e[1].items():
+                if k is top:
+                    td = t._data
+                    if type(td) is not _nd or id(td) in TAN:
+                        return False
+                elif k.active:
+                    return False
+    return True
 
 
 _RULE_CACHE = {}
@@ -262,28 +426,56 @@ def _vmap_call(lv, cls, args, kwargs):
                            "chainrule/autograd/_vmap_rules.py.")
     phys = list(args)
     bat = [False] * len(args)
+    plain = True      # every physical argument a bare array: nothing below needs dispatch
+    rec = _mode.grad
     for i, a in enumerate(args):
-        if isinstance(a, Tensor) and type(a._data) is BatchedData and a._data.level is lv:
-            phys[i] = unwrap(a)
-            bat[i] = True
-    out = rule(cls, phys, bat, kwargs, lv.size)
+        if isinstance(a, Tensor):
+            d = a._data
+            if type(d) is BatchedData and d.level is lv:
+                a = phys[i] = unwrap(a)
+                bat[i] = True
+                d = a._data
+            if type(d) is not _nd or id(d) in TAN or (rec and a._rg):
+                plain = False
+    if plain:
+        F._INTERPOSE[0] = None
+        try:
+            out = rule(cls, phys, bat, kwargs, lv.size)
+        finally:
+            F._INTERPOSE[0] = dispatch
+    else:
+        out = rule(cls, phys, bat, kwargs, lv.size)
     if type(out) is tuple:
         return tuple(wrap(o, lv) for o in out)
     return wrap(out, lv)
 
 
-def _jvp_call(lv, cls, args, kwargs):
-    rule = _JVP_CACHE.get(cls)
-    if rule is None:
-        from ._fwd_rules import jvp_rule
-        rule = _JVP_CACHE[cls] = jvp_rule(cls)
+_BJVP_CACHE = {}
+
+
+def _jvp_call(lv, cls, args, kwargs, solo=False):
+    if lv.size:
+        rule = _BJVP_CACHE.get(cls)
+        if rule is None:
+            from ._fwd_rules import batched_jvp_rule
+            rule = _BJVP_CACHE[cls] = batched_jvp_rule(cls, lv)
+    else:
+        rule = _JVP_CACHE.get(cls)
+        if rule is None:
+            from ._fwd_rules import jvp_rule
+            rule = _JVP_CACHE[cls] = jvp_rule(cls)
     tans = [get_tangent(a, lv) if isinstance(a, Tensor) else None for a in args]
     lv.active = False
+    if solo:
+        F._INTERPOSE[0] = None
     try:
         out = cls.apply(*args, **kwargs)
-        tout = rule(cls, args, tans, out, kwargs)
+        tout = rule(cls, args, tans, out, kwargs) if not lv.size else \
+            rule(cls, args, tans, out, kwargs, lv.size)
     finally:
         lv.active = True
+        if solo:
+            F._INTERPOSE[0] = dispatch
     attach(out, tout, lv, args)
     return out
 
@@ -299,22 +491,42 @@ def attach(out, tout, lv, args=()):
             if isinstance(a, Tensor) and a._data is d:
                 o._data = d = fresh(d)
                 break
-        if t._data.shape != d.shape:
+        if lv.size:
+            want = (lv.size,) + tuple(d.shape)
+            if t._data.shape != want:
+                t = _fit_batched(t, want)
+        elif t._data.shape != d.shape:
             t = t.expand(o.shape)
         if t._data.dtype != d.dtype:
             t = t.to(o.dtype)
-        if type(d) is _nd:
-            set_tangent(d, lv, t)
-        else:
-            set_tangent_deep(d, lv, t)
+        vc = o._vc
+        if vc is None:
+            vc = o._vc = F._Version()
+        set_tan(o, lv, t, vc)
+        if type(d) is not _nd:
+            _mirror(d, lv, t)
 
 
-def set_tangent_deep(d, lv, t):
-    """Attach t at lv to d and, for data batched at lower vmap levels, the physical tangent
-    to each physical array below (physical graph nodes save those arrays)."""
-    set_tangent(d, lv, t)
+def _fit_batched(t, want):
+    s = t._data.shape
+    k = len(want) - len(s)
+    if k > 0:
+        from ..ops.shape import Reshape
+        t = Reshape.apply(t, s[:1] + (1,) * k + s[1:])
+    from ..ops.shape import Expand
+    return Expand.apply(t, want) if t._data.shape != want else t
+
+
+def set_tangent_deep(o, lv, t, vc=None):
+    """Attach t at lv to tensor o and, for data batched at lower vmap levels, the physical
+    tangent to each physical array below (physical graph nodes save those arrays)."""
+    set_tan(o, lv, t, vc)
+    _mirror(o._data, lv, t)
+
+
+def _mirror(d, lv, t):
     while type(d) is BatchedData and d.level.n < lv.n:
-        t = to_phys(t, d.level)
+        t = _tan_to_phys(lv, t, d.level)
         d = d.phys
         set_tangent(d, lv, t)
 
@@ -334,9 +546,13 @@ def _hold_acc(src, dst):
 
 def unwrap(a):
     """The physical tensor of ``a`` (batched at its top vmap level): same graph position."""
-    p = _make(a._data.phys, a._rg, a.grad_fn, a._nr)
+    ph = a._data.phys
+    p = _make(ph, a._rg, a.grad_fn, a._nr)
     if a._rg or a._vc is not None:
         _hold_acc(a, p)
+    e = TAN.get(id(ph))
+    if e is not None and e[0]() is ph:
+        p.__dict__["_tan"] = dict(e[1])
     return p
 
 
@@ -370,8 +586,8 @@ def vlevels(t):
     return out
 
 
-def _highs(d, lv):
-    tans = tangents_of(d)
+def _highs(t, lv):
+    tans = tan_of(t)
     if not tans:
         return []
     return [(k, v) for k, v in tans.items() if k.active and k.n > lv.n]
@@ -398,7 +614,7 @@ def _swap01(t):
 
 def to_phys(t, lv):
     """The ``lv``-physical form of t: lv's batch as dim 0 (broadcast when t is not batched)."""
-    highs = _highs(t._data, lv)
+    highs = _highs(t, lv)
     with _Suspend([k for k, _ in highs]):
         d = t._data
         if type(d) is BatchedData and d.level is lv:
@@ -408,12 +624,19 @@ def to_phys(t, lv):
             base = wrap(_swap01(inner), d.level)
         else:
             base = t.unsqueeze(0).expand((lv.size,) + tuple(t.shape))
-    return _retag(base, [(k, to_phys(v, lv)) for k, v in highs])
+    return _retag(base, [(k, _tan_to_phys(k, v, lv)) for k, v in highs])
+
+
+def _tan_to_phys(k, v, lv):
+    """lv-physical tangent at dual level k; a batched level's tangents keep their basis dim
+    first: (n, B_lv, ...)."""
+    r = to_phys(v, lv)
+    return _swap01(r) if k.size else r
 
 
 def from_phys(r, lv):
     """Inverse of to_phys: dim 0 of r becomes the batch of level lv."""
-    highs = _highs(r._data, lv)
+    highs = _highs(r, lv)
     with _Suspend([k for k, _ in highs]):
         d = r._data
         if type(d) is BatchedData and d.level.n > lv.n:
@@ -423,20 +646,14 @@ def from_phys(r, lv):
             if highs:
                 r = _clean(r, highs)
             base = wrap(r, lv)
-    return _retag(base, [(k, from_phys(v, lv)) for k, v in highs])
+    return _retag(base, [(k, from_phys(_swap01(v) if k.size else v, lv)) for k, v in highs])
 
 
 def _clean(t, highs):
     """t over a fresh data object that keeps only the tangents not in ``highs``."""
-    d = t._data
-    tans = tangents_of(d) or {}
-    drop = {k for k, _ in highs}
-    nd = fresh(d)
-    c = _make(nd, t._rg, t.grad_fn, t._nr)
+    c = _make(fresh(t._data), t._rg, t.grad_fn, t._nr)
     _hold_acc(t, c)
-    for k, v in tans.items():
-        if k not in drop and k.active:
-            set_tangent(nd, k, v)
+    copy_tans(t, c, {k for k, _ in highs})
     return c
 
 
@@ -445,7 +662,7 @@ def _retag(base, pairs):
         return base
     base = _clean(base, pairs)
     for k, v in pairs:
-        set_tangent(base._data, k, v)
+        set_tan(base, k, v)
     return base
 
 

@@ -5,6 +5,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..ops import shape as S
 from . import engine
+from . import _transforms as T
 from ._transforms import (STACK, active_vmap_levels, from_phys, is_batched_at, to_phys)
 
 _make = Tensor._make
@@ -32,6 +33,9 @@ def make_inputs(xs, levels=(), token=0):
         else:
             h = _make(x._data, True)
             h.__dict__["_htok"] = token
+            tans = T.tan_of(x)
+            if tans:
+                h.__dict__["_tan"] = dict(tans)
         for lv in order:
             if lv.active and not is_batched_at(h, lv):
                 h = from_phys(to_phys(h, lv), lv)
@@ -68,9 +72,17 @@ def vjp_core(outputs, inputs, cotangents, create_graph, retain_graph=True):
         cots = [to_phys(c, lv) for c in cots]
         ins = [to_phys(i, lv) for i in ins]
     cots = [c if c.shape == o.shape else c.expand(o.shape) for o, c in zip(outs, cots)]
+    # Transforms need the rules to run on Tensors (so batched and dual values are seen), which
+    # the engine does only with create_graph; QUIET then stops the recording nobody needs.
+    quiet = bool(STACK) and not create_graph
     create = bool(create_graph or STACK)
-    res = engine.run_backward(outs, cots, retain_graph or create, create, inputs=ins,
-                              accumulate=False, allow_unused=True)
+    prev = T.QUIET[0]
+    T.QUIET[0] = quiet
+    try:
+        res = engine.run_backward(outs, cots, retain_graph or create, create, inputs=ins,
+                                  accumulate=False, allow_unused=True)
+    finally:
+        T.QUIET[0] = prev
     for lv in reversed(levels):
         res = [from_phys(r, lv) if r is not None else None for r in res]
     return res

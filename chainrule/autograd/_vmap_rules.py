@@ -19,11 +19,10 @@ RULES = {}
 
 
 def rule_for(cls):
-    for k in cls.__mro__:
-        r = RULES.get(k)
-        if r is not None:
-            return r
-    r = getattr(cls, "vmap_rule", None)
+    """The batching rule registered for exactly this class, else the class's ``vmap_rule``."""
+    r = RULES.get(cls)
+    if r is None:
+        r = getattr(cls, "vmap_rule", None)
     return r
 
 
@@ -33,6 +32,16 @@ def register(*classes):
             RULES[c] = fn
         return fn
     return deco
+
+
+_make = Tensor._make
+
+
+def _const(t):
+    """A tensor whose value can be used as a bare array (no graph, no transform state)."""
+    from ._transforms import TAN
+    d = t._data
+    return type(d) is np.ndarray and not t._rg and id(d) not in TAN
 
 
 def _lnd(a, b):
@@ -79,7 +88,8 @@ def matmul(cls, args, bat, kwargs, B):
         m = a._data.shape[0]
         if n == 1:
             # NOTE: B matrix-vector products as one GEMM: (B, k) @ a^T
-            r = cls.apply(S.Reshape.apply(b, (B, k)), S.Transpose.apply(a, (1, 0)))
+            at = _make(a._data.T) if _const(a) else S.Transpose.apply(a, (1, 0))
+            r = cls.apply(S.Reshape.apply(b, (B, k)), at)
             return S.Reshape.apply(r, (B, m, 1))
         bt = S.Reshape.apply(S.Permute.apply(b, (1, 0, 2)), (k, B * n))
         r = S.Reshape.apply(cls.apply(a, bt), (m, B, n))
@@ -93,37 +103,37 @@ def _axes(axes, nd):
     return tuple(d + 1 for d in axes)
 
 
-@register(R.Sum)
+@register(R.Sum, R.Mean)
 def sum_(cls, args, bat, kwargs, B):
-    a, axes, keepdim, npd = args
-    return cls.apply(a, _axes(axes, a._data.ndim - 1), keepdim, npd)
-
-
-@register(R.Mean)
-def mean(cls, args, bat, kwargs, B):
-    a, axes, keepdim = args
-    return cls.apply(a, _axes(axes, a._data.ndim - 1), keepdim)
+    a, axes = args[:2]
+    return cls.apply(a, _axes(axes, a._data.ndim - 1), *args[2:], **kwargs)
 
 
 @register(R.MaxAll)
 def maxall(cls, args, bat, kwargs, B):
-    a, axes, keepdim, is_max = args
-    return cls.apply(a, _axes(axes, a._data.ndim - 1), keepdim, is_max)
+    a, axes, keepdim = args[:3]
+    rest = tuple(args[3:])
+    if a._data.ndim == 1:
+        # NOTE: a 0-d reduction is the identity; reduce a size-1 axis rather than axes=(),
+        # which _xp.sum reads as "all axes" on tensors
+        return S.Reshape.apply(cls.apply(S.Reshape.apply(a, (B, 1)), (1,), False, *rest,
+                                         **kwargs), (B,))
+    return cls.apply(a, _axes(axes, a._data.ndim - 1), keepdim, *rest, **kwargs)
 
 
 @register(R.MaxDim)
 def maxdim(cls, args, bat, kwargs, B):
-    a, dim, keepdim, is_max = args
-    return cls.apply(a, dim + 1, keepdim, is_max)
+    a, dim, keepdim = args[:3]
+    return cls.apply(a, dim + 1, keepdim, *args[3:], **kwargs)
 
 
-@register(S.Reshape)
+@register(S.Reshape, S.View, S.Squeeze, S.Unsqueeze)
 def reshape(cls, args, bat, kwargs, B):
     a, shape = args
     return cls.apply(a, (B,) + tuple(shape))
 
 
-@register(S.Permute)
+@register(S.Permute, S.Transpose)
 def permute(cls, args, bat, kwargs, B):
     a, dims = args
     return cls.apply(a, (0,) + tuple(d + 1 for d in dims))

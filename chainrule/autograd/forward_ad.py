@@ -8,7 +8,7 @@ import collections
 
 from .._tensor import Tensor
 from . import _transforms as T
-from .function import Function
+from .function import Function, _Version
 
 __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
            "UnpackedDualTensor"]
@@ -108,10 +108,10 @@ def make_dual(tensor, tangent, *, level=None):
         d = View.apply(tensor, tuple(tensor.shape))
     else:
         d = Tensor._make(T.fresh(tensor._data))
-        for k, v in (T.tangents_of(tensor._data) or {}).items():
-            if k.active:
-                T.set_tangent(d._data, k, v)
-    T.set_tangent_deep(d._data, lv, tangent)
+        T.copy_tans(tensor, d)
+    if d._vc is None:
+        d._vc = _Version()
+    T.set_tangent_deep(d, lv, tangent, d._vc)
     return d
 
 
@@ -133,9 +133,7 @@ def unpack_dual(tensor, *, level=None):
         return UnpackedDualTensor(tensor, None)
     p = Tensor._make(T.fresh(tensor._data), tensor._rg, tensor.grad_fn, tensor._nr)
     T._hold_acc(tensor, p)
-    for k, v in (T.tangents_of(tensor._data) or {}).items():
-        if k is not lv and k.active:
-            T.set_tangent(p._data, k, v)
+    T.copy_tans(tensor, p, (lv,))
     return UnpackedDualTensor(p, t)
 
 

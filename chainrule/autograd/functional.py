@@ -258,7 +258,7 @@ def _hv(func, inputs, v, create_graph, strict, name, forward):
             _check_strict(o, list(xs), create_graph, name)
         holder["out"] = o[0]
         gs = vjp_core([o[0]], list(xs), [_make(np.ones(o[0]._data.shape, o[0]._data.dtype))],
-                      True)
+                      create_graph or not forward)
         return tuple(g if g is not None else xs[i] * 0 for i, g in enumerate(gs))
     if forward:
         _, tans, _, _ = _jvp_run(grads, handles, LEAFS(len(handles)), list(vs), {}, False,

@@ -228,6 +228,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """
     _pair(input, target, "nll_loss")
     reduction = _reduction(reduction, size_average, reduce)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"\"nll_loss_forward_reduce_cuda_kernel_2d_index\" not implemented "
+                           f"for '{_tname(input)}'")
     _check_target(input, target)
     return _class_loss(NllLoss, input, target, weight, ignore_index, reduction)
 
@@ -296,7 +299,7 @@ def _ce_probs(input, target, weight, ignore_index, reduction, eps, cdim):
         logp = logp * weight.reshape((c,) + (1,) * (input.ndim - 2) if cdim else (c,))
     loss = -(logp * target).sum(cdim)
     if reduction == "mean":
-        return loss.sum() / (input.numel() // c) if input.numel() else loss.sum() / 0.0
+        return loss.sum() / (input.numel() // c)      # the number of class vectors
     return _reduce(loss, reduction)
 
 

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from ..autograd import grad_mode
 from ..ops import elementwise as E
 from ..ops.nn_ops import Standardize
 from ._f_activation import _const, _inplace, _tensor_arg, _tname
@@ -26,7 +27,12 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """
     _tensor_arg(input, "normalize")
     denom = E.clamp(input.norm(p, dim, keepdim=True), min=eps).expand_as(input)
-    return input / denom
+    if out is None:
+        return input / denom
+    if grad_mode.is_grad_enabled() and (input.requires_grad or out.requires_grad):
+        raise RuntimeError("div(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    return out.copy_(input / denom)
 
 
 # -- dropout ----------------------------------------------------------------------------------
@@ -88,15 +94,19 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return _dropout(input, p, training, inplace, False, False, "dropout")
 
 
-def _feature_dropout(input, p, training, inplace, name, dims):
-    _tensor_arg(input, name)
-    _check_p(p)
-    nd = input.ndim
-    batched = nd == dims[1]
-    if not batched:
-        input = input.unsqueeze(0)
-    out = _dropout(input, p, training, inplace, True, False, "feature_dropout")
-    return out if batched else out.squeeze(0)
+def _feature_dropout(input, p, training, inplace, batched_ndim):
+    """Channel dropout; an input with one dim fewer than batched_ndim is one sample."""
+    if input.ndim == batched_ndim:
+        return _dropout(input, p, training, inplace, True, False, "feature_dropout")
+    out = _dropout(input.unsqueeze(0), p, training, inplace, True, False, "feature_dropout")
+    return input if inplace else out.squeeze(0)
+
+
+def _warn_ndim(name, nd, ok):
+    if nd not in ok:
+        warnings.warn(f"{name}: Received a {nd}-D input to {name}, which is deprecated and "
+                      "will result in an error in a future release. To retain the behavior "
+                      "and silence this warning, please use dropout instead.", stacklevel=3)
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
@@ -112,7 +122,7 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
                            "input. Note that dropout1d exists to provide channel-wise dropout "
                            "on inputs with 1 spatial dimension, a channel dimension, and an "
                            "optional batch dimension (i.e. 2D or 3D inputs).")
-    return _feature_dropout(input, p, training, inplace, "dropout1d", (2, 3))
+    return _feature_dropout(input, p, training, inplace, 3)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
@@ -125,11 +135,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     _tensor_arg(input, "dropout2d")
     _check_p(p)
     nd = input.ndim
-    if nd not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated "
-                      "and will result in an error in a future release. To retain the "
-                      "behavior and silence this warning, please use dropout instead.",
-                      stacklevel=2)
+    _warn_ndim("dropout2d", nd, (3, 4))
     if nd == 3:
         warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
                       "channel-wise 1D dropout behavior is desired - input is interpreted as "
@@ -146,13 +152,8 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     """
     _tensor_arg(input, "dropout3d")
     _check_p(p)
-    nd = input.ndim
-    if nd not in (4, 5):
-        warnings.warn(f"dropout3d: Received a {nd}-D input to dropout3d, which is deprecated "
-                      "and will result in an error in a future release. To retain the "
-                      "behavior and silence this warning, please use dropout instead.",
-                      stacklevel=2)
-    return _feature_dropout(input, p, training, inplace, "dropout3d", (4, 5))
+    _warn_ndim("dropout3d", input.ndim, (4, 5))
+    return _feature_dropout(input, p, training, inplace, 5)
 
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
@@ -239,7 +240,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
                                f"got {what} of shape {list(p.shape)} and normalized_shape = "
                                f"{list(ns)}")
     axes = tuple(range(input.ndim - k, input.ndim))
-    return _affine(Standardize.apply(input, axes, eps, None), weight, bias)
+    return Standardize.apply(input, weight, bias, axes, eps, None)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -287,7 +288,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     nd = input.ndim
     w = _channel_param(weight, c, nd, "weight", list(shape)) if weight is not None else None
     b = _channel_param(bias, c, nd, "bias", list(shape)) if bias is not None else None
-    xhat = Standardize.apply(input.reshape(n, num_groups, -1), (2,), eps, None)
+    xhat = Standardize.apply(input.reshape(n, num_groups, -1), None, None, (2,), eps, None)
     return _affine(xhat.reshape(shape), w, b)
 
 
@@ -351,13 +352,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         return _eval_norm(input, running_mean, running_var, weight, bias, eps, c)
     stats = []
     axes = (0,) + tuple(range(2, nd))
-    xhat = Standardize.apply(input, axes, eps, stats)
+    out = Standardize.apply(input, w, b, axes, eps, stats)
     n = input.numel() // c
     if running_mean is not None:
         _update_running(running_mean, stats[0].reshape(c), momentum)
     if running_var is not None:
         _update_running(running_var, stats[1].reshape(c) * (n / max(n - 1, 1)), momentum)
-    return _affine(xhat, w, b)
+    return out
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
@@ -392,14 +393,14 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                                "use_input_stats is false")
         return _eval_norm(input, running_mean, running_var, weight, bias, eps, c)
     stats = []
-    xhat = Standardize.apply(input, tuple(range(2, nd)), eps, stats)
+    out = Standardize.apply(input, w, b, tuple(range(2, nd)), eps, stats)
     n = input.numel() // (shape[0] * c)
     if running_mean is not None:
         _update_running(running_mean, stats[0].reshape(shape[0], c).mean(0), momentum)
     if running_var is not None:
         unbiased = stats[1].reshape(shape[0], c) * (n / max(n - 1, 1))
         _update_running(running_var, unbiased.mean(0), momentum)
-    return _affine(xhat, w, b)
+    return out
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):

@@ -219,38 +219,50 @@ class CrossEntropy(Op):
 
 
 class Standardize(Op):
-    """(x - mean) / sqrt(var + eps) over ``axes`` (biased variance). When ``stats`` is a list,
+    """(x - mean) / sqrt(var + eps) over ``axes`` (biased variance), then times ``w`` and
+    plus ``b`` when given (already shaped to broadcast against x). When ``stats`` is a list,
     forward appends the (mean, var) arrays to it (batch_norm's running statistics).
 
     NOTE: fused (layer_norm, group_norm, batch_norm, instance_norm): one node and two passes
-    each way instead of eight composite nodes; backward is the closed form
-    rstd * (g - mean(g) - xhat * mean(g * xhat))."""
+    each way instead of ten composite nodes; backward is the closed form
+    rstd * (h - mean(h) - xhat * mean(h * xhat)) with h = g * w."""
 
     @staticmethod
-    def forward(ctx, x, axes, eps, stats):
-        mu = x.mean(axis=axes, keepdims=True)
+    def forward(ctx, x, w, b, axes, eps, stats):
+        mu = x.sum(axis=axes, keepdims=True)
+        n = x.size // mu.size if mu.size else 1
+        mu /= n
         xc = x - mu
-        var = np.mean(xc * xc, axis=axes, keepdims=True)
+        var = np.square(xc).sum(axis=axes, keepdims=True)
+        var /= n
         rstd = 1.0 / np.sqrt(var + eps)
-        out = xc * rstd
+        xhat = xc * rstd
+        out = xhat if w is None else xhat * w
+        if b is not None:
+            out = out + b
         if stats is not None:
             stats.extend((mu, var))
-        ctx.axes, ctx.eps, ctx.rstd = axes, eps, rstd
-        ctx.n = x.size // mu.size if mu.size else 1
-        ctx.save_for_backward(x, out)
+        ctx.axes, ctx.eps, ctx.rstd, ctx.n = axes, eps, rstd, n
+        ctx.save_for_backward(x, w, xhat)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        x, out = ctx.saved_tensors
+        x, w, xhat = ctx.saved_tensors
         axes, n = ctx.axes, ctx.n
         if isinstance(x, Tensor):
             # recorded backward: rebuild the statistics from x so they carry its graph
             xc = x - _xp.sum(x, axes, True) / n
             rstd = 1.0 / _xp.sqrt(_xp.sum(xc * xc, axes, True) / n + ctx.eps)
-            out = xc * rstd
+            xhat = xc * rstd
         else:
             rstd = ctx.rstd
-        mg = _xp.sum(g, axes, True) / n
-        mgx = _xp.sum(g * out, axes, True) / n
-        return rstd * (g - mg - out * mgx), None, None, None
+        need = ctx.needs_input_grad
+        gx = None
+        if need[0]:
+            h = g if w is None else g * w
+            mh = _xp.sum(h, axes, True) / n
+            mhx = _xp.sum(h * xhat, axes, True) / n
+            gx = rstd * (h - mh - xhat * mhx)
+        gw = g * xhat if need[1] else None
+        return gx, gw, (g if need[2] else None), None, None, None

@@ -61,11 +61,12 @@ def _recorder(created):
     prev = F._INTERPOSE[0]
 
     def rec(cls, args, kwargs):
+        here = F._INTERPOSE[0]
         F._INTERPOSE[0] = prev
         try:
             out = cls.apply(*args, **kwargs)
         finally:
-            F._INTERPOSE[0] = rec
+            F._INTERPOSE[0] = here
         for o in (out if type(out) is tuple else (out,)):
             if isinstance(o, Tensor) and o.grad_fn is not None:
                 created.add(o.grad_fn)

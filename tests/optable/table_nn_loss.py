@@ -243,7 +243,7 @@ OPS = [
     OpInfo("F.triplet_margin_loss",
            lambda m, a, p, n, r: F(m).triplet_margin_loss(a, p, n, 1.5, reduction=r),
            [(A((4, 5)), A((4, 5)), A((4, 5)), "mean"),
-            (A((4, 5), T=True), A((4, 5)), A((5,)), "none"),
+            (A((4, 5), T=True), A((4, 5)), A((1, 5)), "none"),
             (A((5,)), A((5,)), A((5,)), "sum")],
            skip_kinds={"0d": "vectors only"},
            bad=[Bad(lambda m, a: F(m).triplet_margin_loss(a, a, a, margin=0.0), A((2, 3)),

@@ -192,11 +192,11 @@ if _has_svdvals():
 def _vn(m):
     """torch.linalg.vector_norm; chainrule's lives at the top level until linalg re-exports
     it."""
-    return getattr(m.linalg, "vector_norm", None) or m.vector_norm
+    return getattr(m.linalg, "vector_norm", None) or m.functional_ops.vector_norm
 
 
 def _mn(m):
-    return getattr(m.linalg, "matrix_norm", None) or m.matrix_norm
+    return getattr(m.linalg, "matrix_norm", None) or m.functional_ops.matrix_norm
 
 
 def _ip(x, name, *args, **kw):

@@ -7,11 +7,14 @@ from ..._device import check_device
 from ...autograd.grad_mode import no_grad
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedBuffer, UninitializedParameter, is_lazy
+from .lazy import LazyModuleMixin
 from .module import Module
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
-           "InstanceNorm3d", "LayerNorm", "GroupNorm", "RMSNorm", "LocalResponseNorm"]
+           "InstanceNorm3d", "LayerNorm", "GroupNorm", "RMSNorm", "LocalResponseNorm",
+           "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d",
+           "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
 
 
 def _cr():
@@ -356,3 +359,102 @@ class LocalResponseNorm(Module):
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class _LazyNormBase(LazyModuleMixin):
+    """Batch/instance norm whose num_features is read from the first input's channel dim."""
+
+    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None, *, bias=True):
+        super().__init__(0, eps, momentum, False, False, device, dtype, bias=bias)
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        self._dtype = dtype
+        if affine:
+            self.weight = UninitializedParameter()
+            if bias:
+                self.bias = UninitializedParameter()
+        if track_running_stats:
+            self.running_mean = UninitializedBuffer()
+            self.running_var = UninitializedBuffer()
+            self.num_batches_tracked = _cr().tensor(0, dtype=_cr().long)
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params() and self.num_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input, *args, **kwargs):
+        if not self.has_uninitialized_params():
+            return
+        nb = getattr(self, "_no_batch_dim", None)
+        channel = input.dim() - nb if nb is not None else 1
+        self.num_features = input.shape[channel]
+        dtype = self._dtype or input.dtype
+        with no_grad():
+            for p in (self.weight, self.bias, self.running_mean, self.running_var):
+                if p is not None and is_lazy(p):
+                    p.materialize((self.num_features,), dtype=dtype)
+            self.reset_parameters()
+
+
+class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):
+    """BatchNorm1d whose num_features comes from the first input.
+
+    >>> import chainrule
+    >>> m = chainrule.nn.LazyBatchNorm1d()
+    >>> _ = m(chainrule.randn(4, 3)); m
+    BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
+    """
+    cls_to_become = BatchNorm1d
+
+
+class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
+    """BatchNorm2d whose num_features comes from the first input.
+
+    >>> import chainrule
+    >>> m = chainrule.nn.LazyBatchNorm2d(); _ = m(chainrule.randn(2, 3, 2, 2)); m.num_features
+    3
+    """
+    cls_to_become = BatchNorm2d
+
+
+class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
+    """BatchNorm3d whose num_features comes from the first input.
+
+    >>> import chainrule
+    >>> m = chainrule.nn.LazyBatchNorm3d(); _ = m(chainrule.randn(2, 3, 1, 2, 2))
+    >>> m.running_mean.shape
+    chainrule.Size([3])
+    """
+    cls_to_become = BatchNorm3d
+
+
+class LazyInstanceNorm1d(_LazyNormBase, InstanceNorm1d):
+    """InstanceNorm1d whose num_features comes from the first input.
+
+    >>> import chainrule
+    >>> m = chainrule.nn.LazyInstanceNorm1d(); _ = m(chainrule.randn(2, 3, 4)); m.weight.shape
+    chainrule.Size([3])
+    """
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyNormBase, InstanceNorm2d):
+    """InstanceNorm2d whose num_features comes from the first input.
+
+    >>> import chainrule
+    >>> m = chainrule.nn.LazyInstanceNorm2d(); _ = m(chainrule.randn(3, 4, 4)); m.num_features
+    3
+    """
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyNormBase, InstanceNorm3d):
+    """InstanceNorm3d whose num_features comes from the first input.
+
+    >>> import chainrule
+    >>> m = chainrule.nn.LazyInstanceNorm3d(); _ = m(chainrule.randn(1, 2, 2, 2, 2))
+    >>> m.num_features
+    2
+    """
+    cls_to_become = InstanceNorm3d
