@@ -311,3 +311,10 @@ def test_axis_scatter_paths_agree_with_a_plain_scatter_add():
                                    atol=1e-10)
         np.testing.assert_allclose(_axis_sum(g, idx[:1], None, axis, n),
                                    _axis_sum(g, idx[:1], np.ones((1, o)), axis, n))
+
+
+def test_unfold_with_a_1x1_kernel_does_not_alias_its_input():
+    x = chainrule.ones(1, 2, 3, 3)
+    cols = F.unfold(x, 1)
+    cols += 1
+    assert float(x.sum()) == 18.0

@@ -62,15 +62,15 @@ def _float_input(x, op):
                            f"{list(x.shape)})")
 
 
-def _batched(x, nd, op, what="(unbatched) or", name=None):
+def _batched(x, nd, op):
     """Lift an unbatched input to a batch of one; returns (x, was_unbatched)."""
     dim = x._data.ndim
     if dim == nd + 2:
         return x, False
     if dim == nd + 1:
         return x.unsqueeze(0), True
-    raise RuntimeError(f"Expected {nd + 1}D {what} {nd + 2}D (batched) input to "
-                       f"{name or op}, but got input of size: {list(x.shape)}")
+    raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {op}, "
+                       f"but got input of size: {list(x.shape)}")
 
 
 def _unbatch(y, unbatched):

@@ -140,7 +140,8 @@ class Im2Col(Op):
     @staticmethod
     def forward(ctx, x, g):
         ctx.g, ctx.c = g, x.shape[1]
-        return im2col(x, g)
+        col = im2col(x, g)
+        return col.copy() if np.may_share_memory(col, x) else col   # 1x1: never alias x
 
     @staticmethod
     def backward(ctx, gr):
