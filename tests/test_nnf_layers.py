@@ -290,3 +290,31 @@ def test_cnn_benchmark_steps_agree():
     for _ in range(2):
         losses = [float(to_np(s())) for s in steps]
         np.testing.assert_allclose(losses, losses[0], rtol=1e-5)
+
+
+def test_axis_scatter_paths_agree_with_a_plain_scatter_add():
+    """The interpolation/padding adjoint: dense-matrix GEMM for small axes, sort + reduceat
+    for large ones; both must equal np.add.at."""
+    from chainrule.ops.conv import _axis_sum
+    rng = np.random.default_rng(0)
+    for n, o, axis in [(7, 12, -1), (7, 12, -2), (2100, 2101, -1), (2100, 2101, -2)]:
+        idx = np.stack([np.sort(rng.integers(0, n, o)), rng.integers(0, n, o)])
+        w = rng.standard_normal(idx.shape)
+        shape = (3, o, 2) if axis == -2 else (2, o)
+        g = rng.standard_normal(shape)
+        want = np.zeros(shape[:-2] + (n, 2) if axis == -2 else (2, n))
+        for t in range(2):
+            gt = g * (w[t][:, None] if axis == -2 else w[t])
+            np.add.at(want, (Ellipsis, idx[t], slice(None)) if axis == -2 else
+                      (slice(None), idx[t]), gt)
+        np.testing.assert_allclose(_axis_sum(g, idx, w, axis, n), want, rtol=1e-10,
+                                   atol=1e-10)
+        np.testing.assert_allclose(_axis_sum(g, idx[:1], None, axis, n),
+                                   _axis_sum(g, idx[:1], np.ones((1, o)), axis, n))
+
+
+def test_unfold_with_a_1x1_kernel_does_not_alias_its_input():
+    x = chainrule.ones(1, 2, 3, 3)
+    cols = F.unfold(x, 1)
+    cols += 1
+    assert float(x.sum()) == 18.0

@@ -62,15 +62,15 @@ def _float_input(x, op):
                            f"{list(x.shape)})")
 
 
-def _batched(x, nd, op, what="(unbatched) or", name=None):
+def _batched(x, nd, op):
     """Lift an unbatched input to a batch of one; returns (x, was_unbatched)."""
     dim = x._data.ndim
     if dim == nd + 2:
         return x, False
     if dim == nd + 1:
         return x.unsqueeze(0), True
-    raise RuntimeError(f"Expected {nd + 1}D {what} {nd + 2}D (batched) input to "
-                       f"{name or op}, but got input of size: {list(x.shape)}")
+    raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {op}, "
+                       f"but got input of size: {list(x.shape)}")
 
 
 def _unbatch(y, unbatched):
@@ -811,14 +811,12 @@ _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinea
 _MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 
 
-def _take(x, idx, axis):
-    """x gathered along one (negative) spatial axis by an index array."""
-    return x[(Ellipsis, idx) + (slice(None),) * (-axis - 1)]
-
-
-def _weights(w, axis, x):
-    shape = (w.shape[0],) + (1,) * (-axis - 1)
-    return _make(w.reshape(shape).astype(x._data.dtype))
+def _take(x, idx, axis, w=None):
+    """Along one (negative) axis: sum_t x[idx[t]] * w[t] (a plain gather when w is None)."""
+    idx = np.ascontiguousarray(np.reshape(idx, (-1, np.shape(idx)[-1])), dtype=np.intp)
+    if w is not None:
+        w = np.ascontiguousarray(np.reshape(w, idx.shape), dtype=x._data.dtype)
+    return _C.AxisGather.apply(x, idx, w, axis)
 
 
 def _src_index(n, o, scale, align, cubic, npd):
@@ -868,16 +866,12 @@ def _interp_axis(x, n, o, scale, mode, align, axis):
     i0 = np.floor(src).astype(np.int64)
     if cubic:
         t = src - i0.astype(npd)
-        out = None
-        for j, w in enumerate(_cubic(t, npd)):
-            term = _take(x, np.clip(i0 - 1 + j, 0, n - 1), axis) * _weights(w, axis, x)
-            out = term if out is None else out + term
-        return out
+        idx = np.stack([np.clip(i0 - 1 + j, 0, n - 1) for j in range(4)])
+        return _take(x, idx, axis, np.stack(_cubic(t, npd)))
     i0 = np.minimum(i0, n - 1)
     lam = np.clip(src - i0.astype(npd), 0, 1).astype(npd)
     i1 = i0 + (i0 < n - 1)
-    return (_take(x, i0, axis) * _weights(1 - lam, axis, x) +
-            _take(x, i1, axis) * _weights(lam, axis, x))
+    return _take(x, np.stack([i0, i1]), axis, np.stack([1 - lam, lam]))
 
 
 def _aa_matrix(n, o, scale, align, cubic, npd):
@@ -1754,6 +1748,5 @@ def pad(input, pad, mode="constant", value=None):
         d = dim - 1 - i
         if lo == 0 and hi == 0:
             continue
-        idx = _pad_index(shape[d], lo, hi, mode, d, shape)
-        x = x[(slice(None),) * d + (idx,)]
+        x = _take(x, _pad_index(shape[d], lo, hi, mode, d, shape), d - dim)
     return x if x is not input else input.clone()

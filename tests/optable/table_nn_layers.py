@@ -32,6 +32,14 @@ def _grad_grad(fn):
     return g
 
 
+def _bilinear(m, x):
+    return F(m).interpolate(x, size=(3, 5), mode="bilinear")
+
+
+def _reflect(m, x):
+    return F(m).pad(x, (2, 1), mode="reflect")
+
+
 def _mp2(m, x):
     return F(m).max_pool2d(x, 2, stride=1)
 
@@ -239,6 +247,13 @@ OPS = [
                     exc=NotImplementedError),
                 Bad(lambda m, x: F(m).interpolate(x, size=(2, 2, 2)), A((1, 1, 3, 3)),
                     exc=ValueError)]),
+    OpInfo("interpolate_backward", _grad_of(_bilinear),
+           [(A((1, 1, 2, 3), grad=False), A((1, 1, 3, 5))),
+            (A((1, 2, 4, 3), grad=False), A((1, 2, 3, 5), T=True))],
+           skip_kinds={"0d": NO0}, bad_see="interpolate_linear"),
+    OpInfo("pad_reflect_backward", _grad_of(_reflect),
+           [(A((1, 4), grad=False), A((1, 7))), (A((2, 3, 3), grad=False), A((2, 3, 6), T=True))],
+           skip_kinds={"0d": NO0}, bad_see="pad_modes"),
     OpInfo("interpolate_cubic_area",
            lambda m, x, s, mode, ac, aa: F(m).interpolate(x, s, mode=mode, align_corners=ac,
                                                           antialias=aa),
