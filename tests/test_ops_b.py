@@ -458,3 +458,12 @@ def test_lu_family_matches_torch_on_batches_and_singular_input():
     _both(lambda m, t: m.linalg.lu_factor_ex(t).info, sing, grad=False)
     with pytest.raises(RuntimeError, match="is zero"):
         c.linalg.lu_factor(c.tensor(sing))
+
+
+@needs_torch
+@pytest.mark.parametrize("reduce", ["amax", "amin", "sum", "prod"])
+def test_scatter_reduce_without_self_on_bool_and_int(reduce):
+    for x, s in ((np.array([True, False]), np.array([False, False, True])),
+                 (np.array([3, 4], np.int32), np.array([-5, 7, 2], np.int32))):
+        _both(lambda m, a, b: a.scatter_reduce(0, m.tensor([0, 0, 1]), b, reduce,
+                                               include_self=False), x, s, grad=False)

@@ -256,11 +256,14 @@ _IDENT = {"sum": 0, "mean": 0, "prod": 1, "amax": -np.inf, "amin": np.inf}
 
 
 def _identity(reduce, npd):
+    """The value reduce starts from in dtype npd (the dtype's extremes for amax/amin)."""
     v = _IDENT[reduce]
-    if npd.kind in "iub" and np.isinf(v):
-        info = np.iinfo(npd) if npd.kind != "b" else None
-        return (info.min if v < 0 else info.max) if info else v < 0
-    return v
+    if not np.isinf(v) or npd.kind == "f":
+        return v
+    if npd.kind == "b":
+        return bool(v > 0)
+    info = np.iinfo(npd)
+    return info.min if v < 0 else info.max
 
 
 class Gather(Op):
@@ -419,17 +422,9 @@ def _scatter_prep(input, dim, index, src, op):
     operands lifted to 1-D (squeeze says to drop that dim again) and src cut to idx's shape."""
     _tensor_arg(input, op, "input", 1)
     idx = _index_of(index, op)
-    nd = input._data.ndim
-    d = _wrap_dim(dim, nd, op)
-    if idx.ndim != max(nd, 0) and not (nd == 0 and idx.ndim <= 1) and not (
-            idx.ndim == 0 and nd <= 1):
-        raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as "
-                           f"self tensor ({idx.ndim} vs {nd})")
+    d = _wrap_dim(dim, input._data.ndim, op)
     is_t = isinstance(src, Tensor)
-    if is_t and src._data.ndim != idx.ndim and not (src._data.ndim <= 1 and idx.ndim <= 1):
-        raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as "
-                           f"src tensor ({idx.ndim} vs {src._data.ndim})")
-    squeeze = nd == 0
+    squeeze = input._data.ndim == 0
     if squeeze:
         input = input.reshape(1)
     if idx.ndim == 0:
@@ -437,9 +432,10 @@ def _scatter_prep(input, dim, index, src, op):
     if is_t and src._data.ndim == 0:
         src = src.reshape(1)
     shape = input._data.shape
-    if idx.ndim != len(shape):
-        raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as "
-                           f"self tensor ({idx.ndim} vs {len(shape)})")
+    for what, n in (("self", len(shape)), ("src", src._data.ndim if is_t else idx.ndim)):
+        if idx.ndim != n:
+            raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions "
+                               f"as {what} tensor ({idx.ndim} vs {n})")
     big = any(s > shape[k] for k, s in enumerate(idx.shape) if k != d)
     if is_t:
         big = big or any(s > t for s, t in zip(idx.shape, src._data.shape))
