@@ -273,7 +273,7 @@ def _axis_sum(g, idx, w, axis, n):
         m = np.zeros((o, n), g.dtype)
         rows = np.arange(o)
         for t in range(idx.shape[0]):
-            np.add.at(m, (rows, idx[t]), 1 if w is None else w[t])
+            backend.add_at(m, (rows, idx[t]), 1 if w is None else w[t])
         if axis == -1:
             return g @ m
         return np.moveaxis(np.moveaxis(g, axis, -1) @ m, -1, axis)

@@ -317,8 +317,8 @@ class ScatterReduce(Op):
         if reduce in ("sum", "mean"):
             backend.add_at(out, grid, src)
         else:
-            {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce].at(
-                out, grid, src)
+            backend.ufunc_at({"prod": np.multiply, "amax": np.maximum,
+                              "amin": np.minimum}[reduce], out, grid, src)
         cnt = None
         if reduce == "mean":
             cnt = hits + keep
