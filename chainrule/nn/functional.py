@@ -3,3 +3,4 @@ from ._f_activation import *  # noqa: F401,F403
 from ._f_norm import *  # noqa: F401,F403
 from ._f_layers import *  # noqa: F401,F403
 from ._f_loss import *  # noqa: F401,F403
+from ._f_ctc import *  # noqa: F401,F403
