@@ -73,24 +73,20 @@ def _padded_targets(targets, il, tl, n, t_max, c):
     return np.where(used, out, 0)
 
 
-def _lse(x, safe=True):
-    """log-sum-exp over the last dim; rows that are all -inf give -inf, with a zero gradient
-    when ``safe`` (else NaN)."""
+def _lse(x):
+    """log-sum-exp over the last dim; rows that are all -inf give -inf with a zero gradient."""
     # NOTE: the shift m is a constant taken from the values (the result does not depend on
     # it), and 0 where a row is all -inf, so no inf - inf appears; the log's argument is
     # replaced by 1 on those rows and their result by -inf, keeping every gradient finite.
     m = x._data.max(-1, keepdims=True)
     m = np.where(np.isneginf(m), 0, m).astype(x._data.dtype)
     s = E.exp(x - m).sum(-1)
-    if not safe:
-        with np.errstate(divide="ignore"):
-            return E.log(s) + m[..., 0]
     pos = s._data > 0
     out = E.log(E.where(pos, s, 1.0)) + m[..., 0]
     return E.where(pos, out, _NEG)
 
 
-def _alpha_loss(lp, ext, skip, il, tl, nan_impossible):
+def _alpha_loss(lp, ext, skip, il, tl):
     """-log p(target | lp) per sample from the forward (alpha) recursion; lp is (T, N, C),
     ext the (N, L) blank-extended labels, skip where a label may follow the one two back."""
     t_max, n = lp.shape[0], lp.shape[1]
@@ -114,12 +110,6 @@ def _alpha_loss(lp, ext, skip, il, tl, nan_impossible):
     ends = np.stack([2 * tl, np.maximum(2 * tl - 1, 0)], -1)              # (N, 2)
     fin = alpha[np.arange(n)[:, None], ends] + np.where(
         np.stack([tl >= 0, tl > 0], -1), 0, _NEG).astype(dt)
-    if nan_impossible:
-        # NOTE: torch's gradient is NaN on every frame t < input_length of a sample with no
-        # valid alignment; a zero-valued term feeding the final log-sum-exp carries that NaN.
-        frames = (np.arange(t_max)[:, None] < il)[:, :, None] & np.isfinite(lp._data)
-        zero = E.where(frames, lp, 0.0).sum((0, 2)) * 0.0
-        return -_lse(fin + zero[:, None], safe=False)
     return -_lse(fin)
 
 
@@ -148,7 +138,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         raise TypeError("ctc_loss(): input_lengths and target_lengths must both be Tensors or "
                         "both tuples of ints")
     if log_probs._data.dtype.kind != "f" or log_probs._data.dtype == np.float16:
-        raise RuntimeError(f"\"ctc_loss_cpu\" not implemented for '{_tname(log_probs)}'")
+        raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for '{_tname(log_probs)}'")
     if log_probs.ndim not in (2, 3):
         raise RuntimeError(f"ctc_loss: expected log_probs of shape (T, C) or (T, N, C), got "
                            f"{log_probs.ndim}-dimensional tensor of shape "
@@ -169,14 +159,22 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     ext[:, 1::2] = tg
     skip = np.zeros(ext.shape, bool)
     skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
-    loss = _alpha_loss(lp, ext, skip, il, tl, not zero_infinity)
+    loss = _alpha_loss(lp, ext, skip, il, tl)
     # NOTE: torch's gradient adds exp(log_probs) on the frames t < input_length (its kernel
     # folds in log_softmax's term); e - e.detach() is exactly zero but carries that gradient.
     e = E.exp(lp)
     frames = (np.arange(t_max)[:, None] < il)[:, :, None]
     loss = loss + ((e - e.detach()) * frames).sum((0, 2))
+    impossible = np.isinf(loss._data)
     if zero_infinity:
-        loss = E.where(np.isinf(loss._data), 0.0, loss)
+        loss = E.where(impossible, 0.0, loss)
+    elif impossible.any():
+        # NOTE: torch's gradient is NaN on the frames t < input_length of a sample with no
+        # alignment. The product below is NaN there but where() keeps a 0 in its place; its
+        # backward multiplies the 0 gradient by NaN, with no floating-point warning.
+        lpf = E.where(frames & np.isfinite(lp._data), lp, 0.0).sum((0, 2))
+        nan = np.where(impossible, np.nan, 0.0).astype(lp._data.dtype)
+        loss = loss + E.where(impossible, 0.0, lpf * nan)
     if reduction == "mean":
         loss = loss / np.maximum(tl, 1).astype(loss._data.dtype)
         return loss[0] if unbatched else loss.mean()
