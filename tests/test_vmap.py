@@ -88,6 +88,8 @@ def test_vmap_of_grad_gives_per_sample_gradients(op, i):
     """Backward rules under vmap (graphs recorded on the batch) against a loop of grads."""
     if not op.grad:
         pytest.skip(f"{op.name} is not differentiable")
+    if op.name in USES_AUTOGRAD:
+        pytest.skip("the sample calls chainrule.autograd.grad inside the vmapped function")
     per, stacked, to_args = _batch(op, i)
     if not stacked:
         pytest.skip("no float input")
