@@ -316,11 +316,11 @@ def _b_elementwise(rule):
 
 
 def _b_linear(cls, args, tans, out, kwargs, B):
-    from ._vmap_rules import rule_for
+    from . import _vmap_rules as V
     t = tans[0]
     if t is None:
         return None
-    return rule_for(cls)(cls, [t] + list(args[1:]), [True] + [False] * (len(args) - 1),
+    return V.RULES[cls](cls, [t] + list(args[1:]), [True] + [False] * (len(args) - 1),
                          kwargs, B)
 
 

@@ -264,12 +264,14 @@ def _innermost(x):
 TAN = {}     # id(data object) -> [weakref to it, {Level: tangent Tensor}]
 
 
-def _forget(key):
-    def cb(ref):
-        e = TAN.get(key)
-        if e is not None and e[0] is ref:
-            del TAN[key]
-    return cb
+class _Ref(weakref.ref):
+    __slots__ = ("key",)
+
+
+def _forget(ref):
+    e = TAN.get(ref.key)
+    if e is not None and e[0] is ref:
+        del TAN[ref.key]
 
 
 def tangents_of(d):
@@ -285,7 +287,9 @@ def set_tangent(d, lv, t, vc=None):
     key = id(d)
     e = TAN.get(key)
     if e is None or e[0]() is not d:
-        e = TAN[key] = [weakref.ref(d, _forget(key)), {}, None]
+        ref = _Ref(d, _forget)
+        ref.key = key
+        e = TAN[key] = [ref, {}, None]
     e[1][lv] = t
     if vc is not None:
         if e[2] is None:
@@ -511,10 +515,8 @@ def _fit_batched(t, want):
     s = t._data.shape
     k = len(want) - len(s)
     if k > 0:
-        from ..ops.shape import Reshape
-        t = Reshape.apply(t, s[:1] + (1,) * k + s[1:])
-    from ..ops.shape import Expand
-    return Expand.apply(t, want) if t._data.shape != want else t
+        t = _S().Reshape.apply(t, s[:1] + (1,) * k + s[1:])
+    return _S().Expand.apply(t, want) if t._data.shape != want else t
 
 
 def set_tangent_deep(o, lv, t, vc=None):
@@ -608,8 +610,18 @@ class _Suspend:
 
 def _swap01(t):
     nd = t._data.ndim
-    from ..ops.shape import permute
-    return permute(t, (1, 0) + tuple(range(2, nd)))
+    return _S().permute(t, (1, 0) + tuple(range(2, nd)))
+
+
+def _S():
+    global _SHAPE
+    if _SHAPE is None:
+        from ..ops import shape
+        _SHAPE = shape
+    return _SHAPE
+
+
+_SHAPE = None
 
 
 def to_phys(t, lv):

@@ -39,7 +39,7 @@ _make = Tensor._make
 
 def _const(t):
     """A tensor whose value can be used as a bare array (no graph, no transform state)."""
-    from ._transforms import TAN
+    from ._transforms import TAN  # noqa: F811  (cheap once imported)
     d = t._data
     return type(d) is np.ndarray and not t._rg and id(d) not in TAN
 
