@@ -80,7 +80,9 @@ def _format_array(arr, indent):
         sel = arr
     fmt = _formatter(sel)
     strs = np.vectorize(fmt, otypes=[object])(sel) if sel.size else sel.astype(object)
-    width = max((len(s) for s in strs.ravel()), default=1)
+    # as torch: only finite values set the column width; inf/nan are padded up to it
+    fin = strs[np.isfinite(sel)] if sel.dtype.kind == "f" else strs
+    width = max((len(s) for s in (fin if fin.size else strs).ravel()), default=1)
     lw = _opts["linewidth"]
 
     def rec(a, keep_dims, depth):

@@ -368,9 +368,15 @@ class Tensor(*MIXINS):
             return self.clone() if copy else self
         return _ops().elementwise.cast(self, _dt.to_dtype(dtype))
 
+    _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor",
+                   "float16": "HalfTensor", "int64": "LongTensor", "int32": "IntTensor",
+                   "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+                   "bool": "BoolTensor"}
+
     def type(self, dtype=None):
+        """The type name (``chainrule.FloatTensor``), or a conversion to ``dtype``."""
         if dtype is None:
-            return f"chainrule.{self.dtype.name.capitalize()}Tensor"
+            return "chainrule." + self._TYPE_NAMES[self.dtype.name]
         return self.to(dtype)
 
     def type_as(self, other):

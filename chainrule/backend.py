@@ -52,3 +52,8 @@ def _keep_freed_memory():
 
 
 _keep_freed_memory()
+
+
+def ufunc_at(ufunc, target, index, values):
+    """target[index] = ufunc(target[index], values), unbuffered (repeated indices combine)."""
+    ufunc.at(target, index, values)

@@ -361,6 +361,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, out=None):
     if isinstance(dim, int):
         dim = (dim,)
     if p == "nuc":
+        if dim is None and input.dim() != 2:
+            raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
+                               + " ".join(str(d) for d in range(input.dim())))
         return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
     if isinstance(p, str):
         if p != "fro":

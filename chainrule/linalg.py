@@ -7,12 +7,15 @@ from scipy import linalg as _sla
 
 from ._tensor import Tensor, _wrap_dim
 from .ops import linalg as _L
+from .functional_ops import matrix_norm, vector_norm
 from .ops.linalg import LinAlgError, cholesky, det, matrix_exp, matrix_power, matmul
 
 __all__ = ["LinAlgError", "inv", "inv_ex", "det", "slogdet", "solve", "solve_ex", "lstsq",
            "cholesky", "cholesky_ex", "qr", "svd", "svdvals", "eigh", "eigvalsh", "pinv",
            "matrix_power", "matrix_exp", "matrix_rank", "norm", "cross", "matmul",
-           "multi_dot", "vecdot", "solve_triangular", "cond", "vector_norm", "matrix_norm"]
+           "multi_dot", "vecdot", "solve_triangular", "cond", "vector_norm", "matrix_norm",
+           "lu", "lu_factor", "lu_factor_ex", "lu_solve", "diagonal", "vander", "tensorinv",
+           "tensorsolve"]
 
 
 def inv(A):
@@ -416,16 +419,7 @@ def cond(A, p=None):
         r = s[..., 0] / s[..., -1]
         return r if p != -2 else 1 / r
     _L._square(A, "linalg.cond")
-    mn = __getattr__("matrix_norm")
-    return mn(A, p) * mn(inv(A), p)
-
-
-def __getattr__(name):
-    # vector_norm and matrix_norm are written in functional_ops (issue 3, part A): re-export
-    if name in ("vector_norm", "matrix_norm"):
-        from . import functional_ops
-        return getattr(functional_ops, name)
-    raise AttributeError(f"module 'chainrule.linalg' has no attribute '{name}'")
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
@@ -439,10 +433,168 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     if isinstance(dim, int):
         dim = (dim,)
     if dim is not None and len(dim) == 2 or dim is None and ord is not None and A.ndim == 2:
-        return __getattr__("matrix_norm")(A, "fro" if ord is None else ord,
-                                          (-2, -1) if dim is None else dim, keepdim,
-                                          dtype=dtype)
+        return matrix_norm(A, "fro" if ord is None else ord, (-2, -1) if dim is None else dim,
+                           keepdim, dtype=dtype)
     if dim is None and ord is not None and A.ndim != 1:
         raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must "
                            f"be 1D or 2D. Got {A.ndim}D.")
-    return __getattr__("vector_norm")(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+_lu_t = _L._ret("linalg_lu", ["P", "L", "U"])
+_lu_factor_t = _L._ret("linalg_lu_factor", ["LU", "pivots"])
+_lu_factor_ex_t = _L._ret("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+
+
+def lu(A, *, pivot=True):
+    """A = P L U with partial pivoting: P a permutation, L unit lower, U upper triangular.
+
+    >>> import chainrule
+    >>> chainrule.linalg.lu(chainrule.tensor([[1.0, 2.0], [3.0, 4.0]])).U
+    tensor([[3.0000, 4.0000],
+            [0.0000, 0.6667]])
+    """
+    _L._matrix(A, "linalg.lu")
+    if not pivot:
+        raise RuntimeError("linalg.lu: LU without pivoting is not implemented on the CPU")
+    return _lu_t(*_L.Lu.apply(A))
+
+
+def _lu_info(U):
+    d = np.diagonal(U._data, axis1=-2, axis2=-1)
+    zero = d == 0
+    first = np.where(zero.any(-1), zero.argmax(-1) + 1, 0)
+    return np.asarray(first, np.int32)
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False):
+    """(LU, pivots, info): the packed LU (L below the diagonal, U on and above), LAPACK's
+    1-based row interchanges, and 1 + the index of the first zero of U's diagonal (else 0).
+
+    >>> import chainrule
+    >>> chainrule.linalg.lu_factor_ex(chainrule.zeros(2, 2)).info
+    tensor(1, dtype=chainrule.int32)
+    """
+    P, L, U = lu(A, pivot=pivot)
+    info = _lu_info(U)
+    if check_errors and info.any():
+        raise LinAlgError(f"linalg.lu_factor_ex: U[{int(info.max()) - 1},"
+                          f"{int(info.max()) - 1}] is zero")
+    piv = _L._pivots_from_p(P._data, min(A.shape[-2:]))
+    return _lu_factor_ex_t(_L._lu_compact(L, U), Tensor._make(piv), Tensor._make(info))
+
+
+def lu_factor(A, *, pivot=True):
+    """(LU, pivots) of ``lu_factor_ex``; raises when U has a zero on its diagonal.
+
+    >>> import chainrule
+    >>> chainrule.linalg.lu_factor(chainrule.tensor([[1.0, 2.0], [3.0, 4.0]])).pivots
+    tensor([2, 2], dtype=chainrule.int32)
+    """
+    r = lu_factor_ex(A, pivot=pivot)
+    if r.info._data.any():
+        i = int(r.info._data.max()) - 1
+        raise RuntimeError(f"torch.linalg.lu_factor: U[{i},{i}] is zero and using it on "
+                           "lu_solve would result in a division by zero. If you still want to "
+                           "perform the factorization, consider calling linalg.lu(A, pivot) or "
+                           "linalg.lu_factor_ex(A, pivot)")
+    return _lu_factor_t(r.LU, r.pivots)
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
+    """X with A X = B (``left=False``: X A = B; ``adjoint``: A^T in place of A) from A's
+    packed LU; differentiable in LU and B.
+
+    >>> import chainrule
+    >>> LU, piv = chainrule.linalg.lu_factor(chainrule.tensor([[2.0, 0.0], [0.0, 4.0]]))
+    >>> chainrule.linalg.lu_solve(LU, piv, chainrule.tensor([[2.0], [4.0]]))
+    tensor([[1.],
+            [1.]])
+    """
+    _L._square(LU, "linalg.lu_solve")
+    _L._need_tensor(B, "linalg.lu_solve", "B", 3)
+    _check_same_dtype(LU, B, "linalg.lu_solve")
+    n = LU._data.shape[-1]
+    if B._data.ndim < 2 or (B._data.shape[-2] if left else B._data.shape[-1]) != n:
+        raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({n}x{n} and "
+                           f"{'x'.join(map(str, B.shape[-2:]))})")
+    P, L, U = _L.lu_unpack(LU, pivots)
+    if not left:
+        # X A = B  <=>  A^T X^T = B^T (and X A^T = B  <=>  A X^T = B^T)
+        return lu_solve(LU, pivots, B.mT, adjoint=not adjoint).mT
+    if adjoint:
+        # A^T = U^T L^T P^T: X = P L^-T U^-T B
+        return P @ _L.Solve.apply(L.mT, _L.Solve.apply(U.mT, B))
+    return _L.Solve.apply(U, _L.Solve.apply(L, P.mT @ B))
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The diagonals of a batch of matrices (``torch.diagonal`` over the last two dims).
+
+    >>> import chainrule
+    >>> chainrule.linalg.diagonal(chainrule.arange(4.0).reshape(2, 2))
+    tensor([0., 3.])
+    """
+    from .ops.shape import diagonal as _diagonal
+    return _diagonal(A, offset, dim1, dim2)
+
+
+def vander(x, *, N=None):
+    """The Vandermonde matrix: columns x**0, x**1, ..., x**(N-1) (batched over x's dims).
+
+    >>> import chainrule
+    >>> chainrule.linalg.vander(chainrule.tensor([1, 2, 3]))
+    tensor([[1, 1, 1],
+            [1, 2, 4],
+            [1, 3, 9]])
+    """
+    _L._need_tensor(x, "linalg.vander", "x", 1)
+    if x._data.ndim == 0:
+        raise RuntimeError("linalg.vander: x must have at least one dimension")
+    n = x._data.shape[-1] if N is None else N
+    if n < 0:
+        raise RuntimeError(f"linalg.vander: N must be non-negative, got {n}")
+    return x.unsqueeze(-1) ** Tensor._make(np.arange(n, dtype=np.int64))
+
+
+def tensorinv(A, ind=2):
+    """The inverse of A seen as a map from its last dims to its first ``ind`` dims.
+
+    >>> import chainrule
+    >>> chainrule.linalg.tensorinv(chainrule.eye(4).reshape(4, 2, 2), ind=1).shape
+    chainrule.Size([2, 2, 4])
+    """
+    _L._need_tensor(A, "linalg.tensorinv", "A", 1)
+    if ind <= 0:
+        raise RuntimeError(f"linalg.tensorinv: Expected a strictly positive integer for 'ind', "
+                           f"but got {ind}")
+    out_s, in_s = A._data.shape[:ind], A._data.shape[ind:]
+    rows, cols = int(np.prod(out_s)), int(np.prod(in_s))
+    if rows != cols:
+        raise RuntimeError(f"linalg.tensorinv: Expected self to satisfy the requirement "
+                           f"prod(self.shape[ind:]) == prod(self.shape[:ind]), but got {cols} "
+                           f"!= {rows}")
+    return inv(A.reshape(rows, cols)).reshape(*(in_s + out_s))
+
+
+def tensorsolve(A, B, dims=None):
+    """X with tensordot(A, X, X.ndim) = B (``dims``: dims of A moved to the end first).
+
+    >>> import chainrule
+    >>> chainrule.linalg.tensorsolve(chainrule.eye(6).reshape(2, 3, 6), chainrule.ones(2, 3))
+    tensor([1., 1., 1., 1., 1., 1.])
+    """
+    _L._need_tensor(A, "linalg.tensorsolve", "A", 1)
+    _L._need_tensor(B, "linalg.tensorsolve", "B", 2)
+    if dims is not None:
+        nd = A._data.ndim
+        dd = [_wrap_dim(d, nd, "linalg.tensorsolve") for d in dims]
+        A = A.permute(*([k for k in range(nd) if k not in dd] + dd))
+    rest = A._data.shape[B._data.ndim:]
+    n = int(np.prod(B._data.shape))
+    if int(np.prod(rest)) != n:
+        raise RuntimeError(f"linalg.tensorsolve: Expected self to satisfy the requirement "
+                           f"prod(result.shape) == prod(B.shape), got A {list(A.shape)} and B "
+                           f"{list(B.shape)}")
+    return solve(A.reshape(n, n), B.reshape(n)).reshape(*rest)

@@ -1373,3 +1373,19 @@ def test_whole_model_structure_and_training_step_match_torch(name, build, data):
     for k in t_sd:
         np.testing.assert_allclose(c_sd[k].numpy(), t_sd[k].numpy(), rtol=1e-9, atol=1e-12,
                                    err_msg=k)
+
+
+@needs_torch
+def test_ctc_loss_module_parity():
+    r = np.random.default_rng(2)
+    logits = r.standard_normal((6, 2, 4))
+    targets = np.array([[1, 2, 2], [3, 1, 0]])
+    args = lambda m: (m.tensor(targets), m.tensor([6, 5]), m.tensor([3, 2]))  # noqa: E731
+    t_lp = torch.tensor(logits, requires_grad=True)
+    c_lp = cr.tensor(logits, requires_grad=True)
+    t_loss = torch.nn.CTCLoss(blank=0)(t_lp.log_softmax(2), *args(torch))
+    c_loss = run_or_skip(lambda: cr.nn.CTCLoss(blank=0)(c_lp.log_softmax(2), *args(cr)))
+    np.testing.assert_allclose(c_loss.item(), t_loss.item(), rtol=1e-9)
+    t_loss.backward()
+    c_loss.backward()
+    np.testing.assert_allclose(c_lp.grad.numpy(), t_lp.grad.numpy(), rtol=1e-8, atol=1e-12)

@@ -57,6 +57,28 @@ def test_fast_and_recorded_backward_agree():
             np.testing.assert_allclose(to_np(a), to_np(s), rtol=1e-12, atol=1e-12)
 
 
+@needs_torch
+@pytest.mark.parametrize("needs", [(True, False, False), (False, True, False),
+                                   (False, False, True), (False, True, True)])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv_gradients_for_each_subset_of_inputs(needs, groups):
+    import torch.nn.functional as TF
+    arrs = [_rand(2, 4, 5, 5, dtype=np.float64), _rand(6, 4 // groups, 2, 3, seed=1,
+                                                        dtype=np.float64),
+            _rand(6, seed=2, dtype=np.float64)]
+    pairs = [_pair(a, n) for a, n in zip(arrs, needs)]
+    co = F.conv2d(*[p[0] for p in pairs], padding=1, groups=groups)
+    to = TF.conv2d(*[p[1] for p in pairs], padding=1, groups=groups)
+    g = _rand(*to.shape, seed=3, dtype=np.float64)
+    co.backward(chainrule.tensor(g))
+    to.backward(__import__("torch").tensor(g))
+    for (c, t), n in zip(pairs, needs):
+        if n:
+            np.testing.assert_allclose(to_np(c.grad), to_np(t.grad), rtol=1e-10, atol=1e-10)
+        else:
+            assert c.grad is None
+
+
 def test_conv_transpose_fast_and_recorded_backward_agree():
     x = chainrule.tensor(_rand(2, 4, 3, 3, dtype=np.float64), requires_grad=True)
     w = chainrule.tensor(_rand(4, 3, 2, 2, seed=1, dtype=np.float64), requires_grad=True)
@@ -268,3 +290,31 @@ def test_cnn_benchmark_steps_agree():
     for _ in range(2):
         losses = [float(to_np(s())) for s in steps]
         np.testing.assert_allclose(losses, losses[0], rtol=1e-5)
+
+
+def test_axis_scatter_paths_agree_with_a_plain_scatter_add():
+    """The interpolation/padding adjoint: dense-matrix GEMM for small axes, sort + reduceat
+    for large ones; both must equal np.add.at."""
+    from chainrule.ops.conv import _axis_sum
+    rng = np.random.default_rng(0)
+    for n, o, axis in [(7, 12, -1), (7, 12, -2), (2100, 2101, -1), (2100, 2101, -2)]:
+        idx = np.stack([np.sort(rng.integers(0, n, o)), rng.integers(0, n, o)])
+        w = rng.standard_normal(idx.shape)
+        shape = (3, o, 2) if axis == -2 else (2, o)
+        g = rng.standard_normal(shape)
+        want = np.zeros(shape[:-2] + (n, 2) if axis == -2 else (2, n))
+        for t in range(2):
+            gt = g * (w[t][:, None] if axis == -2 else w[t])
+            np.add.at(want, (Ellipsis, idx[t], slice(None)) if axis == -2 else
+                      (slice(None), idx[t]), gt)
+        np.testing.assert_allclose(_axis_sum(g, idx, w, axis, n), want, rtol=1e-10,
+                                   atol=1e-10)
+        np.testing.assert_allclose(_axis_sum(g, idx[:1], None, axis, n),
+                                   _axis_sum(g, idx[:1], np.ones((1, o)), axis, n))
+
+
+def test_unfold_with_a_1x1_kernel_does_not_alias_its_input():
+    x = chainrule.ones(1, 2, 3, 3)
+    cols = F.unfold(x, 1)
+    cols += 1
+    assert float(x.sum()) == 18.0

@@ -430,11 +430,40 @@ def test_addmm_beta_zero_ignores_nan_and_methods_forward():
 @needs_torch
 def test_linalg_norm_dispatch():
     from chainrule import functional_ops
-    if not hasattr(functional_ops, "vector_norm"):
-        pytest.skip("vector_norm / matrix_norm (issue 3 part A) not merged yet")
     a = np.arange(12.0).reshape(3, 4) / 5 - 1
     for kw in ({}, {"ord": 1}, {"dim": 1}, {"ord": "nuc"}, {"ord": 2, "dim": (0, 1)},
                {"ord": float("inf"), "dim": 0, "keepdim": True}):
         _both(lambda m, t: m.linalg.norm(t, **kw), a)
     assert c.linalg.vector_norm is functional_ops.vector_norm
     assert c.linalg.matrix_norm is functional_ops.matrix_norm
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(1, 3), (2, 4), (1, 2)])
+def test_det_gradient_at_singular_matrices_is_the_cofactor(shape):
+    # rank n - 1 and rank n - 2 products a^T a
+    a = np.random.default_rng(3).uniform(-1, 1, shape)
+    _both(lambda m, t: m.det(t.mT @ t), a)
+
+
+@needs_torch
+def test_lu_family_matches_torch_on_batches_and_singular_input():
+    rng = np.random.default_rng(4)
+    for shape in [(2, 3, 3), (2, 4, 2), (2, 2, 5)]:
+        a = rng.uniform(-1, 1, shape)
+        _both(lambda m, t: m.linalg.lu_factor_ex(t), a)
+        _both(lambda m, t: m.linalg.lu(t), a)
+        _both(lambda m, t: m.lu_unpack(*m.linalg.lu_factor(t)), a)
+    sing = np.array([[1.0, 2.0], [2.0, 4.0]])
+    _both(lambda m, t: m.linalg.lu_factor_ex(t).info, sing, grad=False)
+    with pytest.raises(RuntimeError, match="is zero"):
+        c.linalg.lu_factor(c.tensor(sing))
+
+
+@needs_torch
+@pytest.mark.parametrize("reduce", ["amax", "amin", "sum", "prod"])
+def test_scatter_reduce_without_self_on_bool_and_int(reduce):
+    for x, s in ((np.array([True, False]), np.array([False, False, True])),
+                 (np.array([3, 4], np.int32), np.array([-5, 7, 2], np.int32))):
+        _both(lambda m, a, b: a.scatter_reduce(0, m.tensor([0, 0, 1]), b, reduce,
+                                               include_self=False), x, s, grad=False)

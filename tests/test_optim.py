@@ -345,3 +345,19 @@ def test_scheduler_warns_when_stepped_before_optimizer():
         warnings.simplefilter("always")
         sched.step()
     assert any("before `optimizer.step()`" in str(x.message) for x in w)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["NAdam", "Adam", "Adagrad", "RMSprop"])
+def test_loaded_state_dtypes_match_torch(name):
+    """load_state_dict casts state tensors to the parameter's dtype except ``step``."""
+    res = []
+    for m in (chainrule, torch):
+        w = m.ones(2, dtype=m.float64, requires_grad=True)
+        a = getattr(m.optim, name)([w])
+        (w * w).sum().backward()
+        a.step()
+        b = getattr(m.optim, name)([w])
+        b.load_state_dict(a.state_dict())
+        res.append({k: str(v.dtype).split(".")[1] for k, v in b.state[w].items()})
+    assert res[0] == res[1]

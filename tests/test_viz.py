@@ -317,3 +317,52 @@ def test_a_leaf_alone_is_one_node():
     src = viz.draw(x, names={"w": x}).source
     assert list(nodes(src).values()) == ["w = [1, 2]\\n(2,)"]
     assert " -> " not in src
+
+
+# -- modules -----------------------------------------------------------------------------------
+def mlp_step():
+    from chainrule import nn
+    chainrule.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    xb, yb = chainrule.randn(5, 3), chainrule.tensor([0, 1, 1, 0, 1])
+    with viz.record(model):
+        loss = nn.CrossEntropyLoss()(model(xb), yb)
+        loss.backward()
+    return model, loss
+
+
+def test_parameters_named_by_module_path_and_framed_by_module():
+    model, loss = mlp_step()
+    src = viz.draw(loss, model=model).source
+    labels = list(nodes(src).values())
+    for p in ("0.weight\\n(4, 3)", "0.bias", "2.weight\\n(2, 4)", "2.bias"):
+        assert any(v.startswith(p) for v in labels), p
+    frames = re.findall(r'graph \[label="([^"]+)", style="dashed,rounded"', src)
+    assert sorted(frames) == ["0: Linear", "1: ReLU", "2: Linear"]
+
+
+def test_collapse_turns_modules_into_boxes():
+    model, loss = mlp_step()
+    src = viz.draw(loss, model=model, collapse=True).source
+    ns = nodes(src)
+    boxes = {k: v for k, v in ns.items() if 'shape="box3d"' in
+             next(line for line in src.splitlines() if line.strip().startswith(k + " "))}
+    assert sorted(boxes.values()) == ["0: Linear\\nweight (4, 3), bias (4,)", "1: ReLU",
+                                      "2: Linear\\nweight (2, 4), bias (2,)"]
+    assert not any(v.startswith(("Transpose", "MatMul", "0.weight")) for v in ns.values())
+    lin0, relu, lin2 = (by_label(ns, p) for p in ("0: Linear", "1: ReLU", "2: Linear"))
+    assert (lin0, relu, "(5, 4)") in edges(src, "black")
+    assert (relu, lin2, "grad (5, 4)") in edges(src, "darkorange")
+    # collapsing by name: only module 2 becomes a box
+    ns2 = nodes(viz.draw(loss, model=model, collapse=["2"]).source)
+    assert any(v.startswith("2: Linear") for v in ns2.values())
+    assert any(v.startswith("0.weight") for v in ns2.values())
+
+
+def test_record_removes_its_module_hooks():
+    model, _ = mlp_step()
+    y = model(chainrule.randn(2, 3)).sum()          # outside record: nothing is tagged
+    src = viz.draw(y, model=model).source
+    inside = re.findall(r"subgraph cluster_\d+ \{(.*?)\n  \}", src, re.S)
+    assert inside and not any("MatMul" in block or "Relu" in block for block in inside)
+    assert "MatMul" in src

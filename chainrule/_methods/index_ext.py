@@ -119,3 +119,22 @@ class IndexMethods:
 
     def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
         return _ix().unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def index_reduce(self, dim, index, source, reduce, *, include_self=True):
+        return _ix().index_reduce(self, dim, index, source, reduce, include_self=include_self)
+
+    def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+        return _inplace(self, _ix().index_reduce, dim, index, source, reduce,
+                        include_self=include_self, name="index_reduce_")
+
+    def nonzero_static(self, *, size, fill_value=-1):
+        return _ix().nonzero_static(self, size=size, fill_value=fill_value)
+
+    def select_scatter(self, src, dim, index):
+        return _ix().select_scatter(self, src, dim, index)
+
+    def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
+        return _ix().slice_scatter(self, src, dim, start, end, step)
+
+    def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
+        return _ix().diagonal_scatter(self, src, offset, dim1, dim2)

@@ -85,3 +85,9 @@ class LinalgMethods:
 
     def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
         return _la().addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def lu(self, pivot=True, get_infos=False):
+        return _la().lu(self, pivot, get_infos)
+
+    def lu_solve(self, LU_data, LU_pivots):
+        return _la().lu_solve(self, LU_data, LU_pivots)

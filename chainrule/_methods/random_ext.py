@@ -33,6 +33,12 @@ def _float_only(t, op):
 
 
 class RandomMethods:
+    """In-place random fills and sampling methods of Tensor.
+
+    >>> import chainrule
+    >>> chainrule.empty(2).fill_(0.5).bernoulli_(1.0)
+    tensor([1., 1.])
+    """
     __slots__ = ()
 
     def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kwargs):

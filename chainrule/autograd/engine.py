@@ -18,6 +18,8 @@ from .function import _FREED_MARK, AccumulateGrad, FunctionCtx, _anomaly
 from .grad_mode import _mode
 
 _leaf_lock = threading.Lock()
+_nd = np.ndarray
+_asarray = np.asarray
 _depth = threading.local()    # backward calls nested inside a custom backward
 
 
@@ -207,6 +209,8 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
                             push(m)
                         g = gin[i]
                         if g is not None:
+                            if type(g) is not _nd:
+                                g = _asarray(g)      # NumPy scalars from 0-d arithmetic
                             shape, dt = node._in_meta[i]
                             if g.shape != shape:
                                 g = _sum_to(g, shape, node, i)

@@ -38,7 +38,7 @@ class _Version:
 
 
 def _type_str(t):
-    return f"chainrule.{t.dtype.name.capitalize()}Tensor {list(t.shape)}"
+    return f"{t.type()} {list(t.shape)}"
 
 
 class Node:

@@ -3,13 +3,11 @@
 Convolution and max pooling run on the primitives of ``chainrule.ops.conv``; everything else
 here is a composite of existing ops (no backward of its own)."""
 import math
-import numbers
 
 import numpy as np
 
 from .. import dtypes as _dt
 from .._tensor import Tensor, _wrap_dim
-from ..autograd.grad_mode import no_grad
 from ..ops import conv as _C
 from ..ops import elementwise as _E
 from ..ops import index as _I
@@ -20,11 +18,13 @@ __all__ = ["linear", "bilinear", "conv1d", "conv2d", "conv3d", "conv_transpose1d
            "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
            "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
            "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
-           "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
-           "adaptive_max_pool2d_with_indices", "interpolate", "upsample", "upsample_nearest",
-           "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle", "unfold", "fold",
-           "embedding", "one_hot", "cosine_similarity", "pairwise_distance",
-           "scaled_dot_product_attention", "pad"]
+           "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptive_max_pool1d_with_indices",
+           "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices", "lp_pool1d",
+           "lp_pool2d", "lp_pool3d", "interpolate", "upsample", "upsample_nearest",
+           "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
+           "native_channel_shuffle", "unfold", "fold", "embedding", "embedding_bag", "one_hot",
+           "cosine_similarity", "pairwise_distance", "scaled_dot_product_attention",
+           "multi_head_attention_forward", "pad"]
 
 _make = Tensor._make
 
@@ -62,15 +62,15 @@ def _float_input(x, op):
                            f"{list(x.shape)})")
 
 
-def _batched(x, nd, op, what="(unbatched) or", name=None):
+def _batched(x, nd, op):
     """Lift an unbatched input to a batch of one; returns (x, was_unbatched)."""
     dim = x._data.ndim
     if dim == nd + 2:
         return x, False
     if dim == nd + 1:
         return x.unsqueeze(0), True
-    raise RuntimeError(f"Expected {nd + 1}D {what} {nd + 2}D (batched) input to "
-                       f"{name or op}, but got input of size: {list(x.shape)}")
+    raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {op}, "
+                       f"but got input of size: {list(x.shape)}")
 
 
 def _unbatch(y, unbatched):
@@ -743,19 +743,80 @@ def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
     return _adaptive_max(2, input, output_size, True, "adaptive_max_pool2d")
 
 
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max pooling to a fixed (D, H, W) output size.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.adaptive_max_pool3d(chainrule.arange(8.0).reshape(1, 1, 2, 2, 2), 1).reshape(-1)
+    tensor([7.])
+    """
+    return _adaptive_max(3, input, output_size, return_indices, "adaptive_max_pool3d")
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
+    """adaptive_max_pool3d returning (values, indices).
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> x = chainrule.arange(8.0).reshape(1, 1, 2, 2, 2)
+    >>> F.adaptive_max_pool3d_with_indices(x, 1)[1].reshape(-1)
+    tensor([7])
+    """
+    return _adaptive_max(3, input, output_size, True, "adaptive_max_pool3d")
+
+
+def _lp_pool(nd, input, norm_type, kernel_size, stride, ceil_mode, op):
+    k = _ints(kernel_size, nd, "kernel_size", op)
+    avg = _avg_pool(nd, input ** norm_type, k, stride, 0, ceil_mode, True, None,
+                    "avg_pool%dd" % nd)
+    return (avg.sign() * avg.abs().relu() * float(np.prod(k))) ** (1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling: (sum over each window of x**p) ** (1/p).
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.lp_pool1d(chainrule.tensor([[[3.0, 4.0]]]), 2, 2)
+    tensor([[[5.]]])
+    """
+    return _lp_pool(1, input, norm_type, kernel_size, stride, ceil_mode, "lp_pool1d")
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """2-D power-average pooling: (sum over each window of x**p) ** (1/p).
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.lp_pool2d(chainrule.ones(1, 1, 2, 2), 2, 2)
+    tensor([[[[2.]]]])
+    """
+    return _lp_pool(2, input, norm_type, kernel_size, stride, ceil_mode, "lp_pool2d")
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """3-D power-average pooling.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.lp_pool3d(chainrule.ones(1, 1, 2, 2, 2), 1, 2).reshape(-1)
+    tensor([8.])
+    """
+    return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode, "lp_pool3d")
+
+
 # -- interpolation ---------------------------------------------------------------------------
 _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
 _MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 
 
-def _take(x, idx, axis):
-    """x gathered along one (negative) spatial axis by an index array."""
-    return x[(Ellipsis, idx) + (slice(None),) * (-axis - 1)]
-
-
-def _weights(w, axis, x):
-    shape = (w.shape[0],) + (1,) * (-axis - 1)
-    return _make(w.reshape(shape).astype(x._data.dtype))
+def _take(x, idx, axis, w=None):
+    """Along one (negative) axis: sum_t x[idx[t]] * w[t] (a plain gather when w is None)."""
+    idx = np.ascontiguousarray(np.reshape(idx, (-1, np.shape(idx)[-1])), dtype=np.intp)
+    if w is not None:
+        w = np.ascontiguousarray(np.reshape(w, idx.shape), dtype=x._data.dtype)
+    return _C.AxisGather.apply(x, idx, w, axis)
 
 
 def _src_index(n, o, scale, align, cubic, npd):
@@ -805,16 +866,12 @@ def _interp_axis(x, n, o, scale, mode, align, axis):
     i0 = np.floor(src).astype(np.int64)
     if cubic:
         t = src - i0.astype(npd)
-        out = None
-        for j, w in enumerate(_cubic(t, npd)):
-            term = _take(x, np.clip(i0 - 1 + j, 0, n - 1), axis) * _weights(w, axis, x)
-            out = term if out is None else out + term
-        return out
+        idx = np.stack([np.clip(i0 - 1 + j, 0, n - 1) for j in range(4)])
+        return _take(x, idx, axis, np.stack(_cubic(t, npd)))
     i0 = np.minimum(i0, n - 1)
     lam = np.clip(src - i0.astype(npd), 0, 1).astype(npd)
     i1 = i0 + (i0 < n - 1)
-    return (_take(x, i0, axis) * _weights(1 - lam, axis, x) +
-            _take(x, i1, axis) * _weights(lam, axis, x))
+    return _take(x, np.stack([i0, i1]), axis, np.stack([1 - lam, lam]))
 
 
 def _aa_matrix(n, o, scale, align, cubic, npd):
@@ -873,6 +930,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError("only one of size or scale_factor should be defined")
     sp = input._data.shape[2:]
     scales = None
+    if recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
     if size is not None:
         if isinstance(size, (list, tuple)):
             if len(size) != nd:
@@ -1016,6 +1075,33 @@ def pixel_unshuffle(input, downscale_factor):
     return y.reshape(lead + (c * r * r, h // r, w // r))
 
 
+def channel_shuffle(input, groups):
+    """Interleave the channels of (N, C, *) input across ``groups`` groups.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> F.channel_shuffle(chainrule.arange(4.0).reshape(1, 4, 1), 2).reshape(-1)
+    tensor([0., 2., 1., 3.])
+    """
+    _tensor_arg(input, "input", "channel_shuffle")
+    s = input._data.shape
+    if len(s) <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with "
+                           f"sizes {list(s)}")
+    g = int(groups)
+    if g <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{g}")
+    if s[1] % g:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {s[1]} "
+                           f"channels and {g} groups.")
+    y = input.reshape((s[0], g, s[1] // g) + s[2:]).transpose(1, 2)
+    return y.reshape(s)
+
+
+native_channel_shuffle = channel_shuffle
+
+
 def _unfold_args(kernel_size, dilation, padding, stride, op):
     k = _ints(kernel_size, 2, "kernel_size", op)
     d = _ints(dilation, 2, "dilation", op)
@@ -1153,6 +1239,88 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         d = out.detach()
         out = d + (out - d) * _make(factor[..., None])
     return out
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False,
+                  mode="mean", sparse=False, per_sample_weights=None, include_last_offset=False,
+                  padding_idx=None):
+    """Sums, means or maxima of bags of embeddings: the rows of a 2-D ``input`` are bags, or a
+    1-D ``input`` is cut into bags at ``offsets``. Entries equal to ``padding_idx`` are left
+    out; empty bags give zeros.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> w = chainrule.arange(6.0).reshape(3, 2)
+    >>> F.embedding_bag(chainrule.tensor([0, 2, 1]), w, chainrule.tensor([0, 2]), mode="sum")
+    tensor([[4., 6.],
+            [2., 3.]])
+    """
+    op = "embedding_bag"
+    _tensor_arg(input, "input", op)
+    _tensor_arg(weight, "weight", op, 2)
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
+                                  f"per_sample_weights is only supported for mode='sum' (got "
+                                  f"mode='{mode}'). Please open a feature request on GitHub.")
+    idx = input._data
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
+                             "is a mini-batch of fixed length sequences. However, found offsets "
+                             f"of type {type(offsets)}")
+        nbags, width = idx.shape
+        bag = np.repeat(np.arange(nbags), width)
+    elif idx.ndim == 1:
+        if offsets is None or not isinstance(offsets, Tensor) or offsets._data.ndim != 1:
+            raise ValueError(f"offsets has to be a 1D Tensor but got "
+                             f"{None if offsets is None else list(offsets.shape)}")
+        off = offsets._data.astype(np.int64)
+        if off.size and off[0] != 0:
+            raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the "
+                               f"mini-batch has to start from position 0. However, got {off[0]}")
+        if include_last_offset:
+            off = off[:-1]
+        nbags = off.size
+        bag = np.searchsorted(off, np.arange(idx.size), side="right") - 1
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{idx.ndim}")
+    flat = input.reshape(-1)
+    psw = None
+    if per_sample_weights is not None:
+        if per_sample_weights._data.shape != input._data.shape:
+            raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape})"
+                             f" is not None, then it must have the same shape as the input "
+                             f"({input.shape})")
+        psw = per_sample_weights.reshape(-1)
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight._data.shape[0]
+    keep = np.ones(idx.size, bool) if padding_idx is None else \
+        idx.reshape(-1) != padding_idx
+    rows = embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq)
+    dt = weight._data.dtype
+    counts = np.bincount(bag[keep], minlength=nbags)
+    if mode == "max":
+        width = max(int(counts.max()) if counts.size else 0, 1)
+        table = np.full((nbags, width), idx.size)
+        pos = np.flatnonzero(keep)
+        rank = np.arange(pos.size) - np.searchsorted(bag[pos], bag[pos])
+        table[bag[pos], rank] = pos
+        from ..ops.shape import cat
+        filler = _make(np.full((1, weight._data.shape[1]), -np.inf, dt))
+        vals = cat([rows, filler])[_make(table)].max(1)[0]
+        empty = counts == 0
+        return _E.where(_make(empty[:, None]), 0.0, vals) if empty.any() else vals
+    onehot = np.zeros((nbags, idx.size), dt)
+    onehot[bag[keep], np.flatnonzero(keep)] = 1
+    if mode == "mean":
+        onehot /= np.maximum(counts, 1)[:, None]
+    m = _make(onehot)
+    if psw is not None:
+        m = m * psw.to(weight.dtype)
+    return m.matmul(rows)
 
 
 def one_hot(tensor, num_classes=-1):
@@ -1348,6 +1516,159 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return p.matmul(value)
 
 
+def _canonical_mask(mask, name, dtype):
+    """A bool mask (True = masked out) becomes an additive float mask of ``dtype``."""
+    if mask is None:
+        return None
+    k = mask._data.dtype
+    if k != np.bool_ and k.kind != "f":
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+    if k == np.bool_:
+        return _make(np.where(mask._data, -np.inf, 0.0).astype(dtype.np))
+    return mask
+
+
+def _in_proj(x, w, b, i, e):
+    return linear(x, w[i * e:(i + 1) * e], None if b is None else b[i * e:(i + 1) * e])
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads,
+                                 in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
+                                 dropout_p, out_proj_weight, out_proj_bias, training=True,
+                                 key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None,
+                                 k_proj_weight=None, v_proj_weight=None, static_k=None,
+                                 static_v=None, average_attn_weights=True, is_causal=False):
+    """Multi-head attention on (L, N, E) query and (S, N, E) key/value (or unbatched (L, E)):
+    in-projection, per-head scaled dot-product attention, out-projection. Bool masks mark
+    positions to leave out (True); float masks are added. Returns (output, weights or None).
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> x = chainrule.randn(4, 2, 6)
+    >>> out, w = F.multi_head_attention_forward(
+    ...     x, x, x, 6, 2, chainrule.randn(18, 6), chainrule.zeros(18), None, None, False, 0.0,
+    ...     chainrule.randn(6, 6), chainrule.zeros(6))
+    >>> out.shape, w.shape
+    (chainrule.Size([4, 2, 6]), chainrule.Size([2, 4, 4]))
+    """
+    from ..ops.shape import cat
+    from ._f_activation import softmax
+    from ._f_norm import dropout
+    qd = query._data.ndim
+    if qd not in (2, 3):
+        raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received "
+                             f"{qd}-D query tensor")
+    if key._data.ndim != qd or value._data.ndim != qd:
+        raise AssertionError(f"For {'batched (3-D)' if qd == 3 else 'unbatched (2-D)'} "
+                             f"`query`, expected `key` and `value` to be {qd}-D but found "
+                             f"{key._data.ndim}-D and {value._data.ndim}-D tensors respectively")
+    batched = qd == 3
+    if not batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    tgt_len, bsz, embed_dim = query._data.shape
+    src_len = key._data.shape[0]
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but "
+                             f"got {embed_dim}")
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if key._data.shape[:2] != value._data.shape[:2]:
+        raise AssertionError(f"key shape {list(key.shape)} does not match value shape "
+                             f"{list(value.shape)}")
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", query.dtype)
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the "
+                           "Transformer module method `generate_square_subsequent_mask` to "
+                           "create this mask.")
+    if is_causal and key_padding_mask is None and not need_weights:
+        attn_mask = None
+    else:
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", query.dtype)
+        if key_padding_mask is not None:
+            is_causal = False
+    if not use_separate_proj_weight:
+        q = _in_proj(query, in_proj_weight, in_proj_bias, 0, embed_dim)
+        k = _in_proj(key, in_proj_weight, in_proj_bias, 1, embed_dim)
+        v = _in_proj(value, in_proj_weight, in_proj_bias, 2, embed_dim)
+    else:
+        b = in_proj_bias
+        q = linear(query, q_proj_weight, None if b is None else b[:embed_dim])
+        k = linear(key, k_proj_weight, None if b is None else b[embed_dim:2 * embed_dim])
+        v = linear(value, v_proj_weight, None if b is None else b[2 * embed_dim:])
+    if attn_mask is not None:
+        if attn_mask._data.ndim == 2:
+            if attn_mask._data.shape != (tgt_len, src_len):
+                raise RuntimeError(f"The shape of the 2D attn_mask is {list(attn_mask.shape)}, "
+                                   f"but should be {[tgt_len, src_len]}.")
+            attn_mask = attn_mask.unsqueeze(0)
+        elif attn_mask._data.ndim == 3:
+            if attn_mask._data.shape != (bsz * num_heads, tgt_len, src_len):
+                raise RuntimeError(f"The shape of the 3D attn_mask is {list(attn_mask.shape)}, "
+                                   f"but should be {[bsz * num_heads, tgt_len, src_len]}.")
+        else:
+            raise RuntimeError(f"attn_mask's dimension {attn_mask._data.ndim} is not supported")
+    if bias_k is not None and bias_v is not None:
+        k = cat([k, bias_k.expand(1, bsz, embed_dim)])
+        v = cat([v, bias_v.expand(1, bsz, embed_dim)])
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1))
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1))
+    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
+    k = (k.reshape(k._data.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
+         if static_k is None else static_k)
+    v = (v.reshape(v._data.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
+         if static_v is None else static_v)
+    if add_zero_attn:
+        z = _make(np.zeros((bsz * num_heads, 1, head_dim), q._data.dtype))
+        k, v = cat([k, z], 1), cat([v, z], 1)
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1))
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1))
+    src_len = k._data.shape[1]
+    if key_padding_mask is not None:
+        if key_padding_mask._data.shape != (bsz, src_len):
+            raise AssertionError(f"expecting key_padding_mask shape of {(bsz, src_len)}, but "
+                                 f"got {tuple(key_padding_mask.shape)}")
+        kpm = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(bsz, num_heads, 1, src_len)
+        kpm = kpm.reshape(bsz * num_heads, 1, src_len)
+        attn_mask = kpm if attn_mask is None else attn_mask + kpm
+    if not training:
+        dropout_p = 0.0
+    if need_weights:
+        scores = (q * math.sqrt(1.0 / head_dim)).matmul(k.transpose(-2, -1))
+        if attn_mask is not None:
+            scores = attn_mask + scores
+        weights = softmax(scores, dim=-1)
+        if dropout_p > 0.0:
+            weights = dropout(weights, p=dropout_p)
+        out = weights.matmul(v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
+        out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
+        weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
+        if average_attn_weights:
+            weights = weights.mean(1)
+        if not batched:
+            return out.squeeze(1), weights.squeeze(0)
+        return out, weights
+    if attn_mask is not None:
+        if attn_mask._data.shape[0] == 1 and attn_mask._data.ndim == 3:
+            attn_mask = attn_mask.unsqueeze(0)
+        else:
+            attn_mask = attn_mask.reshape(bsz, num_heads, -1, src_len)
+    q = q.reshape(bsz, num_heads, tgt_len, head_dim)
+    k = k.reshape(bsz, num_heads, src_len, head_dim)
+    v = v.reshape(bsz, num_heads, src_len, head_dim)
+    out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+    out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
+    out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
+    return (out if batched else out.squeeze(1)), None
+
+
 # -- padding ---------------------------------------------------------------------------------
 _PAD_HELP = ("Supported combinations for non-constant padding:\n"
              "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
@@ -1427,6 +1748,5 @@ def pad(input, pad, mode="constant", value=None):
         d = dim - 1 - i
         if lo == 0 and hi == 0:
             continue
-        idx = _pad_index(shape[d], lo, hi, mode, d, shape)
-        x = x[(slice(None),) * d + (idx,)]
+        x = _take(x, _pad_index(shape[d], lo, hi, mode, d, shape), d - dim)
     return x if x is not input else input.clone()

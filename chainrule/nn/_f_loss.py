@@ -7,6 +7,8 @@ import warnings
 
 import numpy as np
 
+from .. import backend
+
 from ..autograd import grad_mode
 from ..ops import elementwise as E
 from ..ops.nn_ops import BinaryCrossEntropy, CrossEntropy, LogSoftmax, NllLoss, Softplus
@@ -618,7 +620,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     listed = np.cumprod(t != -1, axis=1).astype(bool)
     counts = np.zeros((n, c))
     rows = np.nonzero(listed)
-    np.add.at(counts, (rows[0], t[rows]), 1.0)
+    backend.add_at(counts, (rows[0], t[rows]), 1.0)
     is_t = counts > 0
     h = 1 - x.unsqueeze(2) + x.unsqueeze(1)             # h[n, j, i] = 1 - x[j] + x[i]
     mask = is_t[:, :, None] & ~is_t[:, None, :] & (h._data > 0)

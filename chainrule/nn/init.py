@@ -264,8 +264,8 @@ def orthogonal_(tensor, gain=1, generator=None):
     result is uniformly distributed), scaled by gain; dims after the first are flattened.
 
     >>> import chainrule
-    >>> w = chainrule.nn.init.orthogonal_(chainrule.empty(3, 3))  # doctest: +SKIP
-    >>> bool(((w @ w.T) - chainrule.eye(3)).abs().max() < 1e-5)  # doctest: +SKIP
+    >>> w = chainrule.nn.init.orthogonal_(chainrule.empty(3, 3))
+    >>> bool(((w @ w.T) - chainrule.eye(3)).abs().max() < 1e-5)
     True
     """
     cr = _cr()

@@ -140,4 +140,10 @@ class UninitializedBuffer(Tensor):
 
 
 def is_lazy(param):
+    """True for the placeholders of lazy modules (not yet materialized).
+
+    >>> import chainrule
+    >>> is_lazy(chainrule.nn.UninitializedParameter()), is_lazy(chainrule.ones(1))
+    (True, False)
+    """
     return isinstance(param, (UninitializedParameter, UninitializedBuffer))

@@ -22,7 +22,8 @@ class Geom:
     """Window geometry, per spatial dim: input size, kernel, stride, padding before/after,
     dilation and output size. ``hi`` is widened so that every window fits in the padded
     input (ceil_mode pools)."""
-    __slots__ = ("size", "k", "s", "lo", "hi", "d", "out", "K", "L", "taps", "disjoint")
+    __slots__ = ("size", "k", "s", "lo", "hi", "d", "out", "K", "L", "taps", "disjoint",
+                 "padded", "win", "inner")
 
     def __init__(self, size, k, s, lo, hi, d, out=None):
         if out is None:
@@ -36,26 +37,13 @@ class Geom:
         self.L = int(np.prod(out))
         self.taps = list(itertools.product(*[range(kk) for kk in k]))
         self.disjoint = all(ss >= dd * (kk - 1) + 1 for kk, ss, dd in zip(k, s, d))
-
-    @property
-    def padded(self):
-        return tuple(n + a + b for n, a, b in zip(self.size, self.lo, self.hi))
-
-    def tap(self, t):
-        """Slices of the padded input that tap t of every window reads."""
-        return tuple(slice(i * dd, i * dd + (o - 1) * ss + 1, ss)
-                     for i, dd, o, ss in zip(t, self.d, self.out, self.s))
-
-    def crop(self):
-        return tuple(slice(a, a + n) for a, n in zip(self.lo, self.size))
-
-    def __eq__(self, other):
-        return isinstance(other, Geom) and all(
-            getattr(self, f) == getattr(other, f) for f in ("size", "k", "s", "lo", "hi", "d",
-                                                          "out"))
-
-    def __hash__(self):
-        return hash((self.size, self.k, self.s, self.lo, self.out))
+        self.padded = tuple(n + a + b for n, a, b in zip(size, lo, hi))
+        # per tap: the (N, C, ...) slices of the padded input that tap reads in every window
+        self.win = [(slice(None), slice(None)) + tuple(
+            slice(i * dd, i * dd + (o - 1) * ss + 1, ss)
+            for i, dd, o, ss in zip(t, self.d, self.out, self.s)) for t in self.taps]
+        self.inner = (slice(None), slice(None)) + tuple(
+            slice(a, a + n) for a, n in zip(self.lo, self.size))
 
 
 @functools.lru_cache(maxsize=512)
@@ -71,7 +59,7 @@ def _pad(x, g, value):
     if not any(g.lo) and not any(g.hi):
         return x
     xp = np.full(x.shape[:2] + g.padded, value, x.dtype)
-    xp[_ALL2 + g.crop()] = x
+    xp[g.inner] = x
     return xp
 
 
@@ -108,9 +96,9 @@ def col2im(col, g, c):
     n = col.shape[0]
     cols = col.reshape((n, c) + g.k + g.out)
     xp = np.zeros((n, c) + g.padded, col.dtype)
-    for t in g.taps:
-        xp[_ALL2 + g.tap(t)] += cols[_ALL2 + t]
-    return xp[_ALL2 + g.crop()]
+    for win, t in zip(g.win, g.taps):
+        xp[win] += cols[_ALL2 + t]
+    return xp[g.inner]
 
 
 def _col2im_last(cols, g, n):
@@ -118,10 +106,18 @@ def _col2im_last(cols, g, n):
     c = cols.shape[0]
     xp = np.zeros((c,) + g.padded + (n,), cols.dtype)
     one = (slice(None),)
-    for t in g.taps:
-        xp[one + g.tap(t)] += cols[one + t]
+    for win, t in zip(g.win, g.taps):
+        xp[win[1:] + one] += cols[one + t]
     nd = len(g.size)
-    return xp[one + g.crop()].transpose((nd + 1, 0) + tuple(range(1, nd + 1)))
+    return xp[g.inner[1:]].transpose((nd + 1, 0) + tuple(range(1, nd + 1)))
+
+
+def _matmul(a, b):
+    # NOTE: NumPy's matmul is ~20x slower than a broadcast product when the contracted dim
+    # is 1 (depthwise convolutions hit this); the product is the same number
+    if a.shape[-1] == 1:
+        return a * b
+    return np.matmul(a, b)
 
 
 def _conv_transpose(x, w, g, groups):
@@ -132,7 +128,7 @@ def _conv_transpose(x, w, g, groups):
     # rows of out*N contiguous elements instead of rows of out[-1] (measured ~2x faster).
     xt = np.ascontiguousarray(x.reshape(n, groups, og, g.L).transpose(1, 2, 3, 0))
     wt = w.reshape(groups, og, cg * g.K).transpose(0, 2, 1)
-    cols = np.matmul(wt, xt.reshape(groups, og, g.L * n))
+    cols = _matmul(wt, xt.reshape(groups, og, g.L * n))
     return _col2im_last(cols.reshape((groups * cg,) + g.k + g.out + (n,)), g, n)
 
 
@@ -144,7 +140,8 @@ class Im2Col(Op):
     @staticmethod
     def forward(ctx, x, g):
         ctx.g, ctx.c = g, x.shape[1]
-        return im2col(x, g)
+        col = im2col(x, g)
+        return col.copy() if np.may_share_memory(col, x) else col   # 1x1: never alias x
 
     @staticmethod
     def backward(ctx, gr):
@@ -186,14 +183,14 @@ class Conv(Op):
         if ext:
             col = im2col(x, g, True)
             wm = np.concatenate([w.reshape(o, -1), b.reshape(o, 1).astype(w.dtype)], 1)
-            y = np.matmul(wm, col)
+            y = _matmul(wm, col)
         else:
             col = im2col(x, g)
-            y = np.matmul(w.reshape(groups, o // groups, -1), col.reshape(n, groups, -1, g.L))
+            y = _matmul(w.reshape(groups, o // groups, -1), col.reshape(n, groups, -1, g.L))
             if b is not None:
                 y += b.reshape(groups, o // groups, 1)
         ctx.save_for_backward(x if ni[1] else None, w if ni[0] else None,
-                              col if ni[1] or ni[2] and ext else None)
+                              col if ni[1] else None)
         return y.reshape((n, o) + g.out)
 
     @staticmethod
@@ -211,11 +208,10 @@ class Conv(Op):
             if ni[2]:
                 gb = _bias_grad(gy)
             return gx, gw, gb
-        if ctx.ext and (ni[1] or ni[2]):
+        if ctx.ext and ni[1]:
             o = ctx.wshape[0]
             both = np.matmul(gy.reshape(gy.shape[0], o, g.L), col.transpose(0, 2, 1)).sum(0)
-            if ni[1]:
-                gw = both[:, :-1].reshape(ctx.wshape)
+            gw = both[:, :-1].reshape(ctx.wshape)
             if ni[2]:
                 gb = both[:, -1]
             return gx, gw, gb
@@ -232,12 +228,17 @@ class ConvTranspose(Op):
     @staticmethod
     def forward(ctx, x, w, b, g, groups, contiguous):
         out = _conv_transpose(x, w, g, groups)
-        if b is not None:
-            out = out + _bias_shape(b, len(g.size))
+        if b is not None or contiguous:
+            res = np.empty(out.shape, out.dtype)
+            if b is None:
+                np.copyto(res, out)
+            else:
+                np.add(out, _bias_shape(b, len(g.size)), out=res)
+            out = res
         ni = ctx.needs_input_grad
         ctx.g, ctx.groups, ctx.wshape = g, groups, w.shape
         ctx.save_for_backward(x if ni[1] else None, w if ni[0] else None)
-        return np.ascontiguousarray(out) if contiguous else out
+        return out
 
     @staticmethod
     def backward(ctx, gy):
@@ -245,14 +246,92 @@ class ConvTranspose(Op):
         ni = ctx.needs_input_grad
         g, groups = ctx.g, ctx.groups
         gx = gw = gb = None
-        if ni[0]:
+        if ni[0] and ni[1] and not _xp.is_t(gy):
+            # both gradients from one set of columns
+            n, o = gy.shape[0], ctx.wshape[0]
+            col = im2col(gy, g)
+            gx = _matmul(w.reshape(groups, o // groups, -1), col.reshape(n, groups, -1, g.L))
+            gx = gx.reshape((n, o) + g.out)
+        elif ni[0]:
             gx = _xp.call(Conv, gy, w, None, g, groups)
         if ni[1]:
-            col = _xp.call(Im2Col, gy, g)
+            if gx is None or _xp.is_t(gy):
+                col = _xp.call(Im2Col, gy, g)
             gw = _weight_grad(x, col, groups, ctx.wshape, x.shape[0], g.L)
         if ni[2]:
             gb = _bias_grad(gy)
         return gx, gw, gb
+
+
+# -- gathers along one axis (interpolation, padding) ----------------------------------------
+def _axis_sum(g, idx, w, axis, n):
+    """Along ``axis``: out[i] = sum over (t, j) with idx[t, j] == i of g[j] * w[t, j]."""
+    o = idx.shape[1]
+    if n * o <= 1 << 22:
+        # NOTE: as one GEMM against the dense (o, n) weight matrix: a single pass where a
+        # scatter-add of repeated indices (np.add.at, reduceat) is 5-20x slower
+        m = np.zeros((o, n), g.dtype)
+        rows = np.arange(o)
+        for t in range(idx.shape[0]):
+            backend.add_at(m, (rows, idx[t]), 1 if w is None else w[t])
+        if axis == -1:
+            return g @ m
+        return np.moveaxis(np.moveaxis(g, axis, -1) @ m, -1, axis)
+    if w is not None:
+        g = np.concatenate([g * _along(wt, axis, g.ndim) for wt in w], axis)
+    idx = idx.reshape(-1)
+    shape = list(g.shape)
+    shape[axis] = n
+    out = np.zeros(shape, g.dtype)
+    lead = (slice(None),) * (axis % g.ndim)
+    order = np.argsort(idx, kind="stable")
+    idx = idx[order]
+    g = np.take(g, order, axis)
+    starts = np.flatnonzero(np.concatenate(([True], idx[1:] != idx[:-1])))
+    out[lead + (idx[starts],)] = np.add.reduceat(g, starts, axis)
+    return out
+
+
+def _along(w, axis, ndim):
+    """A 1-D weight shaped to broadcast along ``axis`` (negative) of an ndim array."""
+    return w.reshape((-1,) + (1,) * (-axis - 1))
+
+
+class AxisGather(Op):
+    """Along ``axis``: out[j] = sum_t x[idx[t, j]] * w[t, j] (w None: one plain gather).
+    Interpolation and the index-based paddings are this op with constant idx and w."""
+
+    @staticmethod
+    def forward(ctx, x, idx, w, axis):
+        ctx.info = (idx, w, axis, x.shape[axis])
+        out = np.take(x, idx[0], axis)
+        if w is None:
+            return out
+        out *= _along(w[0], axis, x.ndim)
+        for t in range(1, idx.shape[0]):
+            term = np.take(x, idx[t], axis)
+            term *= _along(w[t], axis, x.ndim)
+            out += term
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        idx, w, axis, n = ctx.info
+        return _xp.call(AxisScatter, g, idx, w, axis, n)
+
+
+class AxisScatter(Op):
+    """The adjoint of AxisGather: g[j] * w[t, j] summed into position idx[t, j]."""
+
+    @staticmethod
+    def forward(ctx, g, idx, w, axis, n):
+        ctx.info = (idx, w, axis)
+        return _axis_sum(g, idx, w, axis, n)
+
+    @staticmethod
+    def backward(ctx, gg):
+        idx, w, axis = ctx.info
+        return _xp.call(AxisGather, gg, idx, w, axis)
 
 
 # -- max pooling -----------------------------------------------------------------------------
@@ -262,7 +341,7 @@ def _kdtype(K):
 
 def _argmax_taps(xp, g):
     """Window max and the first tap reaching it (torch's order), by one pass per tap."""
-    views = [xp[_ALL2 + g.tap(t)] for t in g.taps]
+    views = [xp[win] for win in g.win]
     best = np.array(views[0])
     kd = _kdtype(g.K)
     k = np.zeros(best.shape, kd)
@@ -296,7 +375,7 @@ def _first_valid(best, k, g, dtype):
     if not at_pad.any():
         return
     inside = _pad(np.ones((1, 1) + g.size, bool), g, False)
-    valid = np.stack([inside[_ALL2 + g.tap(t)] for t in g.taps])
+    valid = np.stack([inside[win] for win in g.win])
     first = np.broadcast_to(valid.argmax(0).astype(k.dtype), k.shape)
     k[at_pad] = first[at_pad]
 
@@ -327,14 +406,14 @@ class PoolScatter(Op):
             all(kk == s and dd == 1 for kk, s, dd in zip(g.k, g.s, g.d))
         xp = np.empty(shape, gy.dtype) if tiled else np.zeros(shape, gy.dtype)
         hit = np.empty(k.shape, bool)
-        for t, tap in enumerate(g.taps):
-            dst = xp[_ALL2 + g.tap(tap)]
+        for t, win in enumerate(g.win):
+            dst = xp[win]
             np.equal(k, t, out=hit)
             if g.disjoint:
                 np.multiply(gy, hit, out=dst)
             else:
                 dst += gy * hit
-        return xp[_ALL2 + g.crop()]
+        return xp[g.inner]
 
     @staticmethod
     def backward(ctx, gg):
@@ -349,8 +428,8 @@ class PoolGather(Op):
         ctx.k, ctx.g = k, g
         xp = _pad(x, g, 0)
         out = np.zeros(k.shape, x.dtype)
-        for t, tap in enumerate(g.taps):
-            out = np.where(k == t, xp[_ALL2 + g.tap(tap)], out)
+        for t, win in enumerate(g.win):
+            out = np.where(k == t, xp[win], out)
         return out
 
     @staticmethod

@@ -256,11 +256,14 @@ _IDENT = {"sum": 0, "mean": 0, "prod": 1, "amax": -np.inf, "amin": np.inf}
 
 
 def _identity(reduce, npd):
+    """The value reduce starts from in dtype npd (the dtype's extremes for amax/amin)."""
     v = _IDENT[reduce]
-    if npd.kind in "iub" and np.isinf(v):
-        info = np.iinfo(npd) if npd.kind != "b" else None
-        return (info.min if v < 0 else info.max) if info else v < 0
-    return v
+    if not np.isinf(v) or npd.kind == "f":
+        return v
+    if npd.kind == "b":
+        return bool(v > 0)
+    info = np.iinfo(npd)
+    return info.min if v < 0 else info.max
 
 
 class Gather(Op):
@@ -314,8 +317,8 @@ class ScatterReduce(Op):
         if reduce in ("sum", "mean"):
             backend.add_at(out, grid, src)
         else:
-            {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce].at(
-                out, grid, src)
+            backend.ufunc_at({"prod": np.multiply, "amax": np.maximum,
+                              "amin": np.minimum}[reduce], out, grid, src)
         cnt = None
         if reduce == "mean":
             cnt = hits + keep
@@ -419,17 +422,9 @@ def _scatter_prep(input, dim, index, src, op):
     operands lifted to 1-D (squeeze says to drop that dim again) and src cut to idx's shape."""
     _tensor_arg(input, op, "input", 1)
     idx = _index_of(index, op)
-    nd = input._data.ndim
-    d = _wrap_dim(dim, nd, op)
-    if idx.ndim != max(nd, 0) and not (nd == 0 and idx.ndim <= 1) and not (
-            idx.ndim == 0 and nd <= 1):
-        raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as "
-                           f"self tensor ({idx.ndim} vs {nd})")
+    d = _wrap_dim(dim, input._data.ndim, op)
     is_t = isinstance(src, Tensor)
-    if is_t and src._data.ndim != idx.ndim and not (src._data.ndim <= 1 and idx.ndim <= 1):
-        raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as "
-                           f"src tensor ({idx.ndim} vs {src._data.ndim})")
-    squeeze = nd == 0
+    squeeze = input._data.ndim == 0
     if squeeze:
         input = input.reshape(1)
     if idx.ndim == 0:
@@ -437,9 +432,10 @@ def _scatter_prep(input, dim, index, src, op):
     if is_t and src._data.ndim == 0:
         src = src.reshape(1)
     shape = input._data.shape
-    if idx.ndim != len(shape):
-        raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as "
-                           f"self tensor ({idx.ndim} vs {len(shape)})")
+    for what, n in (("self", len(shape)), ("src", src._data.ndim if is_t else idx.ndim)):
+        if idx.ndim != n:
+            raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions "
+                               f"as {what} tensor ({idx.ndim} vs {n})")
     big = any(s > shape[k] for k, s in enumerate(idx.shape) if k != d)
     if is_t:
         big = big or any(s > t for s, t in zip(idx.shape, src._data.shape))
@@ -1120,3 +1116,134 @@ def argwhere(input):
     tensor([[1]])
     """
     return nonzero(input)
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """Reduce the slices of ``source`` into those of input listed in ``index`` along
+    ``dim``, with 'prod', 'mean', 'amax' or 'amin'.
+
+    >>> import chainrule
+    >>> chainrule.ones(2).index_reduce(0, chainrule.tensor([0, 0]),
+    ...                                chainrule.tensor([2.0, 3.0]), "prod")
+    tensor([6., 1.])
+    """
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError("index_reduce(): Expected reduce to be one of prod, mean, amax or "
+                           f"amin but got {reduce}.")
+    d, idx, shape = _index_source(input, dim, index, source, "index_reduce",
+                                  "index_reduce_(): self ({}) and source ({}) must have the "
+                                  "same scalar type", RuntimeError)
+    _check_bounds(idx, shape[d], d, IndexError, "index_reduce_()")
+    x = input.reshape(shape) if input._data.ndim == 0 else input
+    ss = shape[:d] + (idx.size,) + shape[d + 1:]
+    src = source.reshape(ss)
+    full = np.broadcast_to(idx.reshape((-1,) + (1,) * (len(ss) - d - 1)), ss)
+    out = ScatterReduce.apply(x, d, full, src, reduce, bool(include_self))
+    return out.reshape(input._data.shape) if out._data.shape != input._data.shape else out
+
+
+def index_put_(input, indices, values, accumulate=False):
+    """In-place ``index_put``.
+
+    >>> import chainrule
+    >>> chainrule.index_put_(chainrule.zeros(2), (chainrule.tensor([1]),), chainrule.ones(1))
+    tensor([0., 1.])
+    """
+    from .inplace import inplace
+    return inplace(input, index_put, indices, values, accumulate, name="index_put_")
+
+
+def nonzero_static(input, *, size, fill_value=-1):
+    """``nonzero`` with exactly ``size`` rows: cut, or padded with ``fill_value``.
+
+    >>> import chainrule
+    >>> chainrule.nonzero_static(chainrule.tensor([0, 3]), size=2)
+    tensor([[ 1],
+            [-1]])
+    """
+    nz = nonzero(input)._data
+    out = np.full((size, nz.shape[1]), fill_value, np.int64)
+    k = min(size, nz.shape[0])
+    out[:k] = nz[:k]
+    return _make(out)
+
+
+def _embed(input, src, key, view_shape, op):
+    _tensor_arg(input, op, "input", 1)
+    _tensor_arg(src, op, "src", 2)
+    if tuple(src._data.shape) != tuple(view_shape):
+        raise RuntimeError(f"{op}: expected src to have a size equal to the slice of self. src "
+                           f"size = {list(src.shape)}, slice size = {list(view_shape)}")
+    if src._data.dtype != input._data.dtype:
+        raise RuntimeError(f"{op}: expected src and self to have the same dtype, got "
+                           f"{src.dtype.name} and {input.dtype.name}")
+    return IndexPut.apply(input, src, key, True)
+
+
+def select_scatter(input, src, dim, index):
+    """A copy of input with ``input.select(dim, index)`` replaced by ``src``.
+
+    >>> import chainrule
+    >>> chainrule.select_scatter(chainrule.zeros(2, 2), chainrule.ones(2), 0, 1)
+    tensor([[0., 0.],
+            [1., 1.]])
+    """
+    _tensor_arg(input, "select_scatter", "input", 1)
+    d = _wrap_dim(dim, input._data.ndim, "select_scatter")
+    n = input._data.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f"select_scatter(): index {index} out of range for tensor of size "
+                         f"{list(input.shape)} at dimension {d}")
+    key = (slice(None),) * d + (int(index),)
+    return _embed(input, src, key, input._data[key].shape, "select_scatter")
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """A copy of input with the slice ``start:end:step`` of ``dim`` replaced by ``src``.
+
+    >>> import chainrule
+    >>> chainrule.slice_scatter(chainrule.zeros(4), chainrule.ones(2), 0, 1, None, 2)
+    tensor([0., 1., 0., 1.])
+    """
+    _tensor_arg(input, "slice_scatter", "input", 1)
+    d = _wrap_dim(dim, input._data.ndim, "slice_scatter")
+    if step <= 0:
+        raise RuntimeError("slice_scatter(): slice step must be positive")
+    key = (slice(None),) * d + (slice(start, end, step),)
+    return _embed(input, src, key, input._data[key].shape, "slice_scatter")
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """A copy of input with its diagonal (as ``torch.diagonal`` picks it) replaced by ``src``.
+
+    >>> import chainrule
+    >>> chainrule.diagonal_scatter(chainrule.zeros(2, 2), chainrule.ones(2))
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
+    _tensor_arg(input, "diagonal_scatter", "input", 1)
+    nd = input._data.ndim
+    d1, d2 = (_wrap_dim(k, nd, "diagonal_scatter") for k in (dim1, dim2))
+    if d1 == d2:
+        raise RuntimeError("diagonal_scatter(): dim1 and dim2 cannot be equal")
+    perm = [k for k in range(nd) if k not in (d1, d2)] + [d1, d2]
+    xp = input.permute(*perm)
+    r, c = xp._data.shape[-2:]
+    n = max(0, min(r + min(offset, 0), c - max(offset, 0)))
+    i = np.arange(n)
+    key = (Ellipsis, i - min(offset, 0), i + max(offset, 0))
+    _tensor_arg(src, "diagonal_scatter", "src", 2)
+    want = xp._data.shape[:-2] + (n,)
+    if tuple(src._data.shape) != want:
+        raise RuntimeError(f"diagonal_scatter: expected src to have a size equal to the "
+                           f"diagonal of self. src size = {list(src.shape)}, diagonal size = "
+                           f"{list(want)}")
+    if src._data.dtype != input._data.dtype:
+        raise RuntimeError(f"diagonal_scatter: expected src and self to have the same dtype, "
+                           f"got {src.dtype.name} and {input.dtype.name}")
+    out = IndexPut.apply(xp, src, key, False)
+    return out.permute(*np.argsort(perm).tolist())
+
+
+__all__ += ["index_reduce", "index_put_", "nonzero_static", "select_scatter",
+            "slice_scatter", "diagonal_scatter"]

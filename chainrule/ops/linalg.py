@@ -559,26 +559,25 @@ class Det(Op):
     @staticmethod
     def backward(ctx, g):
         a, out = ctx.saved_tensors
-        ga = g * out
-        ga = ga[..., None, None]
-        if not (_xp.is_t(out) and (out._data == 0).any() or not _xp.is_t(out) and
-                (out == 0).any()):
-            try:
-                return ga * _swap(_xp.call(Inv, a))
-            except LinAlgError:
-                pass
-        # NOTE: singular matrices: the gradient is the cofactor matrix, from an SVD (exact for
-        # any rank; treated as a constant under double backward)
-        cof = _cofactor(a._data if _xp.is_t(a) else a)
-        return (g[..., None, None] * (cof if not _xp.is_t(a) else Tensor._make(cof)))
+        raw = a._data if _xp.is_t(a) else a
+        s = np.linalg.svd(raw, compute_uv=False)
+        if np.all(s[..., -1] > s[..., 0] * 1e-10):
+            return (g * out)[..., None, None] * _swap(_xp.call(Inv, a))
+        # NOTE: (nearly) singular matrices: the gradient is the cofactor matrix
+        # det(U Vh) U diag(prod_{j != i} s_j) Vh, exact for any rank; differentiable again
+        # through the SVD where the singular values are distinct
+        return g[..., None, None] * _cofactor(a)
 
 
 def _cofactor(a):
-    u, s, vh = np.linalg.svd(a)
+    u, s, vh = _xp.call(Svd, a, False)
     k = s.shape[-1]
-    others = np.stack([np.prod(np.delete(s, i, axis=-1), axis=-1) for i in range(k)], -1)
-    sign = np.linalg.det(u) * np.linalg.det(vh)
-    return np.asarray(sign)[..., None, None] * (u * others[..., None, :]) @ vh
+    raw = (u._data, vh._data) if _xp.is_t(u) else (u, vh)
+    sign = np.asarray(np.linalg.det(raw[0]) * np.linalg.det(raw[1]))[..., None, None]
+    eye = np.eye(k, dtype=bool)
+    others = _xp.where(eye, 1.0, _xp.expand(s[..., None, :], tuple(s.shape) + (k,)))
+    p = others.prod(-1) if _xp.is_t(others) else np.prod(others, -1)
+    return ((u * p[..., None, :]) @ vh) * sign
 
 
 class Slogdet(Op):
@@ -1141,3 +1140,146 @@ def cholesky_inverse(L, upper=False):
 
 __all__ += ["addmm", "addmv", "addr", "baddbmm", "addbmm", "vdot", "chain_matmul",
             "cholesky_solve", "cholesky_inverse"]
+
+
+# -- LU -------------------------------------------------------------------------------------
+class Lu(Op):
+    """A = P L U with partial pivoting; P is a constant, L unit lower (m x k), U upper (k x n)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        p, low, up = _sla.lu(a, check_finite=False)
+        p, low, up = p.astype(a.dtype), low.astype(a.dtype), up.astype(a.dtype)
+        ctx.save_for_backward(p, low, up)
+        ctx.mark_non_differentiable(p)
+        return p, low, up
+
+    @staticmethod
+    def backward(ctx, gp, gl, gu):
+        p, low, up = ctx.saved_tensors
+        m, n = low.shape[-2], up.shape[-1]
+        k = min(m, n)
+        dt = _xp.dtype_of(low)
+        if m < n:
+            # wide: A = P L [U1 | U2]; U2 = L^-1 P^T A2 feeds back into gL
+            u1, u2, gu1, gu2 = up[..., :, :k], up[..., :, k:], gu[..., :, :k], gu[..., :, k:]
+            ga1 = _lu_square_back(p, low, u1, gl - _xp.call(Solve, _swap(low), gu2 @ _swap(u2)),
+                                  gu1)
+            ga2 = p @ _xp.call(Solve, _swap(low), gu2)
+            return (ga1 @ _const(np.eye(k, n, dtype=dt), low) +
+                    ga2 @ _const(np.eye(n - k, n, k, dtype=dt), low))
+        if m > n:
+            # tall: A = P [L1; L2] U; L2 = A2 U^-1 feeds back into gU
+            l1, l2, gl1, gl2 = low[..., :k, :], low[..., k:, :], gl[..., :k, :], gl[..., k:, :]
+            gu_eff = gu - _swap(_xp.call(Solve, up, _swap(gl2) @ l2))
+            top = _lu_square_back(None, l1, up, gl1, gu_eff)
+            bot = _swap(_xp.call(Solve, up, _swap(gl2)))
+            stacked = (_const(np.eye(m, k, dtype=dt), low) @ top +
+                       _const(np.eye(m, m - k, -k, dtype=dt), low) @ bot)
+            return p @ stacked
+        return _lu_square_back(p, low, up, gl, gu)
+
+
+def _lu_square_back(p, low, up, gl, gu):
+    """Adjoint of A = P L U for square L, U: P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T."""
+    k = low.shape[-1]
+    dt = _xp.dtype_of(low)
+    phi = (_swap(low) @ gl) * np.tril(np.ones((k, k), dt), -1) + \
+        (gu @ _swap(up)) * np.triu(np.ones((k, k), dt))
+    x = _xp.call(Solve, _swap(low), phi)
+    x = _swap(_xp.call(Solve, up, _swap(x)))
+    return p @ x if p is not None else x
+
+
+def _pivots_from_p(p, k):
+    """The first k LAPACK-style 1-based row interchanges equivalent to the permutation p."""
+    m = p.shape[-1]
+    flat = p.reshape(-1, m, m)
+    out = np.zeros((flat.shape[0], k), np.int32)
+    for b, pm in enumerate(flat):
+        perm = np.argmax(pm, axis=0)          # (P^T A)[i] = A[perm[i]]
+        cur, pos = list(range(m)), list(range(m))
+        for i in range(k):
+            j = pos[perm[i]]
+            out[b, i] = j + 1
+            cur[i], cur[j] = cur[j], cur[i]
+            pos[cur[i]], pos[cur[j]] = i, j
+    return out.reshape(p.shape[:-2] + (k,))
+
+
+def _p_from_pivots(piv, m, dtype):
+    """The permutation matrix P (A = P L U) of 1-based LAPACK row interchanges."""
+    flat = piv.reshape(-1, piv.shape[-1]).astype(np.int64) - 1
+    out = np.zeros((flat.shape[0], m, m), dtype)
+    for b, pv in enumerate(flat):
+        perm = np.arange(m)
+        for i, j in enumerate(pv):
+            perm[i], perm[j] = perm[j], perm[i]
+        out[b, perm, np.arange(m)] = 1
+    return out.reshape(piv.shape[:-1] + (m, m))
+
+
+def _lu_compact(low, up):
+    """L - I + U in one m x n matrix (LAPACK's packed LU), differentiably."""
+    m, n = low.shape[-2], up.shape[-1]
+    k = min(m, n)
+    dt = low._data.dtype
+    lower = Tensor._make(np.tril(np.ones((m, n), dt), -1))
+    upper = Tensor._make(np.triu(np.ones((m, n), dt)))
+    lp = (low @ Tensor._make(np.eye(k, n, dtype=dt))) * lower
+    up_ = (Tensor._make(np.eye(m, k, dtype=dt)) @ up) * upper
+    return lp + up_
+
+
+_lu_unpack_t = _ret("lu_unpack", ["P", "L", "U"])
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
+    """(P, L, U) from a packed LU and its pivots (as linalg.lu_factor returns them).
+
+    >>> import chainrule
+    >>> LU, piv = chainrule.linalg.lu_factor(chainrule.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    >>> chainrule.lu_unpack(LU, piv).P
+    tensor([[0., 1.],
+            [1., 0.]])
+    """
+    _matrix(LU_data, "lu_unpack")
+    m, n = LU_data._data.shape[-2:]
+    k = min(m, n)
+    dt = LU_data._data.dtype
+    L = U = P = Tensor._make(np.zeros((0,), dt))
+    if unpack_data:
+        lmask = Tensor._make(np.tril(np.ones((m, k), dt), -1))
+        L = LU_data[..., :, :k] * lmask + Tensor._make(np.eye(m, k, dtype=dt))
+        U = LU_data[..., :k, :] * Tensor._make(np.triu(np.ones((k, n), dt)))
+    if unpack_pivots:
+        P = Tensor._make(_p_from_pivots(LU_pivots._data, m, dt))
+    return _lu_unpack_t(P, L, U)
+
+
+def lu_solve(b, LU_data, LU_pivots):
+    """X with A X = b from A's packed LU (``linalg.lu_solve`` with the old argument order).
+
+    >>> import chainrule
+    >>> LU, piv = chainrule.linalg.lu_factor(chainrule.tensor([[2.0, 0.0], [0.0, 4.0]]))
+    >>> chainrule.lu_solve(chainrule.tensor([[2.0], [4.0]]), LU, piv)
+    tensor([[1.],
+            [1.]])
+    """
+    from ..linalg import lu_solve as _ls
+    return _ls(LU_data, LU_pivots, b)
+
+
+def lu(A, pivot=True, get_infos=False):
+    """(LU, pivots[, infos]) of ``linalg.lu_factor_ex`` (torch.lu's older form).
+
+    >>> import chainrule
+    >>> chainrule.lu(chainrule.tensor([[1.0, 2.0], [3.0, 4.0]]))[1]
+    tensor([2, 2], dtype=chainrule.int32)
+    """
+    from ..linalg import lu_factor_ex
+    r = lu_factor_ex(A, pivot=pivot)
+    return (r.LU, r.pivots, r.info) if get_infos else (r.LU, r.pivots)
+
+
+__all__ += ["lu_unpack", "lu_solve", "lu"]

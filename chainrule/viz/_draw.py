@@ -5,6 +5,7 @@ import subprocess
 import warnings
 
 from ..autograd import function as F
+from . import _record
 from ._walk import Walk, fmt, fmt_shape, op_name
 
 INSTALL_HINT = ("Graphviz's `dot` program is not installed, so only the DOT text is available. "
@@ -194,7 +195,7 @@ def draw(output, names=None, show_grads=True, *, model=None, collapse=None, rank
                 g = src.variable.grad._data
             if key in edges:
                 old = edges[key][1]
-                edges[key] = (shape, None if old is None or g is None else old + g)
+                edges[key] = (shape, _plus(old, g))
             else:
                 edges[key] = (shape, g)
     for (a, b, src, nr), (shape, g) in edges.items():
@@ -221,6 +222,14 @@ def _output(w, rep, lines, grads, max_elems):
     seed = w.seed() if grads else None
     if seed is not None:
         lines.append(f"  {rep[w.root]} -> out " + _back_attrs(seed, max_elems))
+
+
+def _plus(a, b):
+    if a is None or b is None:
+        return None
+    if isinstance(a, _record.Shape) or isinstance(b, _record.Shape):
+        return _record.Shape(a.shape)
+    return a + b
 
 
 def _back_attrs(g, max_elems):
@@ -276,9 +285,9 @@ def _consts(w, rep, lines, max_elems):
     for n in w.forward:
         for i, c in sorted(w.consts(n).items()):
             if isinstance(c, tuple):
-                label = "const " + fmt_shape(c)
+                label = "tensor " + fmt_shape(c)
             else:
-                label = fmt(c, max_elems) or "const " + fmt_shape(c.shape)
+                label = fmt(c, max_elems) or "tensor " + fmt_shape(c.shape)
             in_box = rep[n].startswith("m")
             if in_box and not isinstance(c, tuple) or (rep[n], label) in seen:
                 continue

@@ -79,8 +79,8 @@ def _forward_line(w, n, max_elems):
             args.append(edges[i])
         elif i in consts:
             c = consts[i]
-            args.append("const " + fmt_shape(c) if isinstance(c, tuple) else
-                        fmt(c, max_elems) or "const " + fmt_shape(np.shape(c)))
+            args.append("tensor " + fmt_shape(c) if isinstance(c, tuple) else
+                        fmt(c, max_elems) or "tensor " + fmt_shape(np.shape(c)))
         else:
             args.append("?")
     op = op_name(n)

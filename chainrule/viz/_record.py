@@ -29,16 +29,26 @@ class _Info:
 
     def hook(self, grad_in, grad_out):
         if _capture[0]:
-            self.grad_in = [_small(g) for g in grad_in]
-            self.grad_out = [_small(g) for g in grad_out]
+            self.grad_in = [_small(g, True) for g in grad_in]
+            self.grad_out = [_small(g, True) for g in grad_out]
 
 
-def _small(t):
-    """A private copy of a small tensor/array's values, else None."""
+class Shape:
+    """Stands for a value too large to keep: only its shape."""
+    __slots__ = ("shape",)
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+
+def _small(t, shape_if_large=False):
+    """A private copy of a small tensor/array's values; else None (or its Shape)."""
     if t is None:
         return None
     a = t._data if isinstance(t, F.Tensor) else np.asarray(t)
-    return np.array(a, copy=True) if a.size <= KEEP else None
+    if a.size <= KEEP:
+        return np.array(a, copy=True)
+    return Shape(a.shape) if shape_if_large else None
 
 
 def info(node):

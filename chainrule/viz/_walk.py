@@ -19,6 +19,8 @@ def sum_to(a, shape):
     """Sum a broadcast gradient down to ``shape`` (as the engine does)."""
     if a is None or a.shape == tuple(shape):
         return a
+    if isinstance(a, _record.Shape):
+        return _record.Shape(shape)
     lead = a.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(lead + k for k, s in enumerate(shape)
                                       if s == 1 and a.shape[lead + k] != 1)
@@ -34,7 +36,7 @@ def fmt_num(v, digits=4):
 
 def fmt(a, max_elems=4):
     """Short text for a value: a number, a small array, or None when too large."""
-    if a is None:
+    if a is None or isinstance(a, _record.Shape):
         return None
     if isinstance(a, (int, float, bool, np.generic)):
         return fmt_num(a)

@@ -32,6 +32,14 @@ def _grad_grad(fn):
     return g
 
 
+def _bilinear(m, x):
+    return F(m).interpolate(x, size=(3, 5), mode="bilinear")
+
+
+def _reflect(m, x):
+    return F(m).pad(x, (2, 1), mode="reflect")
+
+
 def _mp2(m, x):
     return F(m).max_pool2d(x, 2, stride=1)
 
@@ -149,11 +157,11 @@ OPS = [
            [(A((1, 1, 3, 3), grad=False), A((1, 1, 2, 2))),
             (A((2, 3, 4), grad=False), A((2, 2, 3))),
             (A((1, 2, 3, 3), grad=False), A((1, 2, 2, 2), T=True))],
-           skip_kinds={"0d": NO0}),
+           skip_kinds={"0d": NO0}, bad_see="max_pool2d"),
     OpInfo("max_pool2d_double_backward", _grad_grad(_mp2),
            [(A((1, 1, 3, 3), grad=False), A((1, 1, 2, 2)), A((1, 1, 3, 3))),
             (A((2, 3, 4), grad=False), A((2, 2, 3)), A((2, 3, 4), T=True))],
-           skip_kinds={"0d": NO0}),
+           skip_kinds={"0d": NO0}, bad_see="max_pool2d"),
     OpInfo("avg_pool1d", lambda m, x, k, s, p, c, i: F(m).avg_pool1d(x, k, s, p, c, i),
            [(A((1, 2, 5)), 2, None, 0, False, True), (A((2, 6)), 3, 2, 1, True, False),
             (A((1, 3, 7), T=True), 3, 2, 1, True, True), (A((2, 1, 4)), 2, 1, 1, False, False)],
@@ -202,6 +210,19 @@ OPS = [
            skip_kinds=UNARY,
            bad=[Bad(lambda m, x: F(m).adaptive_max_pool2d(x, 3), A((1, 1, 2, 3, 3)),
                     exc=RuntimeError)]),
+    OpInfo("adaptive_max_pool3d",
+           lambda m, x, o: F(m).adaptive_max_pool3d(x, o, return_indices=True),
+           [(A((1, 1, 3, 2, 3)), (2, 1, 2)), (A((1, 3, 2, 3), T=True), 2)],
+           skip_kinds=UNARY,
+           bad=[Bad(lambda m, x: F(m).adaptive_max_pool3d(x, 2), A((2, 2)), exc=RuntimeError)]),
+    OpInfo("lp_pool", lambda m, x, p, k, s, c: getattr(F(m), "lp_pool%dd" % (x.dim() - 2))(
+        x, p, k, s, c),
+           [(A((1, 2, 5), 0.5, 2.0), 2.0, 2, None, False),
+            (A((1, 2, 5, 4), 0.5, 2.0), 3.0, (2, 3), 1, True),
+            (A((1, 2, 4, 3), 0.5, 2.0, T=True), 1.5, 2, 1, False),
+            (A((1, 1, 2, 3, 2), 0.5, 2.0), 2.0, 2, 1, False)],
+           skip_kinds=UNARY,
+           bad=[Bad(lambda m, x: F(m).lp_pool2d(x, 2, 3), A((1, 1, 2, 2)), exc=RuntimeError)]),
     # -- interpolation -----------------------------------------------------------------------
     OpInfo("interpolate_nearest",
            lambda m, x, s, f, mode: F(m).interpolate(x, s, f, mode=mode),
@@ -226,6 +247,13 @@ OPS = [
                     exc=NotImplementedError),
                 Bad(lambda m, x: F(m).interpolate(x, size=(2, 2, 2)), A((1, 1, 3, 3)),
                     exc=ValueError)]),
+    OpInfo("interpolate_backward", _grad_of(_bilinear),
+           [(A((1, 1, 2, 3), grad=False), A((1, 1, 3, 5))),
+            (A((1, 2, 4, 3), grad=False), A((1, 2, 3, 5), T=True))],
+           skip_kinds={"0d": NO0}, bad_see="interpolate_linear"),
+    OpInfo("pad_reflect_backward", _grad_of(_reflect),
+           [(A((1, 4), grad=False), A((1, 7))), (A((2, 3, 3), grad=False), A((2, 3, 6), T=True))],
+           skip_kinds={"0d": NO0}, bad_see="pad_modes"),
     OpInfo("interpolate_cubic_area",
            lambda m, x, s, mode, ac, aa: F(m).interpolate(x, s, mode=mode, align_corners=ac,
                                                           antialias=aa),
@@ -250,6 +278,12 @@ OPS = [
            skip_kinds=UNARY,
            bad=[Bad(lambda m, x: F(m).pixel_unshuffle(x, 2), A((1, 1, 3, 3)),
                     exc=RuntimeError)]),
+    OpInfo("channel_shuffle", lambda m, x, g: F(m).channel_shuffle(x, g),
+           [(A((1, 4, 2)), 2), (A((2, 6, 1, 3)), 3), (A((1, 4, 3, 2), T=True), 2),
+            (A((1, 6, 2, 1, 2)), 2)],
+           skip_kinds=UNARY,
+           bad=[Bad(lambda m, x: F(m).channel_shuffle(x, 2), A((1, 5, 2, 2)), exc=RuntimeError),
+                Bad(lambda m, x: F(m).channel_shuffle(x, 1), A((5, 2)), exc=RuntimeError)]),
     OpInfo("unfold", lambda m, x, k, d, p, s: F(m).unfold(x, k, d, p, s),
            [(A((1, 2, 3, 3)), 2, 1, 0, 1), (A((2, 4, 3)), (2, 3), 1, 1, (2, 1)),
             (A((1, 2, 4, 5), T=True), 2, (2, 1), (0, 1), 1), (A((2, 1, 3, 4)), 3, 1, 1, 2)],
@@ -271,6 +305,27 @@ OPS = [
            bad=[Bad(lambda m, i, w: F(m).embedding(i, w), I([3]), A((3, 2)), exc=IndexError),
                 Bad(lambda m, x, w: F(m).embedding(x, w), A((2,)), A((3, 2)),
                     exc=RuntimeError)]),
+    OpInfo("embedding_bag",
+           lambda m, i, w, o, mode, pi: F(m).embedding_bag(i, w, o, mode=mode, padding_idx=pi),
+           [(I([1, 2, 4, 4, 3, 0]), A((5, 2)), I([0, 2, 2, 5]), "sum", None),
+            (I([[1, 2, 4], [3, 3, 0]]), A((5, 3)), None, "mean", 4),
+            (I([1, 2, 4, 4, 3, 0]), A((5, 3), T=True), I([0, 2, 2, 5]), "max", None),
+            (I([[1, 2, 4], [4, 4, 4]]), A((5, 2)), None, "mean", -1)],
+           skip_kinds={"0d": "the weight is a matrix", "broadcast": "one float input"},
+           bad=[Bad(lambda m, i, w, o: F(m).embedding_bag(i, w, o, mode="median"),
+                    I([1, 2]), A((3, 2)), I([0, 1]), exc=ValueError),
+                Bad(lambda m, i, w, o: F(m).embedding_bag(i, w, o), I([1, 2]), A((3, 2)),
+                    I([1]), exc=RuntimeError)]),
+    OpInfo("embedding_bag_weighted",
+           lambda m, i, w, o, s: F(m).embedding_bag(i, w, o, mode="sum", per_sample_weights=s,
+                                                    include_last_offset=True),
+           [(I([1, 2, 4, 4, 3, 0]), A((5, 2)), I([0, 2, 2, 6]), A((6,))),
+            (I([1, 0, 1]), A((2, 3), T=True), I([0, 1, 3]), A((3,))),
+            (I([1, 2, 4]), A((5, 3)), I([0, 3]), A((3,)))],
+           skip_kinds={"0d": "the weight is a matrix"},
+           bad=[Bad(lambda m, i, w, o, s: F(m).embedding_bag(i, w, o, mode="mean",
+                                                             per_sample_weights=s),
+                    I([1, 2]), A((3, 2)), I([0, 1]), A((2,)), exc=NotImplementedError)]),
     OpInfo("one_hot", lambda m, i, n: F(m).one_hot(i, n),
            [(I([2, 0, 2]), -1), (I(3), 4), (I([[1, 3], [1, 0]]), 5), (I([]), 2)],
            grad=False, skip_kinds={"0d": "integer input", "odd": "integer input",
@@ -316,6 +371,22 @@ OPS = [
                 Bad(lambda m, q, k, v, b: F(m).scaled_dot_product_attention(q, k, v, b,
                                                                             is_causal=True),
                     A((2, 3)), A((4, 3)), A((4, 2)), B((2, 4)), exc=RuntimeError)]),
+    OpInfo("multi_head_attention_forward",
+           lambda m, q, k, v, ipw, ipb, opw, opb, mask, kpm, nw: F(m).multi_head_attention_forward(
+               q, k, v, 4, 2, ipw, ipb, None, None, False, 0.0, opw, opb, key_padding_mask=kpm,
+               need_weights=nw, attn_mask=mask),
+           [(A((2, 1, 4)), A((3, 1, 4)), A((3, 1, 4)), A((12, 4)), A((12,)), A((4, 4)),
+             A((4,)), None, None, True),
+            (A((2, 4)), A((3, 4), grad=False), A((3, 4)), A((12, 4), T=True, grad=False),
+             A((12,)), A((4, 4)), A((4,), grad=False), B((2, 3), values=[[0, 1, 0], [0, 0, 1]]),
+             None, False),
+            (A((2, 2, 4), grad=False), A((3, 2, 4), grad=False), A((3, 2, 4)),
+             A((12, 4), grad=False), A((12,), grad=False), A((4, 4), T=True), A((4,)),
+             A((2, 3), grad=False), B((2, 3), values=[[0, 1, 0], [0, 0, 0]]), True)],
+           skip_kinds={"0d": "needs (L, N, E) inputs"},
+           bad=[Bad(lambda m, q, w, o: F(m).multi_head_attention_forward(
+               q, q, q, 4, 2, w, None, None, None, False, 0.0, o, None, attn_mask=q[:, 0]),
+               A((2, 1, 4)), A((12, 4)), A((4, 4)), exc=RuntimeError)]),
     # -- padding -----------------------------------------------------------------------------
     OpInfo("pad_constant", lambda m, x, p, v: F(m).pad(x, p, value=v),
            [(A(()), (), None), (A((3, 5)), (1, 2), 1.5), (A((2, 3, 4), T=True), (2, -1, 0, 1),

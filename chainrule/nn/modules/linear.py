@@ -71,7 +71,12 @@ class Linear(Module):
 
 
 class NonDynamicallyQuantizableLinear(Linear):
-    """The Linear MultiheadAttention uses for its output projection (same as Linear)."""
+    """The Linear MultiheadAttention uses for its output projection (same as Linear).
+
+    >>> import chainrule
+    >>> chainrule.nn.MultiheadAttention(4, 2).out_proj
+    NonDynamicallyQuantizableLinear(in_features=4, out_features=4, bias=True)
+    """
 
 
 class Bilinear(Module):

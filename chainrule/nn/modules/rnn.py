@@ -82,7 +82,12 @@ def _out_of(state):
 
 
 class RNNBase(Module):
-    """The shared machinery of RNN, LSTM and GRU (parameters, checks, the layer loop)."""
+    """The shared machinery of RNN, LSTM and GRU (parameters, checks, the layer loop).
+
+    >>> import chainrule
+    >>> isinstance(chainrule.nn.GRU(2, 3), chainrule.nn.RNNBase)
+    True
+    """
     _mode_gates = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
@@ -434,7 +439,12 @@ class GRU(RNNBase):
 
 
 class RNNCellBase(Module):
-    """Shared parameters of the single-step cells."""
+    """Shared parameters of the single-step cells.
+
+    >>> import chainrule
+    >>> [n for n, _ in chainrule.nn.GRUCell(2, 3).named_parameters()]
+    ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh']
+    """
 
     def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()

@@ -111,7 +111,7 @@ class EmbeddingBag(Module):
 
     >>> import chainrule
     >>> bag = chainrule.nn.EmbeddingBag(10, 3, mode="sum")
-    >>> bag(chainrule.tensor([1, 2, 4, 5]), chainrule.tensor([0, 2])).shape  # doctest: +SKIP
+    >>> bag(chainrule.tensor([1, 2, 4, 5]), chainrule.tensor([0, 2])).shape
     chainrule.Size([2, 3])
     """
 
@@ -165,7 +165,7 @@ class EmbeddingBag(Module):
 
         >>> import chainrule
         >>> bag = chainrule.nn.EmbeddingBag.from_pretrained(chainrule.eye(2), mode="sum")
-        >>> bag(chainrule.tensor([[0, 1]]))  # doctest: +SKIP
+        >>> bag(chainrule.tensor([[0, 1]]))
         tensor([[1., 1.]])
         """
         if embeddings.dim() != 2:
