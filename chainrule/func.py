@@ -239,6 +239,7 @@ def _primal_of(o, lv):
 def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname, batch=None):
     tok = new_token()
     lv = T.push(T.JVP, batch)
+    lv.tok = tok
     try:
         duals = [_make_dual(p, t, lv) for p, t in zip(flat_p, flat_t)]
         out = func(*tree_unflatten(duals, spec_p), **kwargs)
