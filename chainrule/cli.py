@@ -6,9 +6,13 @@ line on stderr and exit with status 2.
 """
 import argparse
 import os
+import re
 import sys
 
 __all__ = ["main"]
+
+
+_OPTION = re.compile(r"--?[A-Za-z][\w-]*(=.*)?")
 
 
 class UsageError(Exception):
@@ -362,7 +366,8 @@ def _build_parser():
                        description="Differentiate an expression such as \"5*x**2 + 3\" at a "
                        "point. Operators: + - * / ** (or ^), unary minus, parentheses; "
                        f"functions: {_function_names()}; constants: pi e.")
-    g.add_argument("expression", help='the expression, quoted: "5*x**2 + 3"')
+    g.add_argument("expression", help='the expression, quoted: "5*x**2 + 3" (one that is '
+                   'just -NAME goes after --: chainrule grad --at x=1 -- -x)')
     g.add_argument("--at", action="append", metavar="NAME=VALUE",
                    help="a variable's value (repeat, or separate with commas: x=2,y=3)")
     g.add_argument("--order", type=int, choices=(1, 2), default=1,
@@ -411,6 +416,14 @@ def main(argv=None):
     0
     """
     parser = _build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["grad"]:
+        # an expression such as "-x**2" is not an option: a leading space makes argparse agree
+        if "--" in argv:
+            k = argv.index("--")
+            argv = argv[:k] + [" " + a for a in argv[k + 1:]]
+        argv = [a if not a.startswith("-") or _OPTION.fullmatch(a) else " " + a
+                for a in argv]
     try:
         args = parser.parse_args(argv)
         if args.command is None:

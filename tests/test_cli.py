@@ -111,6 +111,14 @@ def test_grad_two_variables(capsys):
     assert float(lines["d2f/dy2"]) == 0
 
 
+@pytest.mark.parametrize("argv", [["grad", "-x**3", "--at", "x=2"],
+                                  ["grad", "--at", "x=2", "-x**3"],
+                                  ["grad", "--at", "x=2", "--", "-x**3"]])
+def test_expression_starting_with_minus_is_not_an_option(capsys, argv):
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and "df/dx = -12" in out.splitlines()
+
+
 def test_grad_explain_and_draw_dot(capsys, tmp_path):
     path = tmp_path / "g.dot"
     code, out, _ = run(capsys, "grad", "5*x**2 + 3", "--at", "x=2", "--explain",
