@@ -239,6 +239,7 @@ def _primal_of(o, lv):
 def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname, batch=None):
     tok = new_token()
     lv = T.push(T.JVP, batch)
+    lv.tok = tok
     try:
         duals = [_make_dual(p, t, lv) for p, t in zip(flat_p, flat_t)]
         out = func(*tree_unflatten(duals, spec_p), **kwargs)
@@ -347,7 +348,8 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
                 if sizes[k] == 1:
                     for j, (g, h) in enumerate(zip(gs, handles)):
                         g = g if g is not None else _zeros_like(h)
-                        jac[k][j] = g.reshape(tuple(o.shape) + tuple(h.shape))
+                        want = tuple(o.shape) + tuple(h.shape)
+                        jac[k][j] = g if tuple(g.shape) == want else g.reshape(want)
         elif n > 0:
             eye, _ = _basis(sizes, dt)
             rows = _chunked_vjp(flat_o, handles, eye, n, create, chunk_size)
@@ -356,7 +358,8 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
                 for j, h in enumerate(handles):
                     r = rows[j]
                     piece = r[off:off + sizes[k]] if len(flat_o) > 1 else r
-                    jac[k][j] = piece.reshape(tuple(o.shape) + tuple(h.shape))
+                    want = tuple(o.shape) + tuple(h.shape)
+                    jac[k][j] = piece if tuple(piece.shape) == want else piece.reshape(want)
                 off += sizes[k]
         for k, o in enumerate(flat_o):
             for j, h in enumerate(handles):
@@ -454,7 +457,9 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
             for x, k in zip(flat_x, sizes):
                 piece = r[off:off + k] if len(flat_x) > 1 else r
                 off += k
-                piece = piece.reshape(tuple(x.shape) + tuple(o.shape))
+                want = tuple(x.shape) + tuple(o.shape)
+                if tuple(piece.shape) != want:
+                    piece = piece.reshape(want)
                 xnd = x.ndim
                 perm = tuple(range(xnd, xnd + ond)) + tuple(range(xnd))
                 if perm != tuple(range(xnd + ond)):

@@ -44,7 +44,8 @@ def _jvp(op, leaves, to_args, us):
 
 def _jvp_raw(op, leaves, to_args, us):
     with fwAD.dual_level():
-        duals = [fwAD.make_dual(x.detach().requires_grad_(), u) for x, u in zip(leaves, us)]
+        duals = [fwAD.make_dual(x.detach().requires_grad_(), u)
+                 for x, u in zip(leaves, us)]
         outs = _outs(op.fn(chainrule, *to_args(*duals)))
         res = []
         for o in outs:
@@ -62,7 +63,8 @@ def test_jvp_matches_finite_differences_and_reverse(op, i):
     if not leaves:
         pytest.skip("no differentiable input")
     rng = np.random.default_rng(7)
-    us = [chainrule.tensor(rng.standard_normal(tuple(x.shape)), dtype=chainrule.float64) for x in leaves]
+    us = [chainrule.tensor(rng.standard_normal(tuple(x.shape)), dtype=chainrule.float64)
+          for x in leaves]
     ju = _jvp(op, leaves, to_args, us)
     # central differences along u
     eps = op.eps
@@ -80,7 +82,8 @@ def test_jvp_matches_finite_differences_and_reverse(op, i):
     outs = [o for o in _outs(op.fn(chainrule, *to_args(*leaves))) if o.requires_grad]
     if not outs:
         return
-    vs = [chainrule.tensor(rng.standard_normal(tuple(o.shape)), dtype=chainrule.float64) for o in outs]
+    vs = [chainrule.tensor(rng.standard_normal(tuple(o.shape)), dtype=chainrule.float64)
+          for o in outs]
     total = sum((o * v).sum() for o, v in zip(outs, vs))
     gs = chainrule.autograd.grad(total, leaves, allow_unused=True)
     lhs = sum(float((to_np(g) * to_np(u)).sum()) for g, u in zip(gs, us) if g is not None)

@@ -238,3 +238,16 @@ def test_torch_parity():
         res.append([g, h, jr, jf, p, t, o, fn(x)[0]])
     for a, b in zip(*res):
         np.testing.assert_allclose(to_np(a), to_np(b), rtol=1e-10, atol=1e-12)
+
+
+def test_jacobians_stay_differentiable_wrt_closed_over_leaves():
+    w = _t(3, seed=1).requires_grad_()
+    x = _t(3, seed=2)
+    xs, ws = to_np(x), to_np(w.detach())
+    want = -np.sin(xs * ws) * xs * ws + np.cos(xs * ws)
+    for jac in (F.jacfwd, F.jacrev):
+        w.grad = None
+        J = jac(lambda v: (v * w).sin())(x)
+        assert J.requires_grad
+        J.sum().backward()
+        np.testing.assert_allclose(to_np(w.grad), want, rtol=1e-12)

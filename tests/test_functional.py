@@ -56,34 +56,31 @@ def test_strict():
     np.testing.assert_allclose(to_np(AF.jacobian(lambda a, b: a * 2, (x, x))[1]), 0)
 
 
+def _x(m):
+    return m.tensor(_X, dtype=m.float64)
+
+
+def _y(m):
+    return m.tensor(_Y, dtype=m.float64)
+
+
 CASES = [
-    ("jacobian", lambda m, F: F.jacobian(lambda a: a.exp() * a.sum(), m.tensor(_X, dtype=m.float64))),
+    ("jacobian", lambda m, F: F.jacobian(lambda a: a.exp() * a.sum(), _x(m))),
     ("jacobian_tuples", lambda m, F: F.jacobian(lambda a, b: (a * b, (a + b).sum()),
-                                                 (m.tensor(_X, dtype=m.float64),
-                                                  m.tensor(_Y, dtype=m.float64)))),
-    ("jacobian_tuple_in", lambda m, F: F.jacobian(lambda a, b: a * b.sin(),
-                                                   (m.tensor(_X, dtype=m.float64),
-                                                    m.tensor(_Y, dtype=m.float64)))),
-    ("jacobian_tuple_out", lambda m, F: F.jacobian(lambda a: (a * 2,),
-                                                    m.tensor(_X, dtype=m.float64))),
-    ("hessian", lambda m, F: F.hessian(lambda a: (a.exp() * a).sum(), m.tensor(_X, dtype=m.float64))),
+                                                 (_x(m), _y(m)))),
+    ("jacobian_tuple_in", lambda m, F: F.jacobian(lambda a, b: a * b.sin(), (_x(m), _y(m)))),
+    ("jacobian_tuple_out", lambda m, F: F.jacobian(lambda a: (a * 2,), _x(m))),
+    ("hessian", lambda m, F: F.hessian(lambda a: (a.exp() * a).sum(), _x(m))),
     ("hessian_tuple", lambda m, F: F.hessian(lambda a, b: (a.exp() * b).sum(),
-                                              (m.tensor(_X, dtype=m.float64),
-                                               m.tensor(_Y, dtype=m.float64)))),
-    ("vjp", lambda m, F: F.vjp(lambda a: a.sin() * 2, m.tensor(_X, dtype=m.float64),
-                                m.tensor(_Y, dtype=m.float64))),
-    ("vjp_tuple", lambda m, F: F.vjp(lambda a, b: (a * b, a - b), (m.tensor(_X, dtype=m.float64),
-                                                                     m.tensor(_Y, dtype=m.float64)),
-                                      (m.tensor(_Y, dtype=m.float64), m.tensor(_X, dtype=m.float64)))),
-    ("jvp", lambda m, F: F.jvp(lambda a: a.sin() * a.sum(), m.tensor(_X, dtype=m.float64),
-                                m.tensor(_Y, dtype=m.float64))),
-    ("hvp", lambda m, F: F.hvp(lambda a: (a ** 3).sum() * a.sum(), m.tensor(_X, dtype=m.float64),
-                                m.tensor(_Y, dtype=m.float64))),
-    ("vhp", lambda m, F: F.vhp(lambda a: (a ** 3).sum() * a.sum(), m.tensor(_X, dtype=m.float64),
-                                m.tensor(_Y, dtype=m.float64))),
-    ("vhp_tuple", lambda m, F: F.vhp(lambda a, b: (a * b.exp()).sum(),
-                                      (m.tensor(_X, dtype=m.float64), m.tensor(_Y, dtype=m.float64)),
-                                      (m.tensor(_Y, dtype=m.float64), m.tensor(_X, dtype=m.float64)))),
+                                              (_x(m), _y(m)))),
+    ("vjp", lambda m, F: F.vjp(lambda a: a.sin() * 2, _x(m), _y(m))),
+    ("vjp_tuple", lambda m, F: F.vjp(lambda a, b: (a * b, a - b), (_x(m), _y(m)),
+                                      (_y(m), _x(m)))),
+    ("jvp", lambda m, F: F.jvp(lambda a: a.sin() * a.sum(), _x(m), _y(m))),
+    ("hvp", lambda m, F: F.hvp(lambda a: (a ** 3).sum() * a.sum(), _x(m), _y(m))),
+    ("vhp", lambda m, F: F.vhp(lambda a: (a ** 3).sum() * a.sum(), _x(m), _y(m))),
+    ("vhp_tuple", lambda m, F: F.vhp(lambda a, b: (a * b.exp()).sum(), (_x(m), _y(m)),
+                                      (_y(m), _x(m)))),
 ]
 _X = np.random.default_rng(0).uniform(-1, 1, 3)
 _Y = np.random.default_rng(1).uniform(-1, 1, 3)

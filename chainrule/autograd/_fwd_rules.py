@@ -316,11 +316,11 @@ def _b_elementwise(rule):
 
 
 def _b_linear(cls, args, tans, out, kwargs, B):
-    from ._vmap_rules import rule_for
+    from . import _vmap_rules as V
     t = tans[0]
     if t is None:
         return None
-    return rule_for(cls)(cls, [t] + list(args[1:]), [True] + [False] * (len(args) - 1),
+    return V.RULES[cls](cls, [t] + list(args[1:]), [True] + [False] * (len(args) - 1),
                          kwargs, B)
 
 
@@ -351,3 +351,115 @@ _ELEMENTWISE = {E.Add, E.Sub, E.Mul, E.Div, E.Pow, E.Exp, E.Log, E.Sqrt, E.Sin, 
                 E.Remainder, E.Neg, E.Cast, S.Clone}
 _LINEAR = {R.Sum, R.Mean, S.Reshape, S.View, S.Squeeze, S.Unsqueeze, S.Permute, S.Transpose,
            S.Expand, IX.GetItem, IX.IndexGrad}
+
+
+# -- raw batched rules: NumPy on bare arrays when nothing records (a quiet backward) -------------
+def _al(t, nd):
+    k = nd - (t.ndim - 1)
+    return t.reshape(t.shape[:1] + (1,) * k + t.shape[1:]) if k > 0 else t
+
+
+def _radd(x, y):
+    return y if x is None else (x if y is None else x + y)
+
+
+def _r_elem(fn):
+    def raw(args, tans, out, B):
+        nd = out.ndim
+        return fn(args, [_al(t, nd) if t is not None else None for t in tans], out)
+    return raw
+
+
+def _r_pow(args, tans, out):
+    a, b = args
+    ta, tb = tans
+    if tb is not None or not isinstance(b, (int, float)):
+        return NotImplemented
+    if ta is None:
+        return None
+    return ta * (0.0 if b == 0 else (2 * a if b == 2 else b * a ** (b - 1)))
+
+
+def _r_matmul(args, tans, out, B):
+    (a, b), (ta, tb) = args, tans
+    res = None
+    if ta is not None:
+        if ta.ndim == 3 and b.ndim == 2:
+            r = (ta.reshape(-1, ta.shape[-1]) @ b).reshape(B, ta.shape[1], b.shape[-1])
+        else:
+            r = np.matmul(_al(ta, max(a.ndim, b.ndim)), b)
+        res = r
+    if tb is not None:
+        if tb.ndim == 3 and a.ndim == 2 and tb.shape[-1] == 1:
+            r = (tb.reshape(B, -1) @ a.T)[..., None]
+        else:
+            r = np.matmul(a, _al(tb, max(a.ndim, b.ndim)))
+        res = _radd(res, r)
+    return res
+
+
+def _r_axes(axes, nd):
+    return tuple(range(1, nd + 1)) if axes is None else tuple(d + 1 for d in axes)
+
+
+def _r_sum(args, tans, out, B):
+    a, axes, keepdim, npd = args
+    if tans[0] is None or (axes is not None and not axes and a.ndim == 0):
+        return NotImplemented
+    return np.asarray(tans[0].sum(axis=_r_axes(axes, a.ndim), keepdims=keepdim, dtype=npd))
+
+
+def _r_mean(args, tans, out, B):
+    a, axes, keepdim = args
+    if tans[0] is None:
+        return NotImplemented
+    return np.asarray(tans[0].mean(axis=_r_axes(axes, a.ndim), keepdims=keepdim))
+
+
+def _r_reshape(args, tans, out, B):
+    return None if tans[0] is None else tans[0].reshape((B,) + tuple(args[1]))
+
+
+def _r_permute(args, tans, out, B):
+    return None if tans[0] is None else tans[0].transpose((0,) + tuple(d + 1 for d in args[1]))
+
+
+def _r_expand(args, tans, out, B):
+    t = tans[0]
+    if t is None:
+        return None
+    shape = tuple(args[1])
+    return np.broadcast_to(_al(t, len(shape)), (B,) + shape)
+
+
+def _r_cast(args, tans, out, B):
+    return None if tans[0] is None else tans[0].astype(args[1])
+
+
+RAW = {
+    E.Add: _r_elem(lambda a, t, o: _radd(t[0], t[1])),
+    E.Sub: _r_elem(lambda a, t, o: _radd(t[0], -t[1] if t[1] is not None else None)),
+    E.Neg: _r_elem(lambda a, t, o: -t[0]),
+    E.Mul: _r_elem(lambda a, t, o: _radd(t[0] * a[1] if t[0] is not None else None,
+                                         a[0] * t[1] if t[1] is not None else None)),
+    E.Div: _r_elem(lambda a, t, o: _radd(t[0] / a[1] if t[0] is not None else None,
+                                         -(t[1] * (o / a[1])) if t[1] is not None else None)),
+    E.Pow: _r_elem(_r_pow),
+    E.Exp: _r_elem(lambda a, t, o: t[0] * o),
+    E.Tanh: _r_elem(lambda a, t, o: t[0] * (1 - o * o)),
+    E.Sigmoid: _r_elem(lambda a, t, o: t[0] * (o * (1 - o))),
+    E.Log: _r_elem(lambda a, t, o: t[0] / a[0]),
+    E.Sin: _r_elem(lambda a, t, o: t[0] * np.cos(a[0])),
+    E.Cos: _r_elem(lambda a, t, o: -t[0] * np.sin(a[0])),
+    E.Sqrt: _r_elem(lambda a, t, o: t[0] * (0.5 / o)),
+    E.Relu: _r_elem(lambda a, t, o: t[0] * (o > 0)),
+    E.Abs: _r_elem(lambda a, t, o: t[0] * np.sign(a[0])),
+    LA.MatMul: _r_matmul,
+    R.Sum: _r_sum,
+    R.Mean: _r_mean,
+    S.Reshape: _r_reshape, S.View: _r_reshape, S.Squeeze: _r_reshape,
+    S.Unsqueeze: _r_reshape,
+    S.Permute: _r_permute, S.Transpose: _r_permute,
+    S.Expand: _r_expand,
+    E.Cast: _r_cast,
+}

@@ -33,13 +33,16 @@ STACK = []
 
 
 class Level:
-    __slots__ = ("n", "kind", "size", "active", "keys", "randomness", "__weakref__")
+    __slots__ = ("n", "kind", "size", "active", "keys", "randomness", "tok", "memo",
+                 "__weakref__")
 
     def __init__(self, kind, size=None, randomness="error"):
         self.n = next(_counter)
         self.kind, self.size, self.randomness = kind, size, randomness
         self.active = True
         self.keys = []
+        self.tok = None      # func-level dual levels: handles made after this are internal
+        self.memo = None
 
     def __repr__(self):
         return f"<{self.kind} level {self.n}>"
@@ -92,6 +95,7 @@ def pop(lv):
     """Leave a level: drop its tangents everywhere and restore what it replaced."""
     STACK.remove(lv)
     lv.active = False
+    lv.memo = None
     for k in lv.keys:
         if k[0] == "rng":
             k[1]._rng = k[2]
@@ -264,12 +268,14 @@ def _innermost(x):
 TAN = {}     # id(data object) -> [weakref to it, {Level: tangent Tensor}]
 
 
-def _forget(key):
-    def cb(ref):
-        e = TAN.get(key)
-        if e is not None and e[0] is ref:
-            del TAN[key]
-    return cb
+class _Ref(weakref.ref):
+    __slots__ = ("key",)
+
+
+def _forget(ref):
+    e = TAN.get(ref.key)
+    if e is not None and e[0] is ref:
+        del TAN[ref.key]
 
 
 def tangents_of(d):
@@ -285,7 +291,9 @@ def set_tangent(d, lv, t, vc=None):
     key = id(d)
     e = TAN.get(key)
     if e is None or e[0]() is not d:
-        e = TAN[key] = [weakref.ref(d, _forget(key)), {}, None]
+        ref = _Ref(d, _forget)
+        ref.key = key
+        e = TAN[key] = [ref, {}, None]
     e[1][lv] = t
     if vc is not None:
         if e[2] is None:
@@ -465,19 +473,123 @@ def _jvp_call(lv, cls, args, kwargs, solo=False):
             from ._fwd_rules import jvp_rule
             rule = _JVP_CACHE[cls] = jvp_rule(cls)
     tans = [get_tangent(a, lv) if isinstance(a, Tensor) else None for a in args]
+    if solo and lv.size and not _mode.grad:
+        res = _jvp_raw(lv, cls, args, kwargs, tans)
+        if res is not NotImplemented:
+            return res
+    quiet = _mode.grad and lv.tok is not None and not _tangent_graph_needed(lv, args, tans)
     lv.active = False
     if solo:
         F._INTERPOSE[0] = None
     try:
         out = cls.apply(*args, **kwargs)
+        if quiet:
+            _mode.grad = False
         tout = rule(cls, args, tans, out, kwargs) if not lv.size else \
             rule(cls, args, tans, out, kwargs, lv.size)
     finally:
         lv.active = True
+        if quiet:
+            _mode.grad = True
         if solo:
             F._INTERPOSE[0] = dispatch
     attach(out, tout, lv, args)
     return out
+
+
+def _tangent_graph_needed(lv, args, tans):
+    """Whether the tangent computation must be recorded: some tangent requires grad, or some
+    primal does through a leaf older than this level (a handle of an enclosing grad, or the
+    user's). Handles made inside the level (an inner jacrev's) need no tangent graph."""
+    for t in tans:
+        if t is not None and t._rg:
+            return True
+    for a in args:
+        if isinstance(a, Tensor) and a._rg and _reaches_old_leaf(a, lv):
+            return True
+    return False
+
+
+def _reaches_old_leaf(t, lv):
+    memo = lv.memo
+    if memo is None:
+        memo = lv.memo = {}
+    tok = lv.tok
+    root = t.grad_fn
+    if root is None:
+        return t.__dict__.get("_htok", 0) <= tok
+    r = memo.get(root)
+    if r is not None:
+        return r
+    seen = []
+    stack = [root]
+    found = False
+    while stack:
+        n = stack.pop()
+        m = memo.get(n)
+        if m is not None:
+            if m:
+                found = True
+                break
+            continue
+        seen.append(n)
+        if type(n) is F.AccumulateGrad:
+            if n.variable.__dict__.get("_htok", 0) <= tok:
+                found = True
+                break
+            continue
+        for e in n._next:
+            if e is not None:
+                stack.append(e[0])
+    if not found:
+        for n in seen:
+            memo[n] = False
+    else:
+        memo[root] = True
+    return found
+
+
+_RAW = None
+
+
+def _jvp_raw(lv, cls, args, kwargs, tans):
+    """Nothing records (a quiet backward) and every value is a bare array: compute the batched
+    tangent with NumPy directly."""
+    global _RAW
+    if _RAW is None:
+        from ._fwd_rules import RAW
+        _RAW = RAW
+    raw = _RAW.get(cls)
+    if raw is None or kwargs:
+        return NotImplemented
+    lv.active = False
+    F._INTERPOSE[0] = None
+    try:
+        out = cls.apply(*args)
+        t = raw([a._data if isinstance(a, Tensor) else a for a in args],
+                [t._data if t is not None else None for t in tans], out._data, lv.size)
+        if t is NotImplemented:
+            t = _RULES_FOR_RAW(cls)(cls, args, tans, out, kwargs, lv.size)
+        elif t is not None:
+            want = (lv.size,) + out._data.shape
+            if t.shape != want:
+                t = np.broadcast_to(_align_phys(t, len(want) - 1), want)
+            if t.dtype != out._data.dtype:
+                t = t.astype(out._data.dtype)
+            t = _make(t)
+    finally:
+        lv.active = True
+        F._INTERPOSE[0] = dispatch
+    attach(out, t, lv, args)
+    return out
+
+
+def _RULES_FOR_RAW(cls):
+    r = _BJVP_CACHE.get(cls)
+    if r is None:
+        from ._fwd_rules import batched_jvp_rule
+        r = _BJVP_CACHE[cls] = batched_jvp_rule(cls)
+    return r
 
 
 def attach(out, tout, lv, args=()):
@@ -511,10 +623,8 @@ def _fit_batched(t, want):
     s = t._data.shape
     k = len(want) - len(s)
     if k > 0:
-        from ..ops.shape import Reshape
-        t = Reshape.apply(t, s[:1] + (1,) * k + s[1:])
-    from ..ops.shape import Expand
-    return Expand.apply(t, want) if t._data.shape != want else t
+        t = _S().Reshape.apply(t, s[:1] + (1,) * k + s[1:])
+    return _S().Expand.apply(t, want) if t._data.shape != want else t
 
 
 def set_tangent_deep(o, lv, t, vc=None):
@@ -608,8 +718,18 @@ class _Suspend:
 
 def _swap01(t):
     nd = t._data.ndim
-    from ..ops.shape import permute
-    return permute(t, (1, 0) + tuple(range(2, nd)))
+    return _S().permute(t, (1, 0) + tuple(range(2, nd)))
+
+
+def _S():
+    global _SHAPE
+    if _SHAPE is None:
+        from ..ops import shape
+        _SHAPE = shape
+    return _SHAPE
+
+
+_SHAPE = None
 
 
 def to_phys(t, lv):

@@ -39,7 +39,7 @@ _make = Tensor._make
 
 def _const(t):
     """A tensor whose value can be used as a bare array (no graph, no transform state)."""
-    from ._transforms import TAN
+    from ._transforms import TAN  # noqa: F811  (cheap once imported)
     d = t._data
     return type(d) is np.ndarray and not t._rg and id(d) not in TAN
 
@@ -224,3 +224,220 @@ def copyfrom(cls, args, bat, kwargs, B):
     if bat[1]:
         s = _align(s, a._data.ndim - 1)
     return cls.apply(a, s)
+
+
+# -- rules for the catalogue's primitives ------------------------------------------------------
+def _cls(mod, *names):
+    return [getattr(mod, n) for n in names if hasattr(mod, n)]
+
+
+def _nd(args, bat, i):
+    return _lnd(args[i], bat[i])
+
+
+def _d(dim, nd):
+    """A logical dim (possibly negative) as its physical position."""
+    return dim % max(nd, 1) + 1 if nd else 1
+
+
+for _c in _cls(E, "Acos", "Acosh", "Asin", "Asinh", "Atan", "Atan2", "Atanh", "Ceil", "Cosh",
+               "Digamma", "Erf", "Erfc", "Erfinv", "Expm1", "Floor", "Fmod", "Hypot", "Lgamma",
+               "Log10", "Log1p", "Log2", "Polygamma", "Root", "Round", "SignOf", "Sinh", "Tan",
+               "Trunc", "Xlogy"):
+    RULES[_c] = elementwise
+
+
+def _leading(cls, args, bat, kwargs, B):
+    """Ops that already map over any leading dims (NumPy's stacked linear algebra)."""
+    return cls.apply(*_bcast_args(args, bat), **kwargs)
+
+
+for _c in _cls(LA, "Inv", "Det", "Cholesky", "Slogdet", "Qr", "Svd", "Eigh", "Pinv",
+               "MatrixExp"):
+    RULES[_c] = _leading
+
+
+def _dim_rule(dim_pos):
+    def rule(cls, args, bat, kwargs, B):
+        args = list(args)
+        nd = args[0]._data.ndim - 1
+        if nd == 0:
+            # a 0-d input: run on (B, 1) along dim 1
+            args[0] = S.Reshape.apply(args[0], (B, 1))
+            args[dim_pos] = 1
+            return S.Reshape.apply(cls.apply(*args, **kwargs), (B,))
+        if isinstance(args[dim_pos], (int, np.integer)):
+            args[dim_pos] = _d(int(args[dim_pos]), nd)
+        return cls.apply(*args, **kwargs)
+    return rule
+
+
+try:
+    from ..ops import nn_ops as NN
+except ImportError:      # pragma: no cover
+    NN = None
+if NN is not None:
+    for _c in _cls(NN, "Softplus", "BinaryCrossEntropy"):
+        RULES[_c] = elementwise
+    for _c in _cls(NN, "Softmax", "LogSoftmax"):
+        RULES[_c] = _dim_rule(1)
+    if hasattr(NN, "Standardize"):
+        @register(NN.Standardize)
+        def standardize(cls, args, bat, kwargs, B):
+            x, w, b, axes, eps, stats = args
+            if stats is not None:
+                raise RuntimeError("vmap: batch_norm with running statistics is not batchable "
+                                   "yet (the statistics would mix the batch); use eval mode "
+                                   "or track_running_stats=False")
+            if not bat[0]:
+                x = _lift(x, B)
+            nd = x._data.ndim - 1
+            ax = tuple(_d(a, nd) for a in axes) if axes is not None else None
+            w = _align(w, nd) if bat[1] else w
+            b = _align(b, nd) if bat[2] else b
+            return cls.apply(x, w, b, ax, eps, stats)
+
+for _c in _cls(R, "Cumsum", "Cumprod"):
+    RULES[_c] = _dim_rule(1)
+
+if hasattr(R, "Prod"):
+    @register(R.Prod)
+    def prod(cls, args, bat, kwargs, B):
+        a, dim, keepdim, npd = args
+        nd = a._data.ndim - 1
+        if dim is None:
+            r = cls.apply(S.Reshape.apply(a, (B, -1 if nd else 1)), 1, False, npd)
+            return S.Reshape.apply(r, (B,) + (1,) * nd) if keepdim else r
+        return cls.apply(a, _d(dim, nd), keepdim, npd)
+
+
+def _bidx(idx, B):
+    """An index array (or unbatched tensor) repeated over the batch."""
+    if isinstance(idx, Tensor):
+        idx = idx._data
+    idx = np.asarray(idx)
+    return np.broadcast_to(idx, (B,) + idx.shape)
+
+
+if hasattr(R, "TakeAlong"):
+    @register(R.TakeAlong)
+    def take_along(cls, args, bat, kwargs, B):
+        a, idx, dim = args
+        return cls.apply(a, _bidx(idx, B), _d(dim, a._data.ndim - 1))
+
+    @register(R.PutAlong)
+    def put_along(cls, args, bat, kwargs, B):
+        g, shape, idx, dim = args
+        return cls.apply(g, (B,) + tuple(shape), _bidx(idx, B), _d(dim, len(shape)))
+
+if hasattr(IX, "Gather"):
+    @register(IX.Gather)
+    def gather(cls, args, bat, kwargs, B):
+        a, dim, idx = args
+        _no_batched_index(bat, 2)
+        return cls.apply(a, _d(dim, a._data.ndim - 1), _bidx(idx, B))
+
+    def _scatter(cls, args, bat, kwargs, B):
+        a, dim, idx, src = args[:4]
+        _no_batched_index(bat, 2)
+        if not bat[0]:
+            a = _lift(a, B)
+        if isinstance(src, Tensor) and not bat[3]:
+            src = _lift(src, B)
+        return cls.apply(a, _d(dim, a._data.ndim - 1), _bidx(idx, B), src, *args[4:],
+                         **kwargs)
+    for _c in _cls(IX, "Scatter", "ScatterReduce"):
+        RULES[_c] = _scatter
+
+
+def _no_batched_index(bat, i):
+    if bat[i]:
+        raise RuntimeError("vmap: gather/scatter with a batched index tensor is not batchable "
+                           "yet; build the index outside vmap")
+
+
+if hasattr(S, "Cat"):
+    @register(S.Cat)
+    def cat(cls, args, bat, kwargs, B):
+        dim, arrs = args[0], list(args[1:])
+        nd = max(_lnd(a, b) for a, b in zip(arrs, bat[1:]))
+        arrs = [a if b else _lift(a, B) for a, b in zip(arrs, bat[1:])]
+        return cls.apply(_d(dim, nd), *arrs)
+
+if hasattr(S, "Diagonal"):
+    @register(S.Diagonal)
+    def diagonal(cls, args, bat, kwargs, B):
+        a, offset, d1, d2 = args
+        nd = a._data.ndim - 1
+        return cls.apply(a, offset, _d(d1, nd), _d(d2, nd))
+
+    @register(S.DiagEmbed)
+    def diag_embed(cls, args, bat, kwargs, B):
+        g, shape, offset, d1, d2 = args
+        nd = len(shape)
+        return cls.apply(g, (B,) + tuple(shape), offset, _d(d1, nd), _d(d2, nd))
+
+if hasattr(LA, "Einsum"):
+    @register(LA.Einsum)
+    def einsum(cls, args, bat, kwargs, B):
+        eq, ops = args[0], list(args[1:])
+        lhs, arrow, rhs = eq.replace(" ", "").partition("->")
+        terms = lhs.split(",")
+        free = [c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba"
+                if c not in eq]
+        z = free[0]
+        if not arrow:
+            # implicit output: the letters used once, sorted, after any ellipsis dims
+            letters = [c for c in lhs if c.isalpha()]
+            rhs = ("..." if "..." in lhs else "") + "".join(
+                sorted(c for c in set(letters) if letters.count(c) == 1))
+        terms = [z + t if b else t for t, b in zip(terms, bat[1:])]
+        return cls.apply(",".join(terms) + "->" + z + rhs, *ops, **kwargs)
+
+
+# convolution and pooling: fold the vmap batch into the sample dim N (dim 0)
+def _fold(n_tensor, n_array=()):
+    """Rule for ops whose args at positions n_tensor (tensors) and n_array (index arrays)
+    lead with the sample dim N; other tensor args (weights) must not be batched."""
+    def rule(cls, args, bat, kwargs, B):
+        args = list(args)
+        for i, b in enumerate(bat):
+            if b and i not in n_tensor:
+                raise RuntimeError(f"vmap: {cls.__name__} with a batched weight is not "
+                                   "batchable yet (only its input may carry the batch)")
+        n = None
+        for i in n_tensor:
+            a = args[i]
+            if not isinstance(a, Tensor):
+                continue
+            if not bat[i]:
+                a = _lift(a, B)
+            s = a._data.shape
+            n = s[1]
+            args[i] = S.Reshape.apply(a, (B * s[1],) + s[2:])
+        for i in n_array:
+            k = np.asarray(args[i])
+            if k.ndim and k.shape[0] != B * (n or 1):
+                k = np.broadcast_to(k, (B,) + k.shape).reshape((-1,) + k.shape[1:])
+            args[i] = k
+        out = cls.apply(*args, **kwargs)
+
+        def unfold(o):
+            if isinstance(o, Tensor):
+                s = o._data.shape
+                return S.Reshape.apply(o, (B, s[0] // B) + s[1:])
+            return o
+        return tuple(unfold(o) for o in out) if type(out) is tuple else unfold(out)
+    return rule
+
+
+try:
+    from ..ops import conv as CV
+except ImportError:      # pragma: no cover
+    CV = None
+if CV is not None:
+    for _name, _t, _a in (("Conv", (0,), ()), ("ConvTranspose", (0,), ()),
+                          ("Im2Col", (0,), ()), ("Col2Im", (0,), ()), ("MaxPool", (0,), ()),
+                          ("PoolGather", (0,), (1,)), ("PoolScatter", (0,), (1,))):
+        if hasattr(CV, _name):
+            RULES[getattr(CV, _name)] = _fold(_t, _a)

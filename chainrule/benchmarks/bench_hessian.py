@@ -4,7 +4,10 @@
 Every implementation is checked against the closed form before it is timed.
 
 Targets: chainrule within 2x of jax.jit and at least 20x faster than torch's functional
-hessian. ``python -m chainrule.benchmarks.bench_hessian`` prints those two ratios.
+hessian. ``python -m chainrule.benchmarks.bench_hessian`` prints those two ratios; on a shared
+machine pin every library to one thread so they compete on equal terms:
+``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"``.
 """
 import time
 
