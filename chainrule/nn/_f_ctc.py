@@ -89,7 +89,7 @@ def _lse(x):
 def _alpha_loss(lp, ext, skip, il, tl):
     """-log p(target | lp) per sample from the forward (alpha) recursion; lp is (T, N, C),
     ext the (N, L) blank-extended labels, skip where a label may follow the one two back."""
-    t_max, n = lp.shape[0], lp.shape[1]
+    n = lp.shape[1]
     el = ext.shape[1]
     dt = lp._data.dtype
     lpe = lp[:, np.arange(n)[:, None], ext]                              # (T, N, L)
