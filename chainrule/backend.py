@@ -38,9 +38,11 @@ def _keep_freed_memory():
     # reallocates the same few MiB every iteration, so each step page-faults all of them in
     # again: measured, that doubles the time of a small CNN step. Keeping freed memory in the
     # process (as jemalloc/tcmalloc do) removes the faults; arrays above 32 MiB still use mmap.
+    # It is process-wide: set CHAINRULE_NO_MALLOPT=1 before importing chainrule to opt out.
     import ctypes
+    import os
     import sys
-    if not sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux") or os.environ.get("CHAINRULE_NO_MALLOPT"):
         return False
     try:
         libc = ctypes.CDLL("libc.so.6")

@@ -82,6 +82,9 @@ def check(text, outs):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    root = os.path.dirname(HERE)
+    if root not in sys.path:
+        sys.path.insert(0, root)            # this checkout's chainrule, installed or not
     with open(TUTORIAL) as f:
         text = f.read()
     outs = run(text, HERE)

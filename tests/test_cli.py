@@ -111,6 +111,14 @@ def test_grad_two_variables(capsys):
     assert float(lines["d2f/dy2"]) == 0
 
 
+@pytest.mark.parametrize("argv", [["grad", "-x**3", "--at", "x=2"],
+                                  ["grad", "--at", "x=2", "-x**3"],
+                                  ["grad", "--at", "x=2", "--", "-x**3"]])
+def test_expression_starting_with_minus_is_not_an_option(capsys, argv):
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and "df/dx = -12" in out.splitlines()
+
+
 def test_grad_explain_and_draw_dot(capsys, tmp_path):
     path = tmp_path / "g.dot"
     code, out, _ = run(capsys, "grad", "5*x**2 + 3", "--at", "x=2", "--explain",
@@ -209,3 +217,30 @@ def test_bench_prints_the_ratio_table(capsys, monkeypatch):
     row = next(line for line in out.splitlines() if line.startswith("tiny_sum"))
     cells = row.split()
     assert cells[1] == "1.00x" and cells[3] == "-" and row.rstrip().endswith("<= 3x")
+
+
+# -- chainrule train ---------------------------------------------------------------------------
+def test_train_digits_one_epoch_then_resume(capsys, tmp_path):
+    for mod in ("sklearn", "matplotlib", "tqdm", "safetensors"):
+        pytest.importorskip(mod)
+    out_dir = str(tmp_path / "run")
+    code, out, _ = run(capsys, "train", "digits", "--epochs", "1", "--out", out_dir)
+    assert code == 0
+    assert re.search(r"test accuracy: \d+\.\d\d% \(\d+/360\) after 1 epochs \(cnn\)", out)
+    ckpt, png = tmp_path / "run" / "digits-cnn.ckpt", tmp_path / "run" / "digits-cnn.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    state = chainrule.load(str(ckpt))
+    steps = float(state["optimizer"]["state"][0]["step"])
+    assert steps == math.ceil(1437 / 64) and [h["epoch"] for h in state["history"]] == [1]
+
+    code, out, _ = run(capsys, "train", "digits", "--epochs", "1", "--out", out_dir,
+                       "--resume")
+    assert code == 0 and "after 2 epochs (cnn)" in out
+    state = chainrule.load(str(ckpt))
+    # the optimizer continued from the checkpoint: its step count kept growing
+    assert float(state["optimizer"]["state"][0]["step"]) == 2 * steps
+    assert [h["epoch"] for h in state["history"]] == [1, 2]
+
+    code, _, err = run(capsys, "train", "digits", "--model", "mlp", "--epochs", "1",
+                       "--out", out_dir, "--resume")
+    assert code == 2 and "no checkpoint" in err

@@ -5,8 +5,13 @@ Each workload module in this package defines ``WORKLOADS``: a list of ``Workload
 with ``python -m chainrule.benchmarks`` or ``chainrule bench``.
 """
 import importlib
+import os
 import pkgutil
 import time
+
+# torch's OpenMP threads spin after each op by default, stealing the core that NumPy (and
+# chainrule) run on next in a round-robin measurement; make them sleep instead.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __all__ = ["Workload", "all_workloads", "measure", "run"]
 

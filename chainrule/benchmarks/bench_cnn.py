@@ -3,7 +3,11 @@ max-pool 2, linear 400->10, cross-entropy, SGD; a batch of 32 float32 28x28 imag
 
 The NumPy floor is a straightforward hand-written im2col forward and backward (rows of
 windows times the weight matrix, col2im by one strided add per kernel tap, max-pool as the
-maximum of its strided taps, routed back by an equality mask)."""
+maximum of its strided taps, routed back by an equality mask).
+
+Thread counts decide this comparison: torch runs its kernels on intra-op threads, NumPy only
+threads large GEMMs. For a like-for-like run pin both to one thread:
+``OPENBLAS_NUM_THREADS=1`` and ``torch.set_num_threads(1)``."""
 import numpy as np
 
 from . import Workload

@@ -32,11 +32,11 @@ def tiny_numpy():
     return step
 
 
-def tiny_chainrule():
-    import chainrule as cr
+def _tiny_lib(m):
+    """The tiny workload in a torch-like library ``m`` (chainrule or torch): same code."""
     x0, w0 = _tiny_data()
-    x0 = cr.from_numpy(x0)
-    w = cr.from_numpy(w0.copy()).requires_grad_()
+    x0 = m.from_numpy(x0)
+    w = m.from_numpy(w0.copy()).requires_grad_()
 
     def step():
         w.grad = None
@@ -46,23 +46,17 @@ def tiny_chainrule():
         x.sum().backward()
         return w.grad
     return step
+
+
+def tiny_chainrule():
+    import chainrule
+    return _tiny_lib(chainrule)
 
 
 def tiny_torch():
     import torch
     torch.set_num_threads(1)
-    x0, w0 = _tiny_data()
-    x0 = torch.from_numpy(x0)
-    w = torch.from_numpy(w0.copy()).requires_grad_()
-
-    def step():
-        w.grad = None
-        x = x0
-        for _ in range(N_TINY):
-            x = (x * w + 0.1).tanh()
-        x.sum().backward()
-        return w.grad
-    return step
+    return _tiny_lib(torch)
 
 
 B, SIZES = 256, (784, 1024, 1024, 10)
@@ -113,13 +107,13 @@ def mlp_numpy():
     return step
 
 
-def mlp_chainrule():
-    import chainrule as cr
+def _mlp_lib(m):
+    """The MLP step in a torch-like library ``m`` (chainrule or torch): same code."""
     x, y, ws, bs = _mlp_data()
-    x, y = cr.from_numpy(x), cr.from_numpy(y)
-    ws = [cr.from_numpy(w).requires_grad_() for w in ws]
-    bs = [cr.from_numpy(b).requires_grad_() for b in bs]
-    rows = cr.arange(B)
+    x, y = m.from_numpy(x), m.from_numpy(y)
+    ws = [m.from_numpy(w).requires_grad_() for w in ws]
+    bs = [m.from_numpy(b).requires_grad_() for b in bs]
+    rows = m.arange(B)
 
     def step():
         h = x
@@ -131,38 +125,22 @@ def mlp_chainrule():
         logp = z - z.exp().sum(1, keepdim=True).log()
         loss = -logp[rows, y].mean()
         loss.backward()
-        with cr.no_grad():
+        with m.no_grad():
             for p in ws + bs:
                 p -= LR * p.grad
                 p.grad = None
         return loss
     return step
+
+
+def mlp_chainrule():
+    import chainrule
+    return _mlp_lib(chainrule)
 
 
 def mlp_torch():
     import torch
-    x, y, ws, bs = _mlp_data()
-    x, y = torch.from_numpy(x), torch.from_numpy(y)
-    ws = [torch.from_numpy(w).requires_grad_() for w in ws]
-    bs = [torch.from_numpy(b).requires_grad_() for b in bs]
-    rows = torch.arange(B)
-
-    def step():
-        h = x
-        for k in range(len(ws)):
-            h = h @ ws[k] + bs[k]
-            if k < len(ws) - 1:
-                h = h.relu()
-        z = h - h.max(1, keepdim=True).values
-        logp = z - z.exp().sum(1, keepdim=True).log()
-        loss = -logp[rows, y].mean()
-        loss.backward()
-        with torch.no_grad():
-            for p in ws + bs:
-                p -= LR * p.grad
-                p.grad = None
-        return loss
-    return step
+    return _mlp_lib(torch)
 
 
 WORKLOADS = [

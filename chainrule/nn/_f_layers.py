@@ -12,6 +12,7 @@ from ..ops import conv as _C
 from ..ops import elementwise as _E
 from ..ops import index as _I
 from ..ops import inplace as _IP
+from ..ops.nn_ops import Linear
 
 __all__ = ["linear", "bilinear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
            "conv_transpose2d", "conv_transpose3d", "max_pool1d", "max_pool2d", "max_pool3d",
@@ -96,6 +97,13 @@ def linear(input, weight, bias=None):
     if bias is not None and weight._data.ndim == 1 and input._data.ndim > 1:
         raise RuntimeError(f"linear: mat2 must be a matrix, got 1-D tensor (weight of size "
                            f"{list(weight.shape)} with a bias)")
+    if (weight._data.ndim == 2 and input._data.ndim >= 1 and input._data.dtype.kind == "f"
+            and input._data.shape[-1] == weight._data.shape[1]
+            and weight._data.dtype == input._data.dtype and (
+                bias is None or isinstance(bias, Tensor) and bias._data.ndim == 1 and
+                bias._data.shape[0] == weight._data.shape[0] and
+                bias._data.dtype == input._data.dtype)):
+        return Linear.apply(input, weight, bias)     # the fused common case
     out = input.matmul(weight.t() if weight._data.ndim == 2 else weight)
     if bias is not None:
         _tensor_arg(bias, "bias", "linear", 3)

@@ -136,6 +136,8 @@ def _reduce_scaled(per, w, reduction, denom, dtype):
         per = per * w
     if reduction == "none":
         return per.astype(dtype, copy=False)
+    if denom:       # np.errstate costs microseconds: only for the all-ignored 0 / 0 case
+        return np.asarray(per.sum() / denom, dtype)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(per.sum() / denom, dtype)
 
@@ -145,8 +147,11 @@ def _scale(g, w, reduction, denom):
     if reduction == "none":
         s = g if w is None else g * w
         return _xp.reshape(s, tuple(s.shape[:1]) + (1,) + tuple(s.shape[1:]))
-    with np.errstate(invalid="ignore", divide="ignore"):
+    if denom:
         s = g / denom if w is None else g * (w / denom)
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = g / denom if w is None else g * (w / denom)
     return _xp.reshape(s, s.shape[:1] + (1,) + s.shape[1:]) if w is not None else s
 
 
@@ -266,3 +271,35 @@ class Standardize(Op):
             gx = rstd * (h - mh - xhat * mhx)
         gw = g * xhat if need[1] else None
         return gx, gw, (g if need[2] else None), None, None, None
+
+
+class Linear(Op):
+    """x @ W.T + b over the last dim of x.
+
+    NOTE: fused (one node instead of transpose, matmul and a broadcast add): the bias is added
+    in place into the fresh product and its gradient is one column sum, which halves the
+    overhead of small layers."""
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        n = ctx.needs_input_grad
+        ctx.save_for_backward(x if n[1] else None, w if n[0] else None)
+        out = x @ w.T
+        if b is not None:
+            out += b
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        gx = g @ w if n[0] else None
+        gw = gb = None
+        if n[1] or n[2]:
+            g2 = _xp.reshape(g, (-1, g.shape[-1])) if g.ndim != 2 else g
+            if n[1]:
+                x2 = _xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
+                gw = _xp.swap_last(g2) @ x2
+            if n[2]:
+                gb = _xp.sum(g2, 0)
+        return gx, gw, gb
