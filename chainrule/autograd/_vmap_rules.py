@@ -456,5 +456,10 @@ if NN is not None and hasattr(NN, "Linear"):
         nd = max(_lnd(x, bat[0]), 2)
         out = LA.MatMul.apply(_align(x, nd) if bat[0] else x, _align(wt, nd) if bat[1] else wt)
         if b is not None:
-            out = E.Add.apply(out, _align(b, out._data.ndim - 1) if bat[2] else b)
+            ond = out._data.ndim - (1 if bat[0] or bat[1] else 0)
+            if bat[2]:
+                b = _align(b, ond)
+                if not (bat[0] or bat[1]):
+                    out = _lift(out, B)
+            out = E.Add.apply(out, b)
         return out
