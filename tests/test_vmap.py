@@ -260,3 +260,14 @@ def test_torch_parity():
     for a, b in zip(*outs):
         assert tuple(a.shape) == tuple(b.shape)
         np.testing.assert_allclose(to_np(a), to_np(b), rtol=1e-12)
+
+
+def test_linear_with_batched_weights_and_bias():
+    import chainrule.nn.functional as Fn
+    x, W, b = _t(4, 3, seed=1), _t(5, 2, 3, seed=2), _t(5, 2, seed=3)
+    for dims, args in (((None, 0, 0), (x, W, b)), ((None, None, 0), (x, W[0], b)),
+                       ((0, 0, None), (_t(5, 4, 3, seed=4), W, b[0]))):
+        out = vmap(Fn.linear, in_dims=dims)(*args)
+        for i in range(5):
+            sl = [a if d is None else a[i] for a, d in zip(args, dims)]
+            np.testing.assert_allclose(to_np(out[i]), to_np(Fn.linear(*sl)), rtol=1e-12)

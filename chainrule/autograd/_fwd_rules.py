@@ -463,3 +463,19 @@ RAW = {
     S.Expand: _r_expand,
     E.Cast: _r_cast,
 }
+
+
+try:
+    from ..ops import nn_ops as _NN
+except ImportError:      # pragma: no cover
+    _NN = None
+if _NN is not None and hasattr(_NN, "Linear"):
+    @register(_NN.Linear)
+    def linear(cls, args, tans, out, kwargs):
+        (x, w, b), (tx, tw, tb) = args, tans
+        res = cls.apply(tx, w, None) if tx is not None else None
+        if tw is not None:
+            res = _add(res, cls.apply(x, tw, None))
+        if tb is not None:
+            res = _add(res, tb)
+        return res

@@ -441,3 +441,25 @@ if CV is not None:
                           ("PoolGather", (0,), (1,)), ("PoolScatter", (0,), (1,))):
         if hasattr(CV, _name):
             RULES[getattr(CV, _name)] = _fold(_t, _a)
+
+
+if NN is not None and hasattr(NN, "Linear"):
+    @register(NN.Linear)
+    def linear(cls, args, bat, kwargs, B):
+        x, w, b = args
+        if not bat[1] and not bat[2]:
+            return cls.apply(x, w, b)      # x @ W.T + b maps over x's leading dims
+        if _lnd(x, bat[0]) < 2:
+            raise RuntimeError("vmap: linear with batched weights needs an input with a "
+                               "sample dim; unsqueeze the input first")
+        wt = S.Transpose.apply(w, (0, 2, 1)) if bat[1] else S.Transpose.apply(w, (1, 0))
+        nd = max(_lnd(x, bat[0]), 2)
+        out = LA.MatMul.apply(_align(x, nd) if bat[0] else x, _align(wt, nd) if bat[1] else wt)
+        if b is not None:
+            ond = out._data.ndim - (1 if bat[0] or bat[1] else 0)
+            if bat[2]:
+                b = _align(b, ond)
+                if not (bat[0] or bat[1]):
+                    out = _lift(out, B)
+            out = E.Add.apply(out, b)
+        return out

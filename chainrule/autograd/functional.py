@@ -222,9 +222,9 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             _check_strict(o, list(xs), create_graph, "hessian")
         return o[0].reshape(())
     nums = tuple(range(len(handles)))
-    inner = FN.jacrev(scalar, nums)
-    outer = FN.jacfwd if outer_jacobian_strategy == "forward-mode" else FN.jacrev
-    hes = outer(inner, nums)(*handles)
+    # NOTE: both strategies give the same matrix; forward-over-reverse (one vectorised forward
+    # pass over the gradient's computation) is the faster way to get it
+    hes = FN.jacfwd(FN.jacrev(scalar, nums), nums)(*handles)
     rows = [_tuple_back(_post(row, create_graph, tok), is_in_tuple) for row in hes]
     return _tuple_back(tuple(rows), is_in_tuple)
 
