@@ -85,7 +85,10 @@ def inplace(t, fn, *args, name, **kwargs):
         alpha = kwargs.get("alpha", 1)
         o = o._data if isinstance(o, Tensor) else o
         if alpha != 1:
-            o = o * alpha
+            if type(o) is np.ndarray and o.shape == t._data.shape:
+                o = np.multiply(o, alpha, dtype=t._data.dtype)
+            else:
+                o = o * alpha
         try:
             _UFUNCS[name](t._data, o, out=t._data)
         except ValueError:
