@@ -229,7 +229,7 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
                 continue
             else:
                 _run_node(node, buf, raw, create_graph, retain_graph, pending, targets,
-                          captured, inputs, accumulate)
+                          captured, inputs, accumulate, need)
             for e in node._next:
                 if e is None:
                     continue
@@ -255,7 +255,7 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
 
 
 def _run_node(node, buf, raw, create_graph, retain_graph, pending, targets, captured, inputs,
-              accumulate):
+              accumulate, need=None):
     is_leaf = type(node) is AccumulateGrad
     if is_leaf:
         hooks = node.variable._hooks
@@ -284,6 +284,8 @@ def _run_node(node, buf, raw, create_graph, retain_graph, pending, targets, capt
             if accumulate:
                 _accumulate_leaf(node.variable, buf[0], create_graph)
             return
+        if need is not None and not any(e is not None and e[0] in need for e in node._next):
+            return      # a target with nothing needed beyond it: its own backward is not run
     if is_leaf:
         _accumulate_leaf(node.variable, buf[0], create_graph)
         return
@@ -316,8 +318,11 @@ def _run_node(node, buf, raw, create_graph, retain_graph, pending, targets, capt
         meta = metas[i]
         if g.shape != meta[0]:
             g = _sum_to(g, meta[0], node, i)
-        if g.dtype != meta[1]:
-            g = g.astype(meta[1]) if raw else g.to(F.Tensor._dtype_of(meta[1]))
+        if raw:
+            if g.dtype != meta[1]:
+                g = g.astype(meta[1])
+        elif g._data.dtype != meta[1]:
+            g = g.to(F.Tensor._dtype_of(meta[1]))
         m, nr = e
         b = pending.get(m)
         if b is None:

@@ -58,6 +58,8 @@ def where(c, a, b):
 
 
 def sum(x, axis, keepdims=False):
+    if axis == ():
+        return x        # NumPy's empty axis tuple: nothing reduced (torch's dim=() means all)
     if isinstance(x, Tensor):
         return x.sum(axis, keepdims)
     return np.asarray(x.sum(axis=axis, keepdims=keepdims))   # the method skips np.sum's wrapper
