@@ -39,6 +39,7 @@ from . import linalg, nn, optim, utils  # noqa: E402
 from .nn._toplevel import *  # noqa: F401,F403,E402  (torch.softmax & co.)
 from .serialization import *  # noqa: F401,F403,E402  (save, load)
 from . import func  # noqa: E402
+from . import viz  # noqa: E402,F401
 
 __version__ = "0.1.0"
 
