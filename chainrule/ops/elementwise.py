@@ -406,18 +406,22 @@ def _minmax_grads(ctx, g, is_max):
 
 
 class Remainder(Op):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.remainder(a, b)
+    """a - b * round(a / b): the gradient is g for a and -g * round(a / b) for b; the
+    rounding is floor here (Python's %), trunc in Fmod."""
+    _fn, _round = np.remainder, np.floor
 
-    @staticmethod
-    def backward(ctx, g):
+    @classmethod
+    def forward(cls, ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return cls._fn(a, b)
+
+    @classmethod
+    def backward(cls, ctx, g):
         a, b = ctx.saved_tensors
         n = ctx.needs_input_grad
-        gb = None
-        if n[1]:
-            gb = -g * _xp.floor(a / b)
+        q = a / b
+        gb = -g * (Tensor._make(cls._round(q._data)) if isinstance(q, Tensor)
+                   else cls._round(q)) if n[1] else None
         return (g if n[0] else None), gb
 
 
@@ -1079,17 +1083,8 @@ def _const(x, npfn):
     return _make(npfn(x._data)) if isinstance(x, Tensor) else npfn(x)
 
 
-class Fmod(Op):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.fmod(a, b)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        n = ctx.needs_input_grad
-        return (g if n[0] else None), (-g * _const(a / b, np.trunc) if n[1] else None)
+class Fmod(Remainder):
+    _fn, _round = np.fmod, np.trunc
 
 
 def _ex(name, call):

@@ -22,6 +22,16 @@ def _cr():
     return chainrule
 
 
+
+def _affine_params(module, shape, affine, bias, dtype):
+    """weight (and bias) Parameters of ``shape``, or registered as None (reset_parameters
+    fills them)."""
+    cr = _cr()
+    module.register_parameter(
+        "weight", Parameter(cr.empty(*shape, dtype=dtype)) if affine else None)
+    module.register_parameter(
+        "bias", Parameter(cr.empty(*shape, dtype=dtype)) if affine and bias else None)
+
 class _NormBase(Module):
     """Shared state of batch and instance norm: affine weight/bias and running statistics."""
     _version = 2
@@ -36,15 +46,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(cr.empty(num_features, dtype=dtype))
-            if bias:
-                self.bias = Parameter(cr.empty(num_features, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_params(self, (num_features,), affine, bias, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", cr.zeros(num_features, dtype=dtype))
             self.register_buffer("running_var", cr.ones(num_features, dtype=dtype))
@@ -234,19 +236,10 @@ class LayerNorm(Module):
                  device=None, dtype=None):
         super().__init__()
         check_device(device)
-        cr = _cr()
         self.normalized_shape = _shape_tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(cr.empty(*self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(cr.empty(*self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_params(self, self.normalized_shape, elementwise_affine, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -278,20 +271,11 @@ class GroupNorm(Module):
         check_device(device)
         if num_channels % num_groups != 0:
             raise ValueError("num_channels must be divisible by num_groups")
-        cr = _cr()
         self.num_groups = num_groups
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(cr.empty(num_channels, dtype=dtype))
-            if bias:
-                self.bias = Parameter(cr.empty(num_channels, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_params(self, (num_channels,), affine, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
