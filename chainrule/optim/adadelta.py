@@ -1,7 +1,7 @@
 """Adadelta."""
 import chainrule
 
-from .optimizer import Optimizer, _addcmul_, _check_lr, _check_nonneg, _step_tensor, _to_scalar
+from .optimizer import _grad_of, Optimizer, _addcmul_, _check_lr, _check_nonneg, _step_tensor, _to_scalar
 
 __all__ = ["Adadelta"]
 
@@ -42,7 +42,7 @@ class Adadelta(Optimizer):
         with self._grad_mode():
             for group in self.param_groups:
                 lr = _to_scalar(group["lr"])
-                rho, eps, wd = group["rho"], group["eps"], group["weight_decay"]
+                rho, eps = group["rho"], group["eps"]
                 for p in group["params"]:
                     if p.grad is None:
                         continue
@@ -52,9 +52,7 @@ class Adadelta(Optimizer):
                         state["square_avg"] = chainrule.zeros_like(p)
                         state["acc_delta"] = chainrule.zeros_like(p)
                     state["step"].add_(1)
-                    g = -p.grad if group["maximize"] else p.grad
-                    if wd != 0:
-                        g = g.add(p, alpha=wd)
+                    g = _grad_of(p, group, lr)
                     sq, acc = state["square_avg"], state["acc_delta"]
                     _addcmul_(sq.mul_(rho), g, g, 1 - rho)
                     std = sq.add(eps).sqrt_()

@@ -1,7 +1,7 @@
 """Adagrad with learning-rate decay."""
 import chainrule
 
-from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_lr, _check_nonneg,
+from .optimizer import (_grad_of, Optimizer, _addcdiv_, _addcmul_, _check_lr, _check_nonneg,
                         _step_tensor, _to_scalar)
 
 __all__ = ["Adagrad"]
@@ -55,7 +55,7 @@ class Adagrad(Optimizer):
         with self._grad_mode():
             for group in self.param_groups:
                 lr = _to_scalar(group["lr"])
-                wd, lr_decay, eps = group["weight_decay"], group["lr_decay"], group["eps"]
+                lr_decay, eps = group["lr_decay"], group["eps"]
                 for p in group["params"]:
                     if p.grad is None:
                         continue
@@ -64,9 +64,7 @@ class Adagrad(Optimizer):
                         self._init_state(p, group)
                     step_t, acc = state["step"], state["sum"]
                     step = step_t.add_(1).item()
-                    g = -p.grad if group["maximize"] else p.grad
-                    if wd != 0:
-                        g = g.add(p, alpha=wd)
+                    g = _grad_of(p, group, lr)
                     clr = lr / (1 + (step - 1) * lr_decay)
                     _addcmul_(acc, g, g, 1)
                     _addcdiv_(p, g, acc.sqrt().add_(eps), -clr)

@@ -1,7 +1,7 @@
 """Adam (and, with decoupled weight decay, AdamW), with AMSGrad."""
 import chainrule
 
-from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_betas, _check_lr,
+from .optimizer import (_grad_of, Optimizer, _addcdiv_, _addcmul_, _check_betas, _check_lr,
                         _check_nonneg, _lerp_, _step_tensor, _to_scalar)
 
 __all__ = ["Adam"]
@@ -50,7 +50,7 @@ class Adam(Optimizer):
             for group in self.param_groups:
                 lr = _to_scalar(group["lr"])
                 beta1, beta2 = group["betas"]
-                wd, eps, amsgrad = group["weight_decay"], group["eps"], group["amsgrad"]
+                eps, amsgrad = group["eps"], group["amsgrad"]
                 for p in group["params"]:
                     if p.grad is None:
                         continue
@@ -61,14 +61,9 @@ class Adam(Optimizer):
                         state["exp_avg_sq"] = chainrule.zeros_like(p)
                         if amsgrad:
                             state["max_exp_avg_sq"] = chainrule.zeros_like(p)
-                    g = -p.grad if group["maximize"] else p.grad
+                    g = _grad_of(p, group, lr)
                     step_t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
                     step_t.add_(1)
-                    if wd != 0:
-                        if group["decoupled_weight_decay"]:
-                            p.mul_(1 - lr * wd)
-                        else:
-                            g = g.add(p, alpha=wd)
                     _lerp_(m, g, 1 - beta1)
                     _addcmul_(v.mul_(beta2), g, g, 1 - beta2)
                     step = step_t.item()

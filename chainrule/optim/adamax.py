@@ -1,7 +1,7 @@
 """Adamax: Adam with the infinity norm."""
 import chainrule
 
-from .optimizer import (Optimizer, _addcdiv_, _check_betas, _check_lr, _check_nonneg, _lerp_,
+from .optimizer import (_grad_of, Optimizer, _addcdiv_, _check_betas, _check_lr, _check_nonneg, _lerp_,
                         _step_tensor, _to_scalar)
 
 __all__ = ["Adamax"]
@@ -44,7 +44,7 @@ class Adamax(Optimizer):
             for group in self.param_groups:
                 lr = _to_scalar(group["lr"])
                 beta1, beta2 = group["betas"]
-                eps, wd = group["eps"], group["weight_decay"]
+                eps = group["eps"]
                 for p in group["params"]:
                     if p.grad is None:
                         continue
@@ -54,9 +54,7 @@ class Adamax(Optimizer):
                         state["exp_avg"] = chainrule.zeros_like(p)
                         state["exp_inf"] = chainrule.zeros_like(p)
                     step = state["step"].add_(1).item()
-                    g = -p.grad if group["maximize"] else p.grad
-                    if wd != 0:
-                        g = g.add(p, alpha=wd)
+                    g = _grad_of(p, group, lr)
                     m, u = state["exp_avg"], state["exp_inf"]
                     _lerp_(m, g, 1 - beta1)
                     u.copy_(chainrule.maximum(u.mul_(beta2), g.abs().add_(eps)))

@@ -1,7 +1,7 @@
 """NAdam: Adam with Nesterov momentum and a momentum-decay schedule."""
 import chainrule
 
-from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_betas, _check_lr,
+from .optimizer import (_grad_of, Optimizer, _addcdiv_, _addcmul_, _check_betas, _check_lr,
                         _check_nonneg, _lerp_, _step_tensor, _to_scalar)
 
 __all__ = ["NAdam"]
@@ -49,7 +49,7 @@ class NAdam(Optimizer):
             for group in self.param_groups:
                 lr = _to_scalar(group["lr"])
                 beta1, beta2 = group["betas"]
-                eps, wd, psi = group["eps"], group["weight_decay"], group["momentum_decay"]
+                eps, psi = group["eps"], group["momentum_decay"]
                 for p in group["params"]:
                     if p.grad is None:
                         continue
@@ -60,14 +60,9 @@ class NAdam(Optimizer):
                         state["exp_avg"] = chainrule.zeros_like(p)
                         state["exp_avg_sq"] = chainrule.zeros_like(p)
                     step = state["step"].add_(1).item()
-                    g = -p.grad if group["maximize"] else p.grad
+                    g = _grad_of(p, group, lr)
                     m, v, mu_prod = state["exp_avg"], state["exp_avg_sq"], state["mu_product"]
                     bias_correction2 = 1 - beta2 ** step
-                    if wd != 0:
-                        if group["decoupled_weight_decay"]:
-                            p.mul_(1 - lr * wd)
-                        else:
-                            g = g.add(p, alpha=wd)
                     mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * psi)))
                     mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * psi)))
                     prod = mu_prod.mul_(mu).item()

@@ -52,6 +52,19 @@ def _step_tensor(value=0.0):
     return chainrule.tensor(float(value), dtype=_scalar_dtype())
 
 
+def _grad_of(p, group, lr):
+    """p's gradient as the update sees it: negated under ``maximize``, with weight decay
+    either added to it (L2) or applied to p directly (``decoupled_weight_decay``)."""
+    g = -p.grad if group.get("maximize") else p.grad
+    wd = group.get("weight_decay", 0)
+    if wd != 0:
+        if group.get("decoupled_weight_decay"):
+            p.mul_(1 - lr * wd)
+        else:
+            g = g.add(p, alpha=wd)
+    return g
+
+
 def _to_scalar(x):
     return x.item() if isinstance(x, Tensor) else x
 

@@ -1,7 +1,7 @@
 """RAdam: Adam with a rectified adaptive learning rate."""
 import chainrule
 
-from .optimizer import (Optimizer, _addcmul_, _check_betas, _check_lr, _check_nonneg, _lerp_,
+from .optimizer import (_grad_of, Optimizer, _addcmul_, _check_betas, _check_lr, _check_nonneg, _lerp_,
                         _step_tensor, _to_scalar)
 
 __all__ = ["RAdam"]
@@ -48,7 +48,7 @@ class RAdam(Optimizer):
             for group in self.param_groups:
                 lr = _to_scalar(group["lr"])
                 beta1, beta2 = group["betas"]
-                eps, wd = group["eps"], group["weight_decay"]
+                eps = group["eps"]
                 rho_inf = 2 / (1 - beta2) - 1
                 for p in group["params"]:
                     if p.grad is None:
@@ -59,12 +59,7 @@ class RAdam(Optimizer):
                         state["exp_avg"] = chainrule.zeros_like(p)
                         state["exp_avg_sq"] = chainrule.zeros_like(p)
                     step = state["step"].add_(1).item()
-                    g = -p.grad if group["maximize"] else p.grad
-                    if wd != 0:
-                        if group["decoupled_weight_decay"]:
-                            p.mul_(1 - lr * wd)
-                        else:
-                            g = g.add(p, alpha=wd)
+                    g = _grad_of(p, group, lr)
                     m, v = state["exp_avg"], state["exp_avg_sq"]
                     _lerp_(m, g, 1 - beta1)
                     _addcmul_(v.mul_(beta2), g, g, 1 - beta2)

@@ -1,7 +1,7 @@
 """RMSprop, optionally centered and with momentum."""
 import chainrule
 
-from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_lr, _check_nonneg, _lerp_,
+from .optimizer import (_grad_of, Optimizer, _addcdiv_, _addcmul_, _check_lr, _check_nonneg, _lerp_,
                         _step_tensor, _to_scalar)
 
 __all__ = ["RMSprop"]
@@ -47,7 +47,7 @@ class RMSprop(Optimizer):
         with self._grad_mode():
             for group in self.param_groups:
                 lr = _to_scalar(group["lr"])
-                alpha, eps, wd = group["alpha"], group["eps"], group["weight_decay"]
+                alpha, eps = group["alpha"], group["eps"]
                 momentum, centered = group["momentum"], group["centered"]
                 for p in group["params"]:
                     if p.grad is None:
@@ -60,10 +60,8 @@ class RMSprop(Optimizer):
                             state["momentum_buffer"] = chainrule.zeros_like(p)
                         if centered:
                             state["grad_avg"] = chainrule.zeros_like(p)
-                    g = -p.grad if group["maximize"] else p.grad
+                    g = _grad_of(p, group, lr)
                     state["step"].add_(1)
-                    if wd != 0:
-                        g = g.add(p, alpha=wd)
                     sq = state["square_avg"]
                     _addcmul_(sq.mul_(alpha), g, g, 1 - alpha)
                     if centered:

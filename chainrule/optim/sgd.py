@@ -1,5 +1,5 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
-from .optimizer import Optimizer, _check_lr, _to_scalar
+from .optimizer import _grad_of, Optimizer, _check_lr, _to_scalar
 
 __all__ = ["SGD"]
 
@@ -51,13 +51,11 @@ class SGD(Optimizer):
         with self._grad_mode():
             for group in self.param_groups:
                 lr = _to_scalar(group["lr"])
-                wd, momentum = group["weight_decay"], group["momentum"]
+                momentum = group["momentum"]
                 for p in group["params"]:
                     if p.grad is None:
                         continue
-                    g = -p.grad if group["maximize"] else p.grad
-                    if wd != 0:
-                        g = g.add(p, alpha=wd)
+                    g = _grad_of(p, group, lr)
                     if momentum != 0:
                         state = self.state[p]
                         buf = state.get("momentum_buffer")
