@@ -265,7 +265,8 @@ class Tanh(Op):
     @staticmethod
     def backward(ctx, g):
         out, = ctx.saved_tensors
-        return g * (1 - out * out)
+        t = g * out
+        return g - t * out      # NOTE: g * (1 - out**2) without a scalar operand (faster)
 
 
 class Sigmoid(Op):
@@ -278,7 +279,8 @@ class Sigmoid(Op):
     @staticmethod
     def backward(ctx, g):
         out, = ctx.saved_tensors
-        return g * out * (1 - out)
+        t = g * out
+        return t - t * out      # NOTE: g * out * (1 - out) without a scalar operand
 
 
 _ZERO_ROWS = {}
