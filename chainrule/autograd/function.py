@@ -9,6 +9,7 @@ Two kinds of Function share the node machinery:
 """
 import functools
 import traceback
+from weakref import ref as _weakref
 
 import numpy as np
 
@@ -206,9 +207,8 @@ def _edge(t):
     ref = t._acc
     acc = ref() if ref is not None else None
     if acc is None:
-        import weakref
         acc = AccumulateGrad(t)
-        t._acc = weakref.ref(acc)
+        t._acc = _weakref(acc)
     return (acc, 0)
 
 

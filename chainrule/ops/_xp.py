@@ -94,12 +94,12 @@ def expand(x, shape):
 
 
 def permute(x, axes):
-    return x.permute(*axes) if isinstance(x, Tensor) else np.transpose(x, axes)
+    return x.permute(*axes) if isinstance(x, Tensor) else x.transpose(axes)
 
 
 def swap_last(x):
     """Transpose the last two axes."""
-    return x.transpose(-1, -2) if isinstance(x, Tensor) else np.swapaxes(x, -1, -2)
+    return x.transpose(-1, -2) if isinstance(x, Tensor) else x.swapaxes(-1, -2)
 
 
 def cast(x, npdtype):
