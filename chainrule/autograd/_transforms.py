@@ -58,6 +58,15 @@ class _RandomGuard:
                            "vmap or perform the randomness operation out of vmap")
 
 
+def _random():
+    global _RND
+    if _RND is None:
+        from .. import random
+        _RND = random
+    return _RND
+
+
+_RND = None
 _OUTER = [None]      # the interposer that was installed before the first level
 
 
@@ -69,8 +78,7 @@ class random_guard:
 
     def __enter__(self):
         if self.on:
-            from .. import random as R
-            self.g = R.default_generator
+            self.g = _random().default_generator
             self.old, self.g._rng = self.g._rng, _RandomGuard()
 
     def __exit__(self, *exc):
@@ -86,8 +94,7 @@ def push(kind, size=None, randomness="error"):
     STACK.append(lv)
     _SOLE[0] = lv if len(STACK) == 1 and kind is JVP else None
     if kind == VMAP and randomness == "error":
-        from .. import random as R
-        g = R.default_generator
+        g = _random().default_generator
         lv.keys.append(("rng", g, g._rng))
         g._rng = _RandomGuard()
     return lv
