@@ -385,14 +385,7 @@ def top_level(t):
 QUIET = [False]   # set while a transform's backward needs no graph: stop recording
 
 
-def dispatch(cls, args, kwargs):
-    if QUIET[0] and _mode.grad:
-        _mode.grad = False
-    lv = _SOLE[0]
-    if lv is not None and lv.active:
-        res = _fast_jvp(lv, cls, args, kwargs)
-        if res is not _SLOW:
-            return res
+def _general(cls, args, kwargs):
     top = None
     for a in args:
         if isinstance(a, Tensor):
@@ -410,12 +403,15 @@ def dispatch(cls, args, kwargs):
     return _jvp_call(top, cls, args, kwargs, _solo(top, args))
 
 
-_SLOW = object()
-
-
-def _fast_jvp(lv, cls, args, kwargs):
-    """One dual level is the whole stack: find the tangents in one pass and, when nothing
-    needs recording, compute the output tangent with NumPy on bare arrays."""
+def dispatch(cls, args, kwargs):
+    """The interposer. Fast path: one dual level is the whole stack; find the tangents in one
+    pass and, when nothing needs recording, compute the output tangent with NumPy on bare
+    arrays. Anything else goes through ``_general``."""
+    if QUIET[0] and _mode.grad:
+        _mode.grad = False
+    lv = _SOLE[0]
+    if lv is None or not lv.active:
+        return _general(cls, args, kwargs)
     tans = None
     arrays = []
     rgs = None
@@ -427,7 +423,7 @@ def _fast_jvp(lv, cls, args, kwargs):
             continue
         d = a._data
         if type(d) is not _nd:
-            return _SLOW
+            return _general(cls, args, kwargs)
         arrays.append(d)
         if a._rg:
             if rgs is None:
@@ -448,10 +444,10 @@ def _fast_jvp(lv, cls, args, kwargs):
             if v is not None:
                 v = v.get(lv)
                 if v is not None and v[0].v != v[1]:
-                    return _SLOW        # written in place since: get_tangent raises
+                    return _general(cls, args, kwargs)   # written in place: it raises
         td = t._data
         if type(td) is not _nd or id(td) in TAN:
-            return _SLOW
+            return _general(cls, args, kwargs)
         if tans is None:
             tans = [None] * len(args)
         tans[i] = t
