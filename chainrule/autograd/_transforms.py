@@ -616,6 +616,8 @@ _JVP_CACHE = {}
 
 
 def _vmap_call(lv, cls, args, kwargs):
+    if _is_function(cls):
+        return _function_vmap(cls, lv, args, kwargs)
     rule = _RULE_CACHE.get(cls)
     if rule is None:
         from ._vmap_rules import rule_for
@@ -657,6 +659,8 @@ _BJVP_CACHE = {}
 
 
 def _jvp_call(lv, cls, args, kwargs, solo=False, tans=None):
+    if _is_function(cls):
+        return _function_jvp(cls, lv, args, kwargs)
     if lv.size:
         rule = _BJVP_CACHE.get(cls)
         if rule is None:
@@ -690,6 +694,90 @@ def _jvp_call(lv, cls, args, kwargs, solo=False, tans=None):
         if solo:
             F._INTERPOSE[0] = dispatch
     attach(out, tout, lv, args)
+    return out
+
+
+# -- custom Functions (function.Function.apply consults the interposer too) ---------------------
+_IS_FN = {}
+
+
+def _is_function(cls):
+    r = _IS_FN.get(cls)
+    if r is None:
+        r = _IS_FN[cls] = isinstance(cls, type) and issubclass(cls, F.Function)
+    return r
+
+
+def _function_vmap(cls, lv, args, kwargs):
+    """A custom Function under vmap runs its forward on the batch (recording needs
+    ``generate_vmap_rule``)."""
+    if _mode.grad and any(isinstance(a, Tensor) and a._rg for a in args) and not \
+            getattr(cls, "generate_vmap_rule", False):
+        raise RuntimeError(f"vmap: {cls.__name__} is a custom autograd.Function that records "
+                           "a graph; to use it under vmap set generate_vmap_rule=True on it "
+                           "(its forward and backward must then be batchable)")
+    here = F._INTERPOSE[0]
+    F._INTERPOSE[0] = _pass
+    try:
+        return cls.apply(*args, **kwargs)
+    finally:
+        F._INTERPOSE[0] = here
+
+
+def _pass(cls, args, kwargs):
+    """Interposer for one call: the custom Function itself runs plainly, the primitives inside
+    it are dispatched as usual."""
+    F._INTERPOSE[0] = dispatch
+    if _is_function(cls):
+        return NotImplemented
+    return dispatch(cls, args, kwargs)
+
+
+def _function_jvp(cls, lv, args, kwargs):
+    """Forward AD through a custom Function: its forward for the primal, its ``jvp`` for the
+    tangent (``ctx.save_for_forward`` values are its ``saved_tensors`` there)."""
+    tans = []
+    for a in args:
+        if isinstance(a, Tensor):
+            t = get_tangent(a, lv)
+            if t is None:
+                t = a.detach() * 0 if a.is_floating_point() else None
+            tans.append(t)
+        else:
+            tans.append(None)
+    lv.active = False
+    try:
+        out = cls.apply(*args, **kwargs)
+        outs = out if isinstance(out, tuple) else (out,)
+        ctx = None
+        for o in outs:
+            if isinstance(o, Tensor) and isinstance(o.grad_fn, F.FunctionCtx):
+                ctx = o.grad_fn
+                break
+        if ctx is None:
+            ctx = F.FunctionCtx()
+            ctx._fn, ctx._saved, ctx._raw = cls, None, False
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+            g = _mode.grad
+            _mode.grad = False
+            try:
+                if cls.setup_context is not F.Function.setup_context:
+                    cls.setup_context(ctx, args, cls.forward(*args, **kwargs))
+                else:
+                    cls.forward(ctx, *args, **kwargs)
+            finally:
+                _mode.grad = g
+        fwd = ctx.__dict__.get("saved_for_forward")
+        if fwd is not None:
+            keep, ctx._saved = ctx._saved, tuple(fwd)
+        try:
+            tout = cls.jvp(ctx, *tans)
+        finally:
+            if fwd is not None:
+                ctx._saved = keep
+    finally:
+        lv.active = True
+    attach(out, tout if isinstance(tout, tuple) else (tout,), lv, args)
     return out
 
 
