@@ -11,7 +11,7 @@ from .autograd import _transforms as T
 from .autograd._pytree import LEAF as _LEAF, Spec as _Spec, tree_flatten, tree_unflatten
 from .autograd._vjp import (_external, make_inputs, missing_levels, new_token, release,
                              vjp_core)
-from .autograd.grad_mode import _mode, enable_grad
+from .autograd.grad_mode import _mode
 from .ops import shape as S
 from .autograd import forward_ad, functional  # noqa: F401  (chainrule.autograd.<name>)
 
