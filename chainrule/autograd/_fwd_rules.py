@@ -402,6 +402,8 @@ def _r_div(args, tans, out, B):
 def _r_pow(args, tans, out, B):
     a, b = args
     ta, tb = tans
+    if type(b) is np.ndarray and b.ndim == 0 and tb is None:
+        b = b.item()        # a constant exponent (Python numbers arrive as 0-d arrays)
     if tb is not None or not isinstance(b, (int, float)):
         return NotImplemented
     if ta.ndim != out.ndim + 1:
