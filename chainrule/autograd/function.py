@@ -530,6 +530,11 @@ class FunctionCtx(Node):
     def name(self):
         return self._fn.__name__ + "Backward"
 
+    def save_for_forward(self, *tensors):
+        """Keep tensors for the Function's ``jvp`` (forward-mode AD reads them back through
+        ``saved_tensors``)."""
+        self.__dict__["saved_for_forward"] = tensors
+
     @property
     def next_functions(self):
         return tuple((e[0], e[1]) if e is not None else (None, 0)
@@ -593,6 +598,10 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if _INTERPOSE[0] is not None:       # transforms and recorders see custom Functions too
+            res = _INTERPOSE[0](cls, args, kwargs)
+            if res is not NotImplemented:
+                return res
         ctx = FunctionCtx()
         ctx._fn = cls
         ctx._saved = None
