@@ -7,7 +7,7 @@ import functools
 import numpy as np
 
 from ._tensor import Tensor
-from .autograd import _transforms as T
+from .autograd import _fwd_rules, _transforms as T
 from .autograd._pytree import LEAF as _LEAF, Spec as _Spec, tree_flatten, tree_unflatten
 from .autograd._vjp import (_external, make_inputs, missing_levels, new_token, release,
                              vjp_core)
@@ -311,7 +311,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
 def _basis(sizes, like):
     """Rows of an identity split per input: list of (N, numel_i) physical tensors."""
     n = sum(sizes)
-    eye = np.eye(n, dtype=like)
+    eye = _fwd_rules.identity(n, like)
     out, off = [], 0
     for k in sizes:
         out.append(eye[:, off:off + k])
@@ -481,7 +481,11 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
                     # nothing records or is batched: rearrange the array directly
                     p = r._data[off:off + k] if len(flat_x) > 1 else r._data
                     p = p.reshape(xs + o._data.shape)
-                    per.append(_make(p.transpose(perm) if ond and xnd else p))
+                    if ond and xnd:
+                        p = p.transpose(perm)
+                    if not p.flags.writeable:   # a view of a constant (A @ x's Jacobian is A)
+                        p = p.copy()
+                    per.append(_make(p))
                     off += k
                     continue
                 piece = r[off:off + k] if len(flat_x) > 1 else r

@@ -251,3 +251,24 @@ def test_jacobians_stay_differentiable_wrt_closed_over_leaves():
         assert J.requires_grad
         J.sum().backward()
         np.testing.assert_allclose(to_np(w.grad), want, rtol=1e-12)
+
+
+def test_jacfwd_of_a_linear_map_is_the_matrix_and_a_fresh_writeable_tensor():
+    # jacfwd's identity basis lets matmul's tangent rule skip A @ I; the result must still be
+    # the user's own copy, and a non-identity tangent must still take the product
+    from chainrule.func import jacfwd, jvp
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((4, 3))
+    At = chainrule.tensor(A, dtype=chainrule.float64)
+    x = chainrule.tensor(rng.standard_normal(3), dtype=chainrule.float64)
+    J = jacfwd(lambda v: At @ v)(x)
+    np.testing.assert_array_equal(J.numpy(), A)
+    J.add_(1.0)
+    np.testing.assert_array_equal(At.numpy(), A)
+    t = chainrule.tensor(rng.standard_normal(3), dtype=chainrule.float64)
+    _, tout = jvp(lambda v: At @ v, (x,), (t,))
+    np.testing.assert_allclose(tout.numpy(), A @ t.numpy(), rtol=1e-12)
+    H = jacfwd(jacfwd(lambda v: (At @ v).tanh().sum()))(x)
+    tt = np.tanh(A @ x.numpy())
+    np.testing.assert_allclose(H.numpy(), A.T @ ((-2 * tt * (1 - tt * tt))[:, None] * A),
+                               rtol=1e-10, atol=1e-12)

@@ -8,6 +8,8 @@ chainrule ops, so tangents are themselves differentiable and batchable.
 Primitives without an explicit rule use ``generic``: the JVP obtained by transposing the
 op's (linear, differentiable) backward, J u = d/dv <J^T v, u>.
 """
+import weakref
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -411,6 +413,25 @@ def _r_pow(args, tans, out, B):
     return ta * (0.0 if b == 0 else (2 * a if b == 2 else b * a ** (b - 1)))
 
 
+_IDENTITIES = {}     # id(matrix) -> weakref, for the identity bases jacfwd hands out
+
+
+def identity(n, dtype):
+    """np.eye(n) remembered as an identity, so rules may skip products with it."""
+    eye = np.eye(n, dtype=dtype)
+    key = id(eye)
+    _IDENTITIES[key] = weakref.ref(eye, lambda r, k=key: _IDENTITIES.pop(k, None))
+    return eye
+
+
+def _is_identity(m):
+    """m is (a full view of) a matrix made by identity()."""
+    o = m if m.base is None else m.base
+    r = _IDENTITIES.get(id(o))
+    # a view with its owner's shape and strides spans the whole owner: it is the owner
+    return r is not None and r() is o and m.shape == o.shape and m.strides == o.strides
+
+
 def _r_matmul(args, tans, out, B):
     (a, b), (ta, tb) = args, tans
     res = None
@@ -422,7 +443,12 @@ def _r_matmul(args, tans, out, B):
         res = r
     if tb is not None:
         if tb.ndim == 3 and a.ndim == 2 and tb.shape[-1] == 1:
-            r = (tb.reshape(B, -1) @ a.T)[..., None]
+            t2 = tb.reshape(B, -1)
+            if _is_identity(t2):    # jacfwd's basis: A @ e_i is A's column i, no product
+                r = a.T[..., None]
+                r.flags.writeable = False
+            else:
+                r = (t2 @ a.T)[..., None]
         else:
             r = np.matmul(a, _al(tb, max(a.ndim, b.ndim)))
         res = _radd(res, r)
