@@ -434,6 +434,16 @@ def _is_identity(m):
 
 def _r_matmul(args, tans, out, B):
     (a, b), (ta, tb) = args, tans
+    if b.ndim == 1:     # matrix @ vector: tangents (B, m, n) and (B, n)
+        r = None if ta is None else ta @ b
+        if tb is not None:
+            if _is_identity(tb):    # jacfwd's basis: A @ e_i is A's column i, no product
+                rb = a.T
+                rb.flags.writeable = False
+            else:
+                rb = tb @ a.T
+            r = _radd(r, rb)
+        return r
     res = None
     if ta is not None:
         if ta.ndim == 3 and b.ndim == 2:

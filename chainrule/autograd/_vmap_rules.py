@@ -78,6 +78,11 @@ def elementwise(cls, args, bat, kwargs, B):
 def matmul(cls, args, bat, kwargs, B):
     a, b = args
     ba, bb = bat
+    if b._data.ndim - bb == 1:
+        # matrix @ vector per sample: as matrix @ (n, 1), then drop that axis
+        b1 = S.Reshape.apply(b, b._data.shape + (1,))
+        r = matmul(cls, (a, b1), bat, kwargs, B)
+        return S.Reshape.apply(r, r._data.shape[:-1])
     if ba and not bb and a._data.ndim == 3 and b._data.ndim == 2:
         # NOTE: (B, m, k) @ (k, n) as one GEMM on (B*m, k)
         _, m, k = a._data.shape
