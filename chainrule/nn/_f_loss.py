@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from .. import backend
+from .._tensor import Tensor
 
 from ..autograd import grad_mode
 from ..ops import elementwise as E
@@ -248,6 +249,16 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     >>> chainrule.nn.functional.cross_entropy(logits, chainrule.tensor([0]))
     tensor(0.6931, dtype=chainrule.float64)
     """
+    if (weight is None and label_smoothing == 0 and size_average is None and reduce is None
+            and isinstance(input, Tensor) and isinstance(target, Tensor)):
+        x, t = input._data, target._data
+        # the training case, (N, C) logits and N valid int64 targets, none of them ignored:
+        # one reduction checks the targets (negative ones wrap to huge unsigned values)
+        if (x.ndim == 2 and t.ndim == 1 and t.dtype == np.int64 and x.dtype.kind == "f"
+                and t.shape[0] == x.shape[0] and t.size and reduction in _REDUCTIONS
+                and not 0 <= ignore_index < x.shape[1]
+                and t.view(np.uint64).max() < x.shape[1]):
+            return CrossEntropy.apply(input, t, None, None, reduction)
     _pair(input, target, "cross_entropy")
     reduction = _reduction(reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:

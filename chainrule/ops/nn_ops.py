@@ -209,9 +209,9 @@ class CrossEntropy(Op):
     @staticmethod
     def backward(ctx, g):
         tc, w, reduction, denom, e, s = ctx.info
-        x, = ctx.saved_tensors
         scale = _scale(g, w, reduction, denom)
-        if isinstance(x, Tensor):
+        if isinstance(g, Tensor):       # recorded (create_graph): through the Softmax op
+            x, = ctx.saved_tensors
             grad = (_xp.call(Softmax, x, 1) - _onehot(x.shape, tc)) * scale
         else:
             grad = e * (scale / s)
@@ -299,7 +299,7 @@ class Linear(Op):
             g2 = _xp.reshape(g, (-1, g.shape[-1])) if g.ndim != 2 else g
             if n[1]:
                 x2 = _xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
-                gw = _xp.swap_last(g2) @ x2
+                gw = g2.T @ x2          # one GEMM, (out, in) like the weight
             if n[2]:
-                gb = _xp.sum(g2, 0)
+                gb = g2.sum(0)          # a 1-D result: an array (or Tensor) either way
         return gx, gw, gb

@@ -122,23 +122,27 @@ def _hooked(step):
 
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
-        if self.__dict__.get("_in_step"):
+        d = self.__dict__
+        if d.get("_in_step"):
             return step(self, *args, **kwargs)
-        for hook in list(self._optimizer_step_pre_hooks.values()):
-            res = hook(self, args, kwargs)
-            if res is not None:
-                if not (isinstance(res, tuple) and len(res) == 2):
-                    raise RuntimeError("optimizer step pre-hook must return None or a tuple of "
-                                       f"(new_args, new_kwargs), but got {res}.")
-                args, kwargs = res
-        self._opt_called = True
-        self._in_step = True
+        pre, post = self._optimizer_step_pre_hooks, self._optimizer_step_post_hooks
+        if pre:
+            for hook in list(pre.values()):
+                res = hook(self, args, kwargs)
+                if res is not None:
+                    if not (isinstance(res, tuple) and len(res) == 2):
+                        raise RuntimeError("optimizer step pre-hook must return None or a "
+                                           f"tuple of (new_args, new_kwargs), but got {res}.")
+                    args, kwargs = res
+        d["_opt_called"] = True
+        d["_in_step"] = True
         try:
             out = step(self, *args, **kwargs)
         finally:
-            self._in_step = False
-        for hook in list(self._optimizer_step_post_hooks.values()):
-            hook(self, args, kwargs)
+            d["_in_step"] = False
+        if post:
+            for hook in list(post.values()):
+                hook(self, args, kwargs)
         return out
 
     wrapper._hooked = True
