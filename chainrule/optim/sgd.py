@@ -70,8 +70,9 @@ class SGD(Optimizer):
 
 def _step_arrays(p, g, state, lr, momentum, dampening, wd, nesterov, maximize):
     """The update done directly on NumPy arrays (nothing to record): the same operations, in
-    the same order, as ``_step_tensors`` (whose in-place ops take this route too), without a
-    Tensor per intermediate. False, having changed nothing, when an array does not qualify."""
+    the same order and dtype, as ``_step_tensors`` (whose in-place ops take this route too),
+    without a Tensor per intermediate. False, having changed nothing, when an array does not
+    qualify. (Python float factors keep float32 arithmetic in float32.)"""
     pd, gd = p._data, g._data
     dt = pd.dtype
     if gd.dtype != dt or gd.shape != pd.shape or dt.kind != "f" or not pd.flags.writeable:
@@ -86,19 +87,20 @@ def _step_arrays(p, g, state, lr, momentum, dampening, wd, nesterov, maximize):
     if maximize:
         gd = -gd
     if wd != 0:
-        gd = gd + pd * wd
+        gd = gd + pd * float(wd)
     if momentum != 0:
+        momentum = float(momentum)
         if buf is None:
             bd = gd.copy() if gd is g._data else gd
             state[p]["momentum_buffer"] = Tensor._make(bd)
         else:
-            np.multiply(bd, momentum, out=bd)
+            bd *= momentum
             _bump(buf)
             a = 1 - dampening
-            np.add(bd, gd if a == 1 else np.multiply(gd, a, dtype=dt), out=bd)
+            bd += gd if a == 1 else gd * float(a)
             _bump(buf)
         gd = gd + bd * momentum if nesterov else bd
-    np.add(pd, gd if lr == -1 else np.multiply(gd, -lr, dtype=dt), out=pd)
+    pd += gd if lr == -1 else gd * -float(lr)
     _bump(p)
     return True
 
