@@ -167,11 +167,11 @@ def _progress(total, desc):
 def cmd_bench(args):
     from . import benchmarks
     known = [w.name for w in benchmarks.all_workloads()]
-    bad = [n for n in args.names if n not in known]
+    bad = [n for n in args.names if not any(benchmarks.selected(k, [n]) for k in known)]
     if bad:
         raise UsageError(f"unknown workload {bad[0]!r} (known: {', '.join(known)})")
     names = args.names or None
-    bar = _progress(len(args.names or known), "bench")
+    bar = _progress(sum(benchmarks.selected(k, names) for k in known), "bench")
 
     def step(name):
         bar.set_postfix(done=name)
@@ -399,7 +399,8 @@ def _build_parser():
                        description="Time each workload in chainrule, the hand-written NumPy "
                        "floor, and torch / jax when installed; print time ratios to NumPy.")
     b.add_argument("--quick", action="store_true", help="fewer repeats (a rough table, fast)")
-    b.add_argument("names", nargs="*", metavar="NAME", help="only these workloads")
+    b.add_argument("names", nargs="*", metavar="NAME",
+                   help="only workloads whose name contains NAME (case-insensitive)")
     b.set_defaults(func=cmd_bench)
     return p
 

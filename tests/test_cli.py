@@ -244,3 +244,12 @@ def test_train_digits_one_epoch_then_resume(capsys, tmp_path):
     code, _, err = run(capsys, "train", "digits", "--model", "mlp", "--epochs", "1",
                        "--out", out_dir, "--resume")
     assert code == 2 and "no checkpoint" in err
+
+
+def test_bench_names_select_by_case_insensitive_substring():
+    from chainrule import benchmarks
+    names = [w.name for w in benchmarks.all_workloads()]
+    picked = [n for n in names if benchmarks.selected(n, ["TINY"])]
+    assert picked == ["tiny ops (100x tanh(x*w+0.1))"]
+    assert all(benchmarks.selected(n, None) for n in names)
+    assert not any(benchmarks.selected(n, ["no_such_workload"]) for n in names)

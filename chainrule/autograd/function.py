@@ -267,7 +267,7 @@ def _apply1(cls, a):
     if _INTERPOSE[0] is not None:
         return cls.apply(a)
     ad = a._data
-    ctx = _new(cls)
+    ctx = cls()
     ctx._saved = None
     if a._rg and _mode.grad:
         ctx.needs_input_grad = _TRUE1
@@ -283,14 +283,21 @@ def _apply1(cls, a):
         ctx._next = ((fn, a._nr) if fn is not None else _edge(a),)
         ctx._in_meta = ((ad.shape, ad.dtype),)
         ctx._nout = 1
-        res = Tensor._make(out, True, ctx, 0)
+        res = _new(Tensor)
+        res._data = out
+        res._rg = True
+        res.grad_fn = ctx
+        res._nr = 0
+        res.grad = None
         saved = ctx._saved
-        if saved is not None:
-            if len(saved) == 1 and saved[0] is orig:     # the common case: the output
-                vc = res._vc = _Version()
-                ctx._saved = [(1, (out, 0, vc), 0)]
-            else:
-                _resolve_saved(ctx, (a,), (ad,), (res,), (orig,))
+        if saved is None:
+            res._vc = None
+        elif len(saved) == 1 and saved[0] is orig:     # the common case: the output
+            vc = res._vc = _Version()
+            ctx._saved = [(1, (out, 0, vc), 0)]
+        else:
+            res._vc = None
+            _resolve_saved(ctx, (a,), (ad,), (res,), (orig,))
         if _anomaly[0]:
             _record_trace(ctx)
         return res
@@ -306,13 +313,19 @@ def _apply2(cls, a, b):
     """Op.apply specialised for two arguments (Tensors or Python scalars)."""
     if _INTERPOSE[0] is not None:
         return cls.apply(a, b)
-    ta = isinstance(a, Tensor)
-    tb = isinstance(b, Tensor)
-    ad = a._data if ta else a
-    bd = b._data if tb else b
-    ra = ta and a._rg
-    rb = tb and b._rg
-    ctx = _new(cls)
+    if isinstance(a, Tensor):
+        ad = a._data
+        ra = a._rg
+    else:
+        ad = a
+        ra = False
+    if isinstance(b, Tensor):
+        bd = b._data
+        rb = b._rg
+    else:
+        bd = b
+        rb = False
+    ctx = cls()
     ctx._saved = None
     if (ra or rb) and _mode.grad:
         ctx.needs_input_grad = (ra, rb)
@@ -324,23 +337,45 @@ def _apply2(cls, a, b):
             out = _asarray(out)
         if out.dtype.kind != "f":
             return Tensor._make(out)
-        ctx._next = (_edge(a) if ra else None, _edge(b) if rb else None)
-        ctx._in_meta = ((ad.shape, ad.dtype) if ra else None,
-                        (bd.shape, bd.dtype) if rb else None)
+        if ra:
+            fn = a.grad_fn
+            ea = (fn, a._nr) if fn is not None else _edge(a)
+            ma = (ad.shape, ad.dtype)
+        else:
+            ea = ma = None
+        if rb:
+            fn = b.grad_fn
+            eb = (fn, b._nr) if fn is not None else _edge(b)
+            mb = (bd.shape, bd.dtype)
+        else:
+            eb = mb = None
+        ctx._next = (ea, eb)
+        ctx._in_meta = (ma, mb)
         ctx._nout = 1
-        res = Tensor._make(out, True, ctx, 0)
+        res = _new(Tensor)
+        res._data = out
+        res._rg = True
+        res.grad_fn = ctx
+        res._nr = 0
+        res.grad = None
+        res._vc = None
         saved = ctx._saved
         if saved is not None:
             recs = []
             for o in saved:
-                if o is None or not ta and o is ad or not tb and o is bd:
-                    recs.append((2, o, 0))
+                if o is None:
+                    recs.append(_NONE_REC)
                 elif o is ad or o is bd:
                     t = a if o is ad else b
-                    vc = t._vc
-                    recs.append((0, t, vc.v if vc is not None else 0))
+                    if isinstance(t, Tensor):
+                        vc = t._vc
+                        recs.append((0, t, vc.v if vc is not None else 0))
+                    else:
+                        recs.append((2, o, 0))
                 elif o is orig:
-                    vc = res._vc = _Version()
+                    vc = res._vc
+                    if vc is None:
+                        vc = res._vc = _Version()
                     recs.append((1, (out, 0, vc), 0))
                 else:
                     recs.append((0, o, o._version_value()) if isinstance(o, Tensor)

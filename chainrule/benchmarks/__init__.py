@@ -13,7 +13,7 @@ import time
 # chainrule) run on next in a round-robin measurement; make them sleep instead.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-__all__ = ["Workload", "all_workloads", "measure", "run"]
+__all__ = ["Workload", "all_workloads", "measure", "run", "selected"]
 
 
 class Workload:
@@ -35,6 +35,11 @@ def all_workloads():
     return out
 
 
+def selected(name, names):
+    """True when ``names`` is None or one of them is a case-insensitive part of ``name``."""
+    return names is None or any(n.lower() in name.lower() for n in names)
+
+
 def measure(fn, repeat):
     """Median wall time of fn over ``repeat`` runs (after one warm-up)."""
     fn()
@@ -50,7 +55,7 @@ def measure(fn, repeat):
 def run(quick=False, names=None, progress=None):
     """Time every workload; returns rows (name, {label: seconds}, {label: ratio}, target)."""
     rows = []
-    wls = [w for w in all_workloads() if names is None or w.name in names]
+    wls = [w for w in all_workloads() if selected(w.name, names)]
     for w in wls:
         times = {}
         labels = list(w.impls)
@@ -91,7 +96,7 @@ def memory_rows(names=None):
             continue
         mod = importlib.import_module(f"{pkg.__name__}.{m.name}")
         for name, impls, target in getattr(mod, "MEMORY", []):
-            if names is not None and name not in names:
+            if not selected(name, names):
                 continue
             peaks = {k: mod.peak_memory(v) for k, v in impls.items()}
             rows.append((name, {k: v / peaks["numpy"] for k, v in peaks.items()}, target))
