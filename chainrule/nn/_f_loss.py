@@ -252,8 +252,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if (weight is None and label_smoothing == 0 and size_average is None and reduce is None
             and isinstance(input, Tensor) and isinstance(target, Tensor)):
         x, t = input._data, target._data
-        # the training case, (N, C) logits and N valid int64 targets, none of them ignored:
-        # one reduction checks the targets (negative ones wrap to huge unsigned values)
+        # the training case, (N, C) logits and N int64 targets all in [0, C) (so none is
+        # ignored): one reduction checks them, negative ones being huge once unsigned
         if (x.ndim == 2 and t.ndim == 1 and t.dtype == np.int64 and x.dtype.kind == "f"
                 and t.shape[0] == x.shape[0] and t.size and reduction in _REDUCTIONS
                 and not 0 <= ignore_index < x.shape[1]

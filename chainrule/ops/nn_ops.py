@@ -119,16 +119,18 @@ class BinaryCrossEntropy(Op):
 
 def _class_weights(target, weight, ignore_index, reduction, dtype):
     """Per-element coefficients of -log p[target] for class-index losses: (safe targets,
-    coefficients (None: all 1), the divisor of 'mean'). ignore_index None: none ignored."""
+    coefficients (None: all 1), the divisor of 'mean', the mask of kept elements (None: all
+    kept)). ignore_index None: none ignored."""
     keep = None if ignore_index is None else target != ignore_index
     if keep is None or keep.all():
+        keep = None
         tc, w = target, (None if weight is None else weight[target])
     else:
         tc = np.where(keep, target, 0)
         w = keep.astype(dtype) if weight is None else weight[tc] * keep
     if reduction != "mean":
-        return tc, w, 1
-    return tc, w, (target.size if w is None else w.sum())
+        return tc, w, 1, keep
+    return tc, w, (target.size if w is None else w.sum()), keep
 
 
 def _reduce_scaled(per, w, reduction, denom, dtype):
@@ -142,16 +144,19 @@ def _reduce_scaled(per, w, reduction, denom, dtype):
         return np.asarray(per.sum() / denom, dtype)
 
 
-def _scale(g, w, reduction, denom):
+def _scale(g, w, reduction, denom, keep):
     """g times each element's coefficient, shaped (N, 1, d1, ...) against the class axis."""
     if reduction == "none":
         s = g if w is None else g * w
         return _xp.reshape(s, tuple(s.shape[:1]) + (1,) + tuple(s.shape[1:]))
     if denom:
         s = g / denom if w is None else g * (w / denom)
-    else:
+    else:       # a zero total weight: ignored elements still get 0 (torch skips them)
         with np.errstate(invalid="ignore", divide="ignore"):
-            s = g / denom if w is None else g * (w / denom)
+            c = w / denom if w is not None else None
+            if c is not None and keep is not None:
+                c = np.where(keep, c, 0).astype(c.dtype, copy=False)
+            s = g / denom if w is None else g * c
     return _xp.reshape(s, s.shape[:1] + (1,) + s.shape[1:]) if w is not None else s
 
 
@@ -175,15 +180,16 @@ class NllLoss(Op):
 
     @staticmethod
     def forward(ctx, logp, target, weight, ignore_index, reduction):
-        tc, w, denom = _class_weights(target, weight, ignore_index, reduction, logp.dtype)
+        tc, w, denom, keep = _class_weights(target, weight, ignore_index, reduction,
+                                            logp.dtype)
         picked = _pick(logp, tc)
-        ctx.info = (logp.shape, tc, w, reduction, denom)
+        ctx.info = (logp.shape, tc, w, reduction, denom, keep)
         return _reduce_scaled(-picked, w, reduction, denom, logp.dtype)
 
     @staticmethod
     def backward(ctx, g):
-        shape, tc, w, reduction, denom = ctx.info
-        return -_scale(g, w, reduction, denom) * _onehot(shape, tc), None, None, None, None
+        shape, tc, w, reduction, denom, keep = ctx.info
+        return -_scale(g, w, reduction, denom, keep) * _onehot(shape, tc), None, None, None, None
 
 
 class CrossEntropy(Op):
@@ -196,20 +202,20 @@ class CrossEntropy(Op):
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction):
-        tc, w, denom = _class_weights(target, weight, ignore_index, reduction, x.dtype)
+        tc, w, denom, keep = _class_weights(target, weight, ignore_index, reduction, x.dtype)
         z = x - x.max(axis=1, keepdims=True)
         e = np.exp(z)
         s = e.sum(axis=1, keepdims=True)
         per = np.log(s[:, 0]) - _pick(z, tc)
         if ctx.needs_input_grad[0]:
-            ctx.info = (tc, w, reduction, denom, e, s)
+            ctx.info = (tc, w, reduction, denom, keep, e, s)
             ctx.save_for_backward(x)
         return _reduce_scaled(per, w, reduction, denom, x.dtype)
 
     @staticmethod
     def backward(ctx, g):
-        tc, w, reduction, denom, e, s = ctx.info
-        scale = _scale(g, w, reduction, denom)
+        tc, w, reduction, denom, keep, e, s = ctx.info
+        scale = _scale(g, w, reduction, denom, keep)
         if isinstance(g, Tensor):       # recorded (create_graph): through the Softmax op
             x, = ctx.saved_tensors
             grad = (_xp.call(Softmax, x, 1) - _onehot(x.shape, tc)) * scale

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from ..ops.inplace import _bump
+from ..autograd.function import _Version
 from .optimizer import _grad_of, Optimizer, _check_lr, _to_scalar
 
 __all__ = ["SGD"]
@@ -95,14 +95,23 @@ def _step_arrays(p, g, state, lr, momentum, dampening, wd, nesterov, maximize):
             state[p]["momentum_buffer"] = Tensor._make(bd)
         else:
             bd *= momentum
-            _bump(buf)
             a = 1 - dampening
             bd += gd if a == 1 else gd * float(a)
-            _bump(buf)
+            _bump(buf, 2)       # two in-place ops, as mul_ then add_
         gd = gd + bd * momentum if nesterov else bd
     pd += gd if lr == -1 else gd * -float(lr)
-    _bump(p)
+    vc = p._vc
+    if vc is None:
+        vc = p._vc = _Version()
+    vc.v += 1
     return True
+
+
+def _bump(t, n=1):
+    vc = t._vc
+    if vc is None:
+        vc = t._vc = _Version()
+    vc.v += n
 
 
 def _step_tensors(p, state, group, lr):
