@@ -58,10 +58,23 @@ class SGD(Optimizer):
             lr = _to_scalar(group["lr"])
             opts = (group["momentum"], group["dampening"], group["weight_decay"],
                     group["nesterov"], group["maximize"])
+            # plain SGD, the common case, inline: p += g * -lr on the arrays
+            plain = arrays and opts[0] == 0 and opts[2] == 0 and not opts[4] and lr != -1
+            alpha = -float(lr)
             for p in group["params"]:
                 g = p.grad
                 if g is None:
                     continue
+                if plain:
+                    pd, gd = p._data, g._data
+                    if (gd.dtype is pd.dtype and gd.shape == pd.shape and pd.dtype.kind == "f"
+                            and pd.flags.writeable):
+                        pd += gd * alpha
+                        vc = p._vc
+                        if vc is None:
+                            vc = p._vc = _Version()
+                        vc.v += 1
+                        continue
                 if not (arrays and _step_arrays(p, g, state, lr, *opts)):
                     with self._grad_mode():
                         _step_tensors(p, state, group, lr)
