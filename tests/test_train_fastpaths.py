@@ -144,3 +144,19 @@ def test_module_hooks_still_fire_on_the_fast_paths():
     net(chainrule.ones(2, 4)).sum().backward()
     assert seen == ["lin", "relu", "relu-bw"]
     h.remove()
+
+
+@needs_torch
+def test_zero_grad_keep_matches_torch():
+    res = []
+    for m in (chainrule, torch):
+        w = m.ones(3, requires_grad=True)
+        b = m.ones(2, requires_grad=True)
+        opt = m.optim.SGD([w, b], lr=0.1)
+        (w * w).sum().backward()
+        (b * b).sum().backward(create_graph=True)   # b.grad is itself recorded
+        before = [p.grad._version for p in (w, b)]
+        opt.zero_grad(set_to_none=False)
+        res.append([(p.grad.detach().numpy().tolist(), p.grad.requires_grad,
+                     p.grad.grad_fn is None, p.grad._version - v) for p, v in zip((w, b), before)])
+    assert res[0] == res[1]

@@ -9,6 +9,7 @@ from itertools import chain
 
 import chainrule
 from chainrule import Tensor
+from chainrule.autograd.function import _Version
 
 __all__ = ["Optimizer", "required"]
 
@@ -283,16 +284,25 @@ class Optimizer:
         """
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                g = p.grad
+                if g is None:
                     continue
                 if set_to_none:
                     p.grad = None
+                    continue
+                if g.grad_fn is not None:
+                    g.detach_()
                 else:
-                    if p.grad.grad_fn is not None:
-                        p.grad.detach_()
-                    else:
-                        p.grad.requires_grad_(False)
-                    p.grad.zero_()
+                    g._rg = False
+                d = g._data
+                if d.flags.writeable:     # zero_() without building an op: fill in place
+                    d.fill(0)
+                    vc = g._vc
+                    if vc is None:
+                        vc = g._vc = _Version()
+                    vc.v += 1
+                else:
+                    g.zero_()
 
     def _run_closure(self, closure):
         if closure is None:
