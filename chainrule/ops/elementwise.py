@@ -299,6 +299,28 @@ def _zero_row(a):
     return z
 
 
+class RoundedDiv(Op):
+    """div(a, b, rounding_mode='floor' | 'trunc'): piecewise constant, so both gradients are
+    zero (as torch's)."""
+
+    @staticmethod
+    def forward(ctx, a, b, mode):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.floor_divide(a, b)
+            if mode == "trunc":
+                if q.dtype.kind == "f":
+                    q = np.trunc(np.true_divide(a, b))
+                else:   # floor is one below trunc where an inexact quotient is negative
+                    q = q + ((np.remainder(a, b) != 0)
+                             & ((np.asarray(a) < 0) != (np.asarray(b) < 0)))
+        return np.asarray(q)
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.needs_input_grad
+        return (g * 0 if n[0] else None), (g * 0 if n[1] else None)
+
+
 class Relu(Op):
     @staticmethod
     def forward(ctx, a):
@@ -544,15 +566,19 @@ def div(input, other, *, rounding_mode=None, out=None):
     """
     if rounding_mode is None:
         return _binary(Div, input, other, "div", float_only=True)
-    if rounding_mode == "floor":
-        return floor_divide(input, other)
-    if rounding_mode == "trunc":
-        a, b = _promote(input, other, "div")
-        q = _binary(Div, a, b, "div", float_only=True)
-        r = _make(np.trunc(q._data))
-        return cast(r, a.dtype if isinstance(a, Tensor) else b.dtype)
-    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
-                     f"found '{rounding_mode}'")
+    if rounding_mode not in ("floor", "trunc"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                         f"but found '{rounding_mode}'")
+    a, b = _promote(input, other, "div")
+    _check_broadcast(a, b, "div")
+    db = b._data if isinstance(b, Tensor) else b
+    if _dt_kind(a) in "iub" and _dt_kind(b) in "iub" and np.any(np.asarray(db) == 0):
+        raise RuntimeError("ZeroDivisionError")
+    return RoundedDiv.apply(a, b, rounding_mode)
+
+
+def _dt_kind(x):
+    return x._data.dtype.kind if isinstance(x, Tensor) else np.asarray(x).dtype.kind
 
 
 divide = div

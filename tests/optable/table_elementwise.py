@@ -73,6 +73,14 @@ def _b(name, samples, **kw):
 NAN, INF = float("nan"), float("inf")
 
 OPS += [
+    OpInfo("div_floor", lambda m, a, b: m.div(a, b, rounding_mode="floor") + a * b,
+           _bin(0.5, 2.0),
+           bad=[Bad(lambda m, a, b: m.div(a, b, rounding_mode="round"), A((2,)), A((2,)),
+                    exc=RuntimeError),
+                Bad(lambda m, a, b: m.div(a, b, rounding_mode="floor"), A((2,)), A((3,)),
+                    exc=RuntimeError)]),
+    OpInfo("div_trunc", lambda m, a, b: m.div(a, b, rounding_mode="trunc") * 0.5 + a / b,
+           _bin(0.5, 2.0, -2.0, -0.5), bad_see="div_floor"),
     _u("exp2"), _m("exp2"),
     _u("log2", POS), _m("log2", POS),
     _u("log10", POS), _m("log10", POS),
