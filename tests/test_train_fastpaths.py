@@ -65,6 +65,7 @@ def test_sgd_step_invalidates_saved_parameter():
 
 
 @needs_torch
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")
 def test_sgd_differentiable_records_the_update():
     res = []
     for m in (chainrule, torch):
@@ -147,6 +148,7 @@ def test_module_hooks_still_fire_on_the_fast_paths():
 
 
 @needs_torch
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")
 def test_zero_grad_keep_matches_torch():
     res = []
     for m in (chainrule, torch):
