@@ -341,8 +341,7 @@ class Tensor(*MIXINS):
         >>> (5 * x ** 2 + 3).backward(); x.grad
         tensor(20.)
         """
-        from .autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd().backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # -- conversion ---------------------------------------------------------------------------
     def to(self, *args, **kwargs):
@@ -899,6 +898,17 @@ def _wrap_dim(dim, ndim, op="op"):
 
 
 _OPS = None
+
+
+def _autograd():
+    global _AUTOGRAD
+    if _AUTOGRAD is None:
+        from . import autograd
+        _AUTOGRAD = autograd
+    return _AUTOGRAD
+
+
+_AUTOGRAD = None
 
 
 def _ops():

@@ -8,10 +8,10 @@ import numpy as np
 
 from ._tensor import Tensor
 from .autograd import _transforms as T
-from .autograd._pytree import tree_flatten, tree_unflatten
+from .autograd._pytree import LEAF as _LEAF, Spec as _Spec, tree_flatten, tree_unflatten
 from .autograd._vjp import (_external, make_inputs, missing_levels, new_token, release,
                              vjp_core)
-from .autograd.grad_mode import _mode, enable_grad
+from .autograd.grad_mode import _mode
 from .ops import shape as S
 from .autograd import forward_ad, functional  # noqa: F401  (chainrule.autograd.<name>)
 
@@ -19,6 +19,7 @@ __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"
            "functional_call"]
 
 _make = Tensor._make
+_LEAF1 = _Spec("tuple", None, (_LEAF,))      # one positional Tensor argument
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -73,25 +74,37 @@ def _trace(func, args, kwargs, argnums, has_aux, fname):
     """Run func with differentiable handles for args[argnums]; returns the pieces a vjp needs."""
     nums = argnums if isinstance(argnums, tuple) else (argnums,)
     diff = tuple(args[i] for i in nums)
-    flat_d, spec_d = tree_flatten(diff)
-    _check_tensors(flat_d, fname, "the differentiated inputs")
-    all_leaves, _ = tree_flatten(args)
-    levels = _levels_of(all_leaves)
+    if isinstance(argnums, int) and isinstance(diff[0], Tensor):
+        flat_d, spec_d = list(diff), _LEAF1
+    else:
+        flat_d, spec_d = tree_flatten(diff)
+        _check_tensors(flat_d, fname, "the differentiated inputs")
+    vmapped = T.active_vmap_levels()
+    levels = _levels_of(tree_flatten(args)[0]) if vmapped else set()
     tok = new_token()
     for _ in range(2):
         handles = make_inputs(flat_d, levels, tok)
-        parts = tree_unflatten(handles, spec_d)
         new_args = list(args)
-        for i, p in zip(nums, parts):
-            new_args[i] = p
+        if spec_d is _LEAF1:
+            new_args[nums[0]] = handles[0]
+        else:
+            for i, p in zip(nums, tree_unflatten(handles, spec_d)):
+                new_args[i] = p
         quiet, T.QUIET[0] = T.QUIET[0], False
+        g = _mode.grad
+        _mode.grad = True
         try:
-            with enable_grad():
-                out = func(*new_args, **kwargs)
+            out = func(*new_args, **kwargs)
         finally:
             T.QUIET[0] = quiet
+            _mode.grad = g
         out, aux = _split_aux(out, has_aux, fname)
-        flat_o, spec_o = tree_flatten(out)
+        if isinstance(out, Tensor):
+            flat_o, spec_o = [out], _LEAF
+        else:
+            flat_o, spec_o = tree_flatten(out)
+        if not vmapped:
+            break
         miss = missing_levels(flat_o, handles)
         if not miss:
             break
@@ -105,6 +118,12 @@ def _unwrap_output(o):
     """A returned tensor, no longer a handle of this transform (the graph stays for outer
     transforms)."""
     return o
+
+
+def _ones(shape, dtype):
+    a = np.empty(shape, dtype)
+    a.fill(1)
+    return a
 
 
 def _zeros_like(x):
@@ -138,7 +157,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
                                f"Tensor, got tensor with {y.ndim} dims. Maybe you wanted to use "
                                "the vjp or jacrev APIs instead?")
         if y._rg:
-            gs = vjp_core([y], handles, [_make(np.ones((), y._data.dtype))], create)
+            gs = vjp_core([y], handles, [_make(_ones((), y._data.dtype))], create)
         else:
             gs = [None] * len(handles)
         gs = [g if g is not None else _zeros_like(h) for g, h in zip(gs, handles)]
@@ -342,14 +361,14 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         n = sum(sizes)
         jac = [[None] * len(handles) for _ in flat_o]
         if n == 1:
-            cots = [_make(np.ones(o._data.shape, o._data.dtype)) for o in flat_o]
+            cots = [_make(_ones(o._data.shape, o._data.dtype)) for o in flat_o]
             gs = vjp_core(flat_o, handles, cots, create)
             for k, o in enumerate(flat_o):
                 if sizes[k] == 1:
                     for j, (g, h) in enumerate(zip(gs, handles)):
                         g = g if g is not None else _zeros_like(h)
-                        want = tuple(o.shape) + tuple(h.shape)
-                        jac[k][j] = g if tuple(g.shape) == want else g.reshape(want)
+                        want = o._data.shape + h._data.shape
+                        jac[k][j] = g if g._data.shape == want else g.reshape(want)
         elif n > 0:
             eye, _ = _basis(sizes, dt)
             rows = _chunked_vjp(flat_o, handles, eye, n, create, chunk_size)
@@ -453,15 +472,23 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
         jac = []
         for o, r in zip(prim, rows):
             per, off = [], 0
-            ond = o.ndim
+            ond = o._data.ndim
             for x, k in zip(flat_x, sizes):
+                xs = x._data.shape
+                xnd = len(xs)
+                perm = tuple(range(xnd, xnd + ond)) + tuple(range(xnd))
+                if _bare(r):
+                    # nothing records or is batched: rearrange the array directly
+                    p = r._data[off:off + k] if len(flat_x) > 1 else r._data
+                    p = p.reshape(xs + o._data.shape)
+                    per.append(_make(p.transpose(perm) if ond and xnd else p))
+                    off += k
+                    continue
                 piece = r[off:off + k] if len(flat_x) > 1 else r
                 off += k
                 want = tuple(x.shape) + tuple(o.shape)
                 if tuple(piece.shape) != want:
                     piece = piece.reshape(want)
-                xnd = x.ndim
-                perm = tuple(range(xnd, xnd + ond)) + tuple(range(xnd))
                 if perm != tuple(range(xnd + ond)):
                     piece = piece.permute(*perm)
                 per.append(piece)
@@ -472,8 +499,13 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
 
 
 def LEAFS(n):
-    from .autograd._pytree import LEAF, Spec
-    return Spec("tuple", None, (LEAF,) * n)
+    return _LEAF1 if n == 1 else _Spec("tuple", None, (_LEAF,) * n)
+
+
+def _bare(t):
+    """A tensor that is a plain array: no graph, no transform state."""
+    d = t._data
+    return type(d) is np.ndarray and not t._rg and id(d) not in T.TAN
 
 
 def hessian(func, argnums=0):

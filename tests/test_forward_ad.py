@@ -287,6 +287,44 @@ def test_custom_function_jvp():
     np.testing.assert_allclose(to_np(xr.grad), [3.0, 12.0])
 
 
+def test_custom_function_is_interposed_not_patched():
+    """Function.apply is function.py's own (no monkeypatch); the transforms reach custom
+    Functions through the interposer, so func.jvp / jacfwd use their jvp."""
+    from chainrule.autograd.function import Function
+    assert Function.apply.__func__.__module__ == "chainrule.autograd.function"
+    from chainrule.func import jacfwd, jvp
+    x = chainrule.tensor([1.0, 2.0], dtype=chainrule.float64)
+    _, t = jvp(_Cube.apply, (x,), (chainrule.tensor([1.0, -1.0], dtype=chainrule.float64),))
+    np.testing.assert_allclose(to_np(t), [3.0, -12.0])
+    np.testing.assert_allclose(to_np(jacfwd(_Cube.apply)(x)), np.diag([3.0, 12.0]))
+    with pytest.raises(NotImplementedError, match="jvp"):
+        jvp(_NoJvp.apply, (x,), (x,))
+
+
+def test_custom_function_under_vmap_and_checkpoint():
+    from chainrule.func import vmap
+    from chainrule.utils.checkpoint import checkpoint
+
+    class Twice(chainrule.autograd.Function):
+        generate_vmap_rule = True
+
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+    xs = chainrule.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=chainrule.float64)
+    np.testing.assert_allclose(to_np(vmap(lambda v: _NoJvp.apply(v).sum())(xs)), [6.0, 14.0])
+    np.testing.assert_allclose(to_np(vmap(Twice.apply)(xs)), 2 * to_np(xs))
+    with pytest.raises(RuntimeError, match="generate_vmap_rule"):
+        vmap(lambda v: _NoJvp.apply(v))(xs.clone().requires_grad_())
+    xc = xs.clone().requires_grad_()
+    checkpoint(lambda v: _Cube.apply(v).sum(), xc, use_reentrant=False).backward()
+    np.testing.assert_allclose(to_np(xc.grad), 3 * to_np(xs) ** 2)
+
+
 @needs_torch
 def test_torch_parity():
     import torch

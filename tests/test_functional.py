@@ -43,6 +43,12 @@ def test_create_graph():
     J.sum().backward()
     np.testing.assert_allclose(to_np(x.grad), 6 * to_np(x.detach()), rtol=1e-12)
     assert not AF.jacobian(lambda v: v ** 3, x).requires_grad
+    H = AF.hessian(lambda v: (v ** 3).sum(), x)
+    assert not H.requires_grad and x.requires_grad and x.grad_fn is None
+    Hg = AF.hessian(lambda v: (v ** 3).sum(), x, create_graph=True)
+    assert Hg.requires_grad
+    np.testing.assert_allclose(to_np(H), to_np(Hg.detach()), rtol=1e-12)
+    np.testing.assert_allclose(to_np(H), np.diag(6 * to_np(x.detach())), rtol=1e-12)
     out, g = AF.vjp(lambda v: (v ** 3).sum(), x)
     assert not out.requires_grad and not g.requires_grad
 

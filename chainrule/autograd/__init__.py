@@ -33,7 +33,9 @@ def _make_grads(outputs, grads, create_graph):
             if o._data.dtype.kind != "f":
                 raise RuntimeError("grad can be implicitly created only for real scalar "
                                    f"outputs but got {o.dtype}")
-            g = T._make(np.ones(o.shape, o._data.dtype))
+            g = np.empty(o._data.shape, o._data.dtype)
+            g.fill(1)
+            g = T._make(g)
         elif not isinstance(g, T):
             g = T._make(np.asarray(g, o._data.dtype))
         else:

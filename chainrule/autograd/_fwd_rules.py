@@ -363,20 +363,51 @@ def _radd(x, y):
     return y if x is None else (x if y is None else x + y)
 
 
-def _r_elem(fn):
-    def raw(args, tans, out, B):
-        nd = out.ndim
-        return fn(args, [_al(t, nd) if t is not None else None for t in tans], out)
-    return raw
+def _pair(tans, out):
+    """Both tangents aligned to the output's dims (broadcast operands have fewer)."""
+    ta, tb = tans
+    nd = out.ndim + 1
+    if ta is not None and ta.ndim != nd:
+        ta = _al(ta, nd - 1)
+    if tb is not None and tb.ndim != nd:
+        tb = _al(tb, nd - 1)
+    return ta, tb
 
 
-def _r_pow(args, tans, out):
+def _r_add(args, tans, out, B):
+    ta, tb = _pair(tans, out)
+    return tb if ta is None else (ta if tb is None else ta + tb)
+
+
+def _r_sub(args, tans, out, B):
+    ta, tb = _pair(tans, out)
+    return -tb if ta is None else (ta if tb is None else ta - tb)
+
+
+def _r_mul(args, tans, out, B):
+    ta, tb = _pair(tans, out)
+    if tb is None:
+        return ta * args[1]
+    r = args[0] * tb
+    return r if ta is None else ta * args[1] + r
+
+
+def _r_div(args, tans, out, B):
+    ta, tb = _pair(tans, out)
+    b = args[1]
+    r = None if tb is None else -(tb * (out / b))
+    return r if ta is None else (ta / b if r is None else ta / b + r)
+
+
+def _r_pow(args, tans, out, B):
     a, b = args
     ta, tb = tans
+    if type(b) is np.ndarray and b.ndim == 0 and tb is None:
+        b = b.item()        # a constant exponent (Python numbers arrive as 0-d arrays)
     if tb is not None or not isinstance(b, (int, float)):
         return NotImplemented
-    if ta is None:
-        return None
+    if ta.ndim != out.ndim + 1:
+        ta = _al(ta, out.ndim)
     return ta * (0.0 if b == 0 else (2 * a if b == 2 else b * a ** (b - 1)))
 
 
@@ -436,24 +467,23 @@ def _r_cast(args, tans, out, B):
     return None if tans[0] is None else tans[0].astype(args[1])
 
 
+# unary elementwise rules: the tangent already has the output's shape
 RAW = {
-    E.Add: _r_elem(lambda a, t, o: _radd(t[0], t[1])),
-    E.Sub: _r_elem(lambda a, t, o: _radd(t[0], -t[1] if t[1] is not None else None)),
-    E.Neg: _r_elem(lambda a, t, o: -t[0]),
-    E.Mul: _r_elem(lambda a, t, o: _radd(t[0] * a[1] if t[0] is not None else None,
-                                         a[0] * t[1] if t[1] is not None else None)),
-    E.Div: _r_elem(lambda a, t, o: _radd(t[0] / a[1] if t[0] is not None else None,
-                                         -(t[1] * (o / a[1])) if t[1] is not None else None)),
-    E.Pow: _r_elem(_r_pow),
-    E.Exp: _r_elem(lambda a, t, o: t[0] * o),
-    E.Tanh: _r_elem(lambda a, t, o: t[0] * (1 - o * o)),
-    E.Sigmoid: _r_elem(lambda a, t, o: t[0] * (o * (1 - o))),
-    E.Log: _r_elem(lambda a, t, o: t[0] / a[0]),
-    E.Sin: _r_elem(lambda a, t, o: t[0] * np.cos(a[0])),
-    E.Cos: _r_elem(lambda a, t, o: -t[0] * np.sin(a[0])),
-    E.Sqrt: _r_elem(lambda a, t, o: t[0] * (0.5 / o)),
-    E.Relu: _r_elem(lambda a, t, o: t[0] * (o > 0)),
-    E.Abs: _r_elem(lambda a, t, o: t[0] * np.sign(a[0])),
+    E.Add: _r_add,
+    E.Sub: _r_sub,
+    E.Neg: lambda a, t, o, B: -t[0],
+    E.Mul: _r_mul,
+    E.Div: _r_div,
+    E.Pow: _r_pow,
+    E.Exp: lambda a, t, o, B: t[0] * o,
+    E.Tanh: lambda a, t, o, B: t[0] * (1 - o * o),
+    E.Sigmoid: lambda a, t, o, B: t[0] * (o * (1 - o)),
+    E.Log: lambda a, t, o, B: t[0] / a[0],
+    E.Sin: lambda a, t, o, B: t[0] * np.cos(a[0]),
+    E.Cos: lambda a, t, o, B: -t[0] * np.sin(a[0]),
+    E.Sqrt: lambda a, t, o, B: t[0] * (0.5 / o),
+    E.Relu: lambda a, t, o, B: t[0] * (o > 0),
+    E.Abs: lambda a, t, o, B: t[0] * np.sign(a[0]),
     LA.MatMul: _r_matmul,
     R.Sum: _r_sum,
     R.Mean: _r_mean,

@@ -30,6 +30,7 @@ _make = Tensor._make
 VMAP, JVP = "vmap", "jvp"
 _counter = itertools.count(1)
 STACK = []
+_SOLE = [None]     # the level when the stack is exactly one dual level (the fast path's case)
 
 
 class Level:
@@ -57,6 +58,15 @@ class _RandomGuard:
                            "vmap or perform the randomness operation out of vmap")
 
 
+def _random():
+    global _RND
+    if _RND is None:
+        from .. import random
+        _RND = random
+    return _RND
+
+
+_RND = None
 _OUTER = [None]      # the interposer that was installed before the first level
 
 
@@ -68,8 +78,7 @@ class random_guard:
 
     def __enter__(self):
         if self.on:
-            from .. import random as R
-            self.g = R.default_generator
+            self.g = _random().default_generator
             self.old, self.g._rng = self.g._rng, _RandomGuard()
 
     def __exit__(self, *exc):
@@ -83,9 +92,9 @@ def push(kind, size=None, randomness="error"):
         _OUTER[0] = F._INTERPOSE[0]
     F._INTERPOSE[0] = dispatch
     STACK.append(lv)
+    _SOLE[0] = lv if len(STACK) == 1 and kind is JVP else None
     if kind == VMAP and randomness == "error":
-        from .. import random as R
-        g = R.default_generator
+        g = _random().default_generator
         lv.keys.append(("rng", g, g._rng))
         g._rng = _RandomGuard()
     return lv
@@ -94,6 +103,7 @@ def push(kind, size=None, randomness="error"):
 def pop(lv):
     """Leave a level: drop its tangents everywhere and restore what it replaced."""
     STACK.remove(lv)
+    _SOLE[0] = STACK[0] if len(STACK) == 1 and STACK[0].kind is JVP else None
     lv.active = False
     lv.memo = None
     for k in lv.keys:
@@ -375,9 +385,7 @@ def top_level(t):
 QUIET = [False]   # set while a transform's backward needs no graph: stop recording
 
 
-def dispatch(cls, args, kwargs):
-    if QUIET[0] and _mode.grad:
-        _mode.grad = False
+def _general(cls, args, kwargs):
     top = None
     for a in args:
         if isinstance(a, Tensor):
@@ -393,6 +401,193 @@ def dispatch(cls, args, kwargs):
     if top.kind is VMAP:
         return _vmap_call(top, cls, args, kwargs)
     return _jvp_call(top, cls, args, kwargs, _solo(top, args))
+
+
+def dispatch(cls, args, kwargs):
+    """The interposer. Fast path: one dual level is the whole stack; find the tangents in one
+    pass and, when nothing needs recording, compute the output tangent with NumPy on bare
+    arrays. Anything else goes through ``_general``."""
+    if QUIET[0] and _mode.grad:
+        _mode.grad = False
+    lv = _SOLE[0]
+    if lv is None or not lv.active:
+        return _general(cls, args, kwargs)
+    tans = None
+    arrays = []
+    rgs = None
+    i = -1
+    for a in args:
+        i += 1
+        if not isinstance(a, Tensor):
+            arrays.append(a)
+            continue
+        d = a._data
+        if type(d) is not _nd:
+            return _general(cls, args, kwargs)
+        arrays.append(d)
+        if a._rg:
+            if rgs is None:
+                rgs = [a]
+            else:
+                rgs.append(a)
+        tt = a.__dict__.get("_tan")
+        e = TAN.get(id(d))
+        if tt is None:
+            if e is None or a.grad_fn is None or e[0]() is not d:
+                continue
+            tt = e[1]
+        t = tt.get(lv)
+        if t is None:
+            continue
+        if e is not None:
+            v = e[2]
+            if v is not None:
+                v = v.get(lv)
+                if v is not None and v[0].v != v[1]:
+                    return _general(cls, args, kwargs)   # written in place: it raises
+        td = t._data
+        if type(td) is not _nd or id(td) in TAN:
+            return _general(cls, args, kwargs)
+        if tans is None:
+            tans = [None] * len(args)
+        tans[i] = t
+    if tans is None:
+        outer = _OUTER[0]
+        return NotImplemented if outer is None else outer(cls, args, kwargs)
+    raw = _RAW_RULES.get(cls)
+    if raw is None or kwargs:
+        return _jvp_call(lv, cls, args, kwargs, True, tans)
+    rec = rgs is not None and _mode.grad and cls.differentiable
+    if rec:
+        tok = lv.tok
+        if tok is None:
+            return _jvp_call(lv, cls, args, kwargs, True, tans)
+        for t in tans:
+            if t is not None and t._rg:
+                return _jvp_call(lv, cls, args, kwargs, True, tans)
+        memo = lv.memo
+        for a in rgs:
+            fn = a.grad_fn
+            if fn is None:
+                if a.__dict__.get("_htok", 0) <= tok:
+                    return _jvp_call(lv, cls, args, kwargs, True, tans)
+            elif memo is None or memo.get(fn) is not False:
+                if _reaches_old_leaf(a, lv):
+                    return _jvp_call(lv, cls, args, kwargs, True, tans)
+                memo = lv.memo
+    B = lv.size
+    outer = _OUTER[0]
+    if outer is not None:
+        lv.active = False
+        F._INTERPOSE[0] = outer
+        try:
+            out = cls.apply(*args)
+        finally:
+            lv.active = True
+            F._INTERPOSE[0] = dispatch
+        if type(out) is tuple:
+            return _raw_fallback(lv, cls, args, kwargs, tans, out)
+        od = out._data
+    else:
+        ctx = _new(cls)
+        ctx._saved = None
+        ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._rg for a in args]) if rec \
+            else F._NO_NEEDS
+        try:
+            od = cls.forward(ctx, *arrays)
+        except ValueError as e:
+            raise F._op_error(cls, args, e) from None
+        if rec:
+            F._INTERPOSE[0] = None
+            try:
+                out = F._connect(ctx, args, arrays, od)
+            finally:
+                F._INTERPOSE[0] = dispatch
+            if type(out) is tuple:
+                return _raw_fallback(lv, cls, args, kwargs, tans, out)
+            od = out._data
+            fn = out.grad_fn
+            if fn is not None:
+                if memo is None:
+                    memo = lv.memo = {}
+                memo[fn] = False
+        else:
+            if type(od) is not _nd:
+                if type(od) is tuple:
+                    out = tuple(_make(o if type(o) is _nd else np.asarray(o)) for o in od)
+                    return _raw_fallback(lv, cls, args, kwargs, tans, out)
+                od = np.asarray(od)
+            out = _make(od)
+    if B:
+        t = raw(arrays, [None if t is None else t._data for t in tans], od, B)
+    else:
+        t = raw(arrays, [None if t is None else t._data[None] for t in tans], od, 1)
+    if t is None or od.dtype.kind != "f":
+        return out
+    if t is NotImplemented:
+        return _raw_fallback(lv, cls, args, kwargs, tans, out)
+    for x in arrays:
+        if x is od:
+            out._data = od = od.view()
+            break
+    sh = od.shape
+    if t.shape[1:] != sh:
+        t = np.broadcast_to(_align_phys(t, len(sh)), (B or 1,) + sh)
+    if t.dtype != od.dtype:
+        t = t.astype(od.dtype)
+    t = _make(t if B else t[0])
+    vc = out._vc
+    if vc is None:
+        vc = out._vc = _new(_Version)
+        vc.v = 0
+    out.__dict__["_tan"] = {lv: t}
+    key = id(od)
+    e = TAN.get(key)
+    if e is None or e[0]() is not od:
+        ref = _Ref(od, _forget)
+        ref.key = key
+        TAN[key] = [ref, {lv: t}, {lv: (vc, vc.v)}]
+    else:
+        ref = e[0]
+        e[1][lv] = t
+        if e[2] is None:
+            e[2] = {}
+        e[2][lv] = (vc, vc.v)
+    lv.keys.append((key, ref))
+    return out
+
+
+def _raw_fallback(lv, cls, args, kwargs, tans, out):
+    """The raw rule declined: the Tensor rule on the primal already computed (called with the
+    level suspended, nothing recording the tangent)."""
+    g = _mode.grad
+    _mode.grad = False
+    lv.active = False
+    F._INTERPOSE[0] = None
+    try:
+        B = lv.size
+        if B:
+            t = _RULES_FOR_RAW(cls)(cls, args, tans, out, kwargs, B)
+        else:
+            t = _plain_rule(cls)(cls, args, tans, out, kwargs)
+    finally:
+        _mode.grad = g
+        lv.active = True
+        F._INTERPOSE[0] = dispatch
+    attach(out, t, lv, args)
+    return out
+
+
+_new = object.__new__
+_Version = F._Version
+
+
+def _plain_rule(cls):
+    r = _JVP_CACHE.get(cls)
+    if r is None:
+        from ._fwd_rules import jvp_rule
+        r = _JVP_CACHE[cls] = jvp_rule(cls)
+    return r
 
 
 def _solo(top, args):
@@ -421,6 +616,8 @@ _JVP_CACHE = {}
 
 
 def _vmap_call(lv, cls, args, kwargs):
+    if _is_function(cls):
+        return _function_vmap(cls, lv, args, kwargs)
     rule = _RULE_CACHE.get(cls)
     if rule is None:
         from ._vmap_rules import rule_for
@@ -461,7 +658,9 @@ def _vmap_call(lv, cls, args, kwargs):
 _BJVP_CACHE = {}
 
 
-def _jvp_call(lv, cls, args, kwargs, solo=False):
+def _jvp_call(lv, cls, args, kwargs, solo=False, tans=None):
+    if _is_function(cls):
+        return _function_jvp(cls, lv, args, kwargs)
     if lv.size:
         rule = _BJVP_CACHE.get(cls)
         if rule is None:
@@ -472,7 +671,8 @@ def _jvp_call(lv, cls, args, kwargs, solo=False):
         if rule is None:
             from ._fwd_rules import jvp_rule
             rule = _JVP_CACHE[cls] = jvp_rule(cls)
-    tans = [get_tangent(a, lv) if isinstance(a, Tensor) else None for a in args]
+    if tans is None:
+        tans = [get_tangent(a, lv) if isinstance(a, Tensor) else None for a in args]
     if solo and lv.size and not _mode.grad:
         res = _jvp_raw(lv, cls, args, kwargs, tans)
         if res is not NotImplemented:
@@ -494,6 +694,90 @@ def _jvp_call(lv, cls, args, kwargs, solo=False):
         if solo:
             F._INTERPOSE[0] = dispatch
     attach(out, tout, lv, args)
+    return out
+
+
+# -- custom Functions (function.Function.apply consults the interposer too) ---------------------
+_IS_FN = {}
+
+
+def _is_function(cls):
+    r = _IS_FN.get(cls)
+    if r is None:
+        r = _IS_FN[cls] = isinstance(cls, type) and issubclass(cls, F.Function)
+    return r
+
+
+def _function_vmap(cls, lv, args, kwargs):
+    """A custom Function under vmap runs its forward on the batch (recording needs
+    ``generate_vmap_rule``)."""
+    if _mode.grad and any(isinstance(a, Tensor) and a._rg for a in args) and not \
+            getattr(cls, "generate_vmap_rule", False):
+        raise RuntimeError(f"vmap: {cls.__name__} is a custom autograd.Function that records "
+                           "a graph; to use it under vmap set generate_vmap_rule=True on it "
+                           "(its forward and backward must then be batchable)")
+    here = F._INTERPOSE[0]
+    F._INTERPOSE[0] = _pass
+    try:
+        return cls.apply(*args, **kwargs)
+    finally:
+        F._INTERPOSE[0] = here
+
+
+def _pass(cls, args, kwargs):
+    """Interposer for one call: the custom Function itself runs plainly, the primitives inside
+    it are dispatched as usual."""
+    F._INTERPOSE[0] = dispatch
+    if _is_function(cls):
+        return NotImplemented
+    return dispatch(cls, args, kwargs)
+
+
+def _function_jvp(cls, lv, args, kwargs):
+    """Forward AD through a custom Function: its forward for the primal, its ``jvp`` for the
+    tangent (``ctx.save_for_forward`` values are its ``saved_tensors`` there)."""
+    tans = []
+    for a in args:
+        if isinstance(a, Tensor):
+            t = get_tangent(a, lv)
+            if t is None:
+                t = a.detach() * 0 if a.is_floating_point() else None
+            tans.append(t)
+        else:
+            tans.append(None)
+    lv.active = False
+    try:
+        out = cls.apply(*args, **kwargs)
+        outs = out if isinstance(out, tuple) else (out,)
+        ctx = None
+        for o in outs:
+            if isinstance(o, Tensor) and isinstance(o.grad_fn, F.FunctionCtx):
+                ctx = o.grad_fn
+                break
+        if ctx is None:
+            ctx = F.FunctionCtx()
+            ctx._fn, ctx._saved, ctx._raw = cls, None, False
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+            g = _mode.grad
+            _mode.grad = False
+            try:
+                if cls.setup_context is not F.Function.setup_context:
+                    cls.setup_context(ctx, args, cls.forward(*args, **kwargs))
+                else:
+                    cls.forward(ctx, *args, **kwargs)
+            finally:
+                _mode.grad = g
+        fwd = ctx.__dict__.get("saved_for_forward")
+        if fwd is not None:
+            keep, ctx._saved = ctx._saved, tuple(fwd)
+        try:
+            tout = cls.jvp(ctx, *tans)
+        finally:
+            if fwd is not None:
+                ctx._saved = keep
+    finally:
+        lv.active = True
+    attach(out, tout if isinstance(tout, tuple) else (tout,), lv, args)
     return out
 
 
@@ -550,6 +834,19 @@ def _reaches_old_leaf(t, lv):
 
 
 _RAW = None
+
+
+class _RawRules:
+    """Lazy view of ``_fwd_rules.RAW`` (imported on first use)."""
+
+    def get(self, cls):
+        global _RAW_RULES
+        from ._fwd_rules import RAW
+        _RAW_RULES = RAW
+        return RAW.get(cls)
+
+
+_RAW_RULES = _RawRules()
 
 
 def _jvp_raw(lv, cls, args, kwargs, tans):

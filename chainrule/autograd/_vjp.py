@@ -5,6 +5,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..ops import shape as S
 from . import engine
+from .function import AccumulateGrad
 from . import _transforms as T
 from ._transforms import (STACK, active_vmap_levels, from_phys, is_batched_at, to_phys)
 
@@ -57,8 +58,9 @@ def missing_levels(outputs, inputs):
 def vjp_core(outputs, inputs, cotangents, create_graph, retain_graph=True):
     """Gradients of sum(<outputs, cotangents>) with respect to inputs (None where unused)."""
     levels = [lv for lv in active_vmap_levels()
-              if any(is_batched_at(i, lv) for i in inputs)]
-    levels.sort(key=lambda lv: -lv.n)
+              if any(is_batched_at(i, lv) for i in inputs)] if STACK else ()
+    if levels:
+        levels.sort(key=lambda lv: -lv.n)
     pairs = [(o, c) for o, c in zip(outputs, cotangents)
              if isinstance(o, Tensor) and o._rg and c is not None]
     if not pairs:
@@ -71,7 +73,8 @@ def vjp_core(outputs, inputs, cotangents, create_graph, retain_graph=True):
         outs = [to_phys(o, lv) for o in outs]
         cots = [to_phys(c, lv) for c in cots]
         ins = [to_phys(i, lv) for i in ins]
-    cots = [c if c.shape == o.shape else c.expand(o.shape) for o, c in zip(outs, cots)]
+    cots = [c if c._data.shape == o._data.shape else c.expand(o.shape)
+            for o, c in zip(outs, cots)]
     # Transforms need the rules to run on Tensors (so batched and dual values are seen), which
     # the engine does only with create_graph; QUIET then stops the recording nobody needs.
     quiet = bool(STACK) and not create_graph
@@ -96,21 +99,24 @@ def release(ts, token):
 
 
 def _external(t, token):
-    from .function import AccumulateGrad
-    seen = set()
-    stack = [t.grad_fn] if t.grad_fn is not None else []
-    if not stack:
+    """Whether t's graph reaches a leaf made before ``token`` (not a handle of this transform)."""
+    root = t.grad_fn
+    if root is None:
         return t.__dict__.get("_htok", 0) < token
+    acc = AccumulateGrad
+    seen = {root}
+    stack = [root]
+    pop, push, add = stack.pop, stack.append, seen.add
     while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        if type(n) is AccumulateGrad:
+        n = pop()
+        if type(n) is acc:
             if n.variable.__dict__.get("_htok", 0) < token:
                 return True
             continue
         for e in n._next:
-            if e is not None and e[0] not in seen:
-                stack.append(e[0])
+            if e is not None:
+                m = e[0]
+                if m not in seen:
+                    add(m)
+                    push(m)
     return False

@@ -65,8 +65,12 @@ def _accumulate_leaf(t, g, create_graph):
         if isinstance(g, T):
             g = g._data
         if old is None:
-            if not g.flags.writeable or g.base is not None or not g.flags.c_contiguous:
+            if g.base is not None:
                 g = g.copy()
+            else:
+                fl = g.flags
+                if not fl.writeable or not fl.c_contiguous:
+                    g = g.copy()
             t.grad = T._make(g)
         elif old.grad_fn is None and old._data.flags.writeable and old.shape == g.shape:
             old._data += g

@@ -8,7 +8,7 @@ import collections
 
 from .._tensor import Tensor
 from . import _transforms as T
-from .function import Function, _Version
+from .function import _Version
 
 __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
            "UnpackedDualTensor"]
@@ -137,96 +137,5 @@ def unpack_dual(tensor, *, level=None):
     return UnpackedDualTensor(p, t)
 
 
-# -- custom Functions under the transforms -------------------------------------------------------
-# NOTE: function.py's Function.apply has no interposition point, so the transforms wrap it here
-# (forward AD calls a Function's ``jvp``; vmap runs its forward on the batch).
-_orig_apply = Function.apply.__func__
-
-
-CREATED = [None]   # a set collecting the nodes custom Functions create (checkpoint uses it)
-
-
-def _function_apply(cls, *args, **kwargs):
-    if CREATED[0] is not None:
-        out = _orig_apply(cls, *args, **kwargs)
-        for o in (out if isinstance(out, tuple) else (out,)):
-            if isinstance(o, Tensor) and o.grad_fn is not None:
-                CREATED[0].add(o.grad_fn)
-        return out
-    if not T.STACK:
-        return _orig_apply(cls, *args, **kwargs)
-    top = None
-    for a in args:
-        if isinstance(a, Tensor):
-            lv = T.top_level(a)
-            if lv is not None and (top is None or lv.n > top.n):
-                top = lv
-    if top is None:
-        return _orig_apply(cls, *args, **kwargs)
-    if top.kind is T.VMAP:
-        return _function_vmap(cls, top, args, kwargs)
-    return _function_jvp(cls, top, args, kwargs)
-
-
-def _function_vmap(cls, lv, args, kwargs):
-    from .grad_mode import _mode
-    if _mode.grad and any(isinstance(a, Tensor) and a._rg for a in args) and not \
-            getattr(cls, "generate_vmap_rule", False):
-        raise RuntimeError(f"vmap: {cls.__name__} is a custom autograd.Function that records "
-                           "a graph; to use it under vmap set generate_vmap_rule=True on it "
-                           "(its forward and backward must then be batchable)")
-    return _orig_apply(cls, *args, **kwargs)
-
-
-def _function_jvp(cls, lv, args, kwargs):
-    from .function import FunctionCtx
-    from .grad_mode import no_grad
-    tans = []
-    for a in args:
-        if isinstance(a, Tensor):
-            t = T.get_tangent(a, lv)
-            if t is None:
-                t = a.detach() * 0 if a.is_floating_point() else None
-            tans.append(t)
-        else:
-            tans.append(None)
-    lv.active = False
-    try:
-        out = _orig_apply(cls, *args, **kwargs)
-        outs = out if isinstance(out, tuple) else (out,)
-        ctx = None
-        for o in outs:
-            if isinstance(o, Tensor) and isinstance(o.grad_fn, FunctionCtx):
-                ctx = o.grad_fn
-                break
-        if ctx is None:
-            ctx = FunctionCtx()
-            ctx._fn, ctx._saved, ctx._raw = cls, None, False
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
-            with no_grad():
-                if cls.setup_context is not Function.setup_context:
-                    cls.setup_context(ctx, args, cls.forward(*args, **kwargs))
-                else:
-                    cls.forward(ctx, *args, **kwargs)
-        fwd = ctx.__dict__.get("saved_for_forward")
-        if fwd is not None:
-            keep, ctx._saved = ctx._saved, tuple(fwd)
-        try:
-            tout = cls.jvp(ctx, *tans)
-        finally:
-            if fwd is not None:
-                ctx._saved = keep
-    finally:
-        lv.active = True
-    T.attach(out, tout if isinstance(tout, tuple) else (tout,), lv, args)
-    return out
-
-
-def _save_for_forward(ctx, *tensors):
-    ctx.__dict__["saved_for_forward"] = tensors
-
-
-Function.apply = classmethod(_function_apply)
-_FC = __import__("chainrule.autograd.function", fromlist=["FunctionCtx"]).FunctionCtx
-if not hasattr(_FC, "save_for_forward"):
-    _FC.save_for_forward = _save_for_forward
+CREATED = [None]   # checkpoint's marker while it records (custom Functions reach its recorder
+                   # through function._INTERPOSE like every primitive)

@@ -9,6 +9,7 @@ Two kinds of Function share the node machinery:
 """
 import functools
 import traceback
+from weakref import ref as _weakref
 
 import numpy as np
 
@@ -206,9 +207,8 @@ def _edge(t):
     ref = t._acc
     acc = ref() if ref is not None else None
     if acc is None:
-        import weakref
         acc = AccumulateGrad(t)
-        t._acc = weakref.ref(acc)
+        t._acc = _weakref(acc)
     return (acc, 0)
 
 
@@ -406,23 +406,36 @@ class Op(Node):
             res = _INTERPOSE[0](cls, args, kwargs)
             if res is not NotImplemented:
                 return res
-        ctx = cls.__new__(cls)
+        ctx = cls()
         ctx._saved = None
-        record = False
         if _mode.grad and cls.differentiable:
+            arrays = []
+            needs = []
+            record = False
             for a in args:
-                if isinstance(a, Tensor) and a._rg:
-                    record = True
-                    break
-        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-        ctx.needs_input_grad = (tuple(isinstance(a, Tensor) and a._rg for a in args)
-                                if record else _NO_NEEDS)
+                if isinstance(a, Tensor):
+                    arrays.append(a._data)
+                    if a._rg:
+                        needs.append(True)
+                        record = True
+                        continue
+                else:
+                    arrays.append(a)
+                needs.append(False)
+            if record:
+                ctx.needs_input_grad = needs = tuple(needs)
+                try:
+                    out = cls.forward(ctx, *arrays, **kwargs)
+                except ValueError as e:
+                    raise _op_error(cls, args, e) from None
+                return _connect(ctx, args, arrays, out, needs)
+        else:
+            arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        ctx.needs_input_grad = _NO_NEEDS
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
         except ValueError as e:
             raise _op_error(cls, args, e) from None
-        if record:
-            return _connect(ctx, args, arrays, out)
         if type(out) is tuple:
             return tuple(Tensor._make(o if type(o) is _nd else _asarray(o)) for o in out)
         return Tensor._make(out if type(out) is _nd else _asarray(out))
@@ -465,14 +478,17 @@ def _zeros_like_meta(meta, raw):
     return z if raw else Tensor._make(z)
 
 
-def _connect(ctx, args, arrays, out):
+def _connect(ctx, args, arrays, out, needs=None):
     """Wire a node into the graph after forward: edges, metadata, outputs, saved values."""
+    if needs is None:
+        needs = [isinstance(a, Tensor) and a._rg for a in args]
     nexts = []
     metas = []
-    for a in args:
-        if isinstance(a, Tensor) and a._rg:
-            nexts.append(_edge(a))
-            metas.append((a._data.shape, a._data.dtype))
+    for a, r, d in zip(args, needs, arrays):
+        if r:
+            fn = a.grad_fn
+            nexts.append((fn, a._nr) if fn is not None else _edge(a))
+            metas.append((d.shape, d.dtype))
         else:
             nexts.append(None)
             metas.append(None)
@@ -513,6 +529,11 @@ class FunctionCtx(Node):
 
     def name(self):
         return self._fn.__name__ + "Backward"
+
+    def save_for_forward(self, *tensors):
+        """Keep tensors for the Function's ``jvp`` (forward-mode AD reads them back through
+        ``saved_tensors``)."""
+        self.__dict__["saved_for_forward"] = tensors
 
     @property
     def next_functions(self):
@@ -577,6 +598,10 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if _INTERPOSE[0] is not None:       # transforms and recorders see custom Functions too
+            res = _INTERPOSE[0](cls, args, kwargs)
+            if res is not NotImplemented:
+                return res
         ctx = FunctionCtx()
         ctx._fn = cls
         ctx._saved = None

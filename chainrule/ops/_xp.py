@@ -66,21 +66,40 @@ def sum(x, axis, keepdims=False):
 
 
 def reshape(x, shape):
-    return x.reshape(shape) if isinstance(x, Tensor) else np.reshape(x, shape)
+    return x.reshape(shape)
 
 
 def expand(x, shape):
-    """Broadcast to shape (a view for arrays)."""
-    return x.expand(shape) if isinstance(x, Tensor) else np.broadcast_to(x, shape)
+    """Broadcast to shape (a read-only view for arrays)."""
+    if isinstance(x, Tensor):
+        return x.expand(shape)
+    xs = x.shape
+    if xs == shape:
+        return x
+    if len(xs) != len(shape) or not x.flags.c_contiguous or not x.size:
+        return np.broadcast_to(x, shape)
+    # NOTE: the same view np.broadcast_to makes (stride 0 on broadcast axes), built with the
+    # ndarray constructor: 20x less overhead, which dominates for the small gradients of sums
+    strides = []
+    for st, d, t in zip(x.strides, xs, shape):
+        if d == t:
+            strides.append(st)
+        elif d == 1:
+            strides.append(0)
+        else:
+            return np.broadcast_to(x, shape)     # raises NumPy's error
+    v = np.ndarray(shape, x.dtype, x, 0, tuple(strides))
+    v.flags.writeable = False
+    return v
 
 
 def permute(x, axes):
-    return x.permute(*axes) if isinstance(x, Tensor) else np.transpose(x, axes)
+    return x.permute(*axes) if isinstance(x, Tensor) else x.transpose(axes)
 
 
 def swap_last(x):
     """Transpose the last two axes."""
-    return x.transpose(-1, -2) if isinstance(x, Tensor) else np.swapaxes(x, -1, -2)
+    return x.transpose(-1, -2) if isinstance(x, Tensor) else x.swapaxes(-1, -2)
 
 
 def cast(x, npdtype):
