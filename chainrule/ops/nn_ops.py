@@ -206,23 +206,27 @@ class CrossEntropy(Op):
         z = x - x.max(axis=1, keepdims=True)
         e = np.exp(z)
         s = e.sum(axis=1, keepdims=True)
-        per = np.log(s[:, 0]) - _pick(z, tc)
+        rows = np.arange(x.shape[0]) if x.ndim == 2 else None
+        per = np.log(s[:, 0]) - (z[rows, tc] if rows is not None else _pick(z, tc))
         if ctx.needs_input_grad[0]:
-            ctx.info = (tc, w, reduction, denom, keep, e, s)
+            ctx.info = (tc, w, reduction, denom, keep, e, s, rows)
             ctx.save_for_backward(x)
         return _reduce_scaled(per, w, reduction, denom, x.dtype)
 
     @staticmethod
     def backward(ctx, g):
-        tc, w, reduction, denom, keep, e, s = ctx.info
-        scale = _scale(g, w, reduction, denom, keep)
+        tc, w, reduction, denom, keep, e, s, rows = ctx.info
+        if w is None and denom and reduction == "mean":
+            scale = g / denom           # the common case of _scale, inline
+        else:
+            scale = _scale(g, w, reduction, denom, keep)
         if isinstance(g, Tensor):       # recorded (create_graph): through the Softmax op
             x, = ctx.saved_tensors
             grad = (_xp.call(Softmax, x, 1) - _onehot(x.shape, tc)) * scale
         else:
             grad = e * (scale / s)
-            if grad.ndim == 2:
-                grad[np.arange(grad.shape[0]), tc] -= scale[:, 0] if scale.ndim else scale
+            if rows is not None:
+                grad[rows, tc] -= scale[:, 0] if scale.ndim else scale
             else:
                 at = np.take_along_axis(grad, tc[:, None], axis=1)
                 np.put_along_axis(grad, tc[:, None], at - scale, axis=1)
