@@ -173,13 +173,16 @@ def _onehot(shape, tc):
 
 class NllLoss(Op):
     """-logp[n, target[n], ...] for (N, C, d1, ...) log-probabilities, weighted, with
-    ignore_index and the reduction done inside.
+    ignore_index and the reduction done inside. ``spec`` is (target array, weight array or
+    None, ignore_index or None, reduction): one constant argument, so the op is a two-argument
+    call (the engine's fast binary path).
 
     NOTE: fused: one gather forward; backward is the gradient times a constant (a scaled
     one-hot), so it needs no scatter op and stays differentiable."""
 
     @staticmethod
-    def forward(ctx, logp, target, weight, ignore_index, reduction):
+    def forward(ctx, logp, spec):
+        target, weight, ignore_index, reduction = spec
         tc, w, denom, keep = _class_weights(target, weight, ignore_index, reduction,
                                             logp.dtype)
         picked = _pick(logp, tc)
@@ -189,19 +192,21 @@ class NllLoss(Op):
     @staticmethod
     def backward(ctx, g):
         shape, tc, w, reduction, denom, keep = ctx.info
-        return -_scale(g, w, reduction, denom, keep) * _onehot(shape, tc), None, None, None, None
+        return -_scale(g, w, reduction, denom, keep) * _onehot(shape, tc), None
 
 
 class CrossEntropy(Op):
     """cross_entropy of (N, C, d1, ...) logits against class indices: logsumexp(x) - x[target]
-    (max-shifted), weighted, with ignore_index and the reduction done inside.
+    (max-shifted), weighted, with ignore_index and the reduction done inside; ``spec`` as for
+    NllLoss.
 
     NOTE: fused (the training path): forward keeps exp(x - max) so backward is one pass,
     (softmax - onehot) * coefficient, instead of log_softmax's and nll's passes. A recorded
     backward (create_graph) takes softmax from the Softmax op so it stays differentiable."""
 
     @staticmethod
-    def forward(ctx, x, target, weight, ignore_index, reduction):
+    def forward(ctx, x, spec):
+        target, weight, ignore_index, reduction = spec
         tc, w, denom, keep = _class_weights(target, weight, ignore_index, reduction, x.dtype)
         z = x - x.max(axis=1, keepdims=True)
         e = np.exp(z)
@@ -230,7 +235,7 @@ class CrossEntropy(Op):
             else:
                 at = np.take_along_axis(grad, tc[:, None], axis=1)
                 np.put_along_axis(grad, tc[:, None], at - scale, axis=1)
-        return grad, None, None, None, None
+        return grad, None
 
 
 class Standardize(Op):
