@@ -162,3 +162,14 @@ def test_zero_grad_keep_matches_torch():
         res.append([(p.grad.detach().numpy().tolist(), p.grad.requires_grad,
                      p.grad.grad_fn is None, p.grad._version - v) for p, v in zip((w, b), before)])
     assert res[0] == res[1]
+
+
+def test_sgd_read_only_parameter_raises_and_stays():
+    a = np.ones(3, np.float32)
+    a.flags.writeable = False
+    p = chainrule.from_numpy(a).requires_grad_()
+    p.grad = chainrule.ones(3)
+    with pytest.raises(RuntimeError):
+        chainrule.optim.SGD([p], lr=0.1).step()
+    np.testing.assert_array_equal(p.detach().numpy(), np.ones(3))
+    assert p._version == 0

@@ -67,14 +67,17 @@ class SGD(Optimizer):
                     continue
                 if plain:
                     pd, gd = p._data, g._data
-                    if (gd.dtype is pd.dtype and gd.shape == pd.shape and pd.dtype.kind == "f"
-                            and pd.flags.writeable):
-                        pd += gd * alpha
-                        vc = p._vc
-                        if vc is None:
-                            vc = p._vc = _Version()
-                        vc.v += 1
-                        continue
+                    if gd.dtype is pd.dtype and gd.shape == pd.shape:
+                        try:
+                            pd += gd * alpha
+                        except (ValueError, TypeError):
+                            pass    # read-only or non-float: the Tensor path raises for it
+                        else:
+                            vc = p._vc
+                            if vc is None:
+                                vc = p._vc = _Version()
+                            vc.v += 1
+                            continue
                 if not (arrays and _step_arrays(p, g, state, lr, *opts)):
                     with self._grad_mode():
                         _step_tensors(p, state, group, lr)
