@@ -264,8 +264,10 @@ def _op_error(cls, args, e):
 
 def _apply1(cls, a):
     """Op.apply specialised for one Tensor argument (the hot path of unary ops)."""
-    if _INTERPOSE[0] is not None:
-        return cls.apply(a)
+    ip = _INTERPOSE[0]
+    if ip is not None:
+        res = ip(cls, (a,), {})
+        return res if res is not NotImplemented else _plain_apply(cls, (a,), {})
     ad = a._data
     ctx = cls()
     ctx._saved = None
@@ -311,8 +313,10 @@ def _apply1(cls, a):
 
 def _apply2(cls, a, b):
     """Op.apply specialised for two arguments (Tensors or Python scalars)."""
-    if _INTERPOSE[0] is not None:
-        return cls.apply(a, b)
+    ip = _INTERPOSE[0]
+    if ip is not None:
+        res = ip(cls, (a, b), {})
+        return res if res is not NotImplemented else _plain_apply(cls, (a, b), {})
     if isinstance(a, Tensor):
         ad = a._data
         ra = a._rg
@@ -402,43 +406,12 @@ class Op(Node):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        if _INTERPOSE[0] is not None:
-            res = _INTERPOSE[0](cls, args, kwargs)
+        ip = _INTERPOSE[0]
+        if ip is not None:
+            res = ip(cls, args, kwargs)
             if res is not NotImplemented:
                 return res
-        ctx = cls()
-        ctx._saved = None
-        if _mode.grad and cls.differentiable:
-            arrays = []
-            needs = []
-            record = False
-            for a in args:
-                if isinstance(a, Tensor):
-                    arrays.append(a._data)
-                    if a._rg:
-                        needs.append(True)
-                        record = True
-                        continue
-                else:
-                    arrays.append(a)
-                needs.append(False)
-            if record:
-                ctx.needs_input_grad = needs = tuple(needs)
-                try:
-                    out = cls.forward(ctx, *arrays, **kwargs)
-                except ValueError as e:
-                    raise _op_error(cls, args, e) from None
-                return _connect(ctx, args, arrays, out, needs)
-        else:
-            arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-        ctx.needs_input_grad = _NO_NEEDS
-        try:
-            out = cls.forward(ctx, *arrays, **kwargs)
-        except ValueError as e:
-            raise _op_error(cls, args, e) from None
-        if type(out) is tuple:
-            return tuple(Tensor._make(o if type(o) is _nd else _asarray(o)) for o in out)
-        return Tensor._make(out if type(out) is _nd else _asarray(out))
+        return _plain_apply(cls, args, kwargs)
 
     def _backward(self, grads):
         if self._nout == 1:
@@ -449,6 +422,43 @@ class Op(Node):
                          for g, m in zip(grads, self._out_meta)]
             res = type(self).backward(self, *grads)
         return res if type(res) is tuple else (res,)
+
+
+def _plain_apply(cls, args, kwargs):
+    """Op.apply without transforms: forward on arrays, then wire the node when recording."""
+    ctx = cls()
+    ctx._saved = None
+    if _mode.grad and cls.differentiable:
+        arrays = []
+        needs = []
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                if a._rg:
+                    needs.append(True)
+                    record = True
+                    continue
+            else:
+                arrays.append(a)
+            needs.append(False)
+        if record:
+            ctx.needs_input_grad = needs = tuple(needs)
+            try:
+                out = cls.forward(ctx, *arrays, **kwargs)
+            except ValueError as e:
+                raise _op_error(cls, args, e) from None
+            return _connect(ctx, args, arrays, out, needs)
+    else:
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+    ctx.needs_input_grad = _NO_NEEDS
+    try:
+        out = cls.forward(ctx, *arrays, **kwargs)
+    except ValueError as e:
+        raise _op_error(cls, args, e) from None
+    if type(out) is tuple:
+        return tuple(Tensor._make(o if type(o) is _nd else _asarray(o)) for o in out)
+    return Tensor._make(out if type(out) is _nd else _asarray(out))
 
 
 class _NoNeeds:

@@ -14,8 +14,10 @@ _make = Tensor._make
 
 def _as_view(out, base, fn):
     """Mark ``out`` as a view of ``base``: shared version counter, root base, view function."""
-    if not np.may_share_memory(out._data, base._data):
-        return out
+    o = out._data
+    if o is not base._data and (type(o) is np.ndarray and o.base is None
+                                or not np.may_share_memory(o, base._data)):
+        return out      # a fresh array (owns its memory) or one apart from base's
     if base._vc is None:
         base._vc = _Version()
     out._vc = base._vc
