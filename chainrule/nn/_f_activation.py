@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from .._tensor import Tensor, _wrap_dim
+from ..autograd.function import _apply1
 from ..ops import elementwise as E
 from ..ops.nn_ops import LogSoftmax, Softmax, Softplus
 
@@ -77,6 +78,8 @@ def relu(input, inplace=False):
     >>> chainrule.nn.functional.relu(chainrule.tensor([-1.0, 2.0]))
     tensor([0., 2.])
     """
+    if not inplace and isinstance(input, Tensor) and input._data.dtype.kind == "f":
+        return _apply1(E.Relu, input)      # the common case, straight to the primitive
     _no_bool(_tensor_arg(input, "relu"), "Boolean inputs not supported for relu")
     return relu_(input) if inplace else E.relu(input)
 

@@ -92,18 +92,19 @@ def linear(input, weight, bias=None):
     tensor([[3., 3., 3., 3.],
             [3., 3., 3., 3.]])
     """
+    if isinstance(input, Tensor) and isinstance(weight, Tensor):
+        xd, wd = input._data, weight._data
+        dt = xd.dtype
+        if (wd.ndim == 2 and xd.ndim and dt.kind == "f" and wd.dtype == dt
+                and xd.shape[-1] == wd.shape[1] and (
+                    bias is None or isinstance(bias, Tensor) and bias._data.dtype == dt
+                    and bias._data.shape == wd.shape[:1])):
+            return Linear.apply(input, weight, bias)     # the fused common case
     _tensor_arg(input, "input", "linear")
     _tensor_arg(weight, "weight", "linear", 2)
     if bias is not None and weight._data.ndim == 1 and input._data.ndim > 1:
         raise RuntimeError(f"linear: mat2 must be a matrix, got 1-D tensor (weight of size "
                            f"{list(weight.shape)} with a bias)")
-    if (weight._data.ndim == 2 and input._data.ndim >= 1 and input._data.dtype.kind == "f"
-            and input._data.shape[-1] == weight._data.shape[1]
-            and weight._data.dtype == input._data.dtype and (
-                bias is None or isinstance(bias, Tensor) and bias._data.ndim == 1 and
-                bias._data.shape[0] == weight._data.shape[0] and
-                bias._data.dtype == input._data.dtype)):
-        return Linear.apply(input, weight, bias)     # the fused common case
     out = input.matmul(weight.t() if weight._data.ndim == 2 else weight)
     if bias is not None:
         _tensor_arg(bias, "bias", "linear", 3)

@@ -8,8 +8,10 @@ import warnings
 import numpy as np
 
 from .. import backend
+from .._tensor import Tensor
 
 from ..autograd import grad_mode
+from ..autograd.function import _apply2
 from ..ops import elementwise as E
 from ..ops.nn_ops import BinaryCrossEntropy, CrossEntropy, LogSoftmax, NllLoss, Softplus
 from ._f_activation import _const, _tensor_arg, _tname
@@ -212,9 +214,9 @@ def _class_loss(op, x, target, weight, ignore_index, reduction):
     if w is not None and w.dtype != x._data.dtype:
         w = w.astype(x._data.dtype)
     if x.ndim == 1:
-        out = op.apply(x.reshape(1, c), t.reshape(1), w, ignore_index, reduction)
+        out = _apply2(op, x.reshape(1, c), (t.reshape(1), w, ignore_index, reduction))
         return out.reshape(()) if reduction == "none" else out
-    return op.apply(x, t, w, ignore_index, reduction)
+    return _apply2(op, x, (t, w, ignore_index, reduction))
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -248,6 +250,16 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     >>> chainrule.nn.functional.cross_entropy(logits, chainrule.tensor([0]))
     tensor(0.6931, dtype=chainrule.float64)
     """
+    if (weight is None and label_smoothing == 0 and size_average is None and reduce is None
+            and isinstance(input, Tensor) and isinstance(target, Tensor)):
+        x, t = input._data, target._data
+        # the training case, (N, C) logits and N int64 targets all in [0, C) (so none is
+        # ignored): one reduction checks them, negative ones being huge once unsigned
+        if (x.ndim == 2 and t.ndim == 1 and t.dtype == np.int64 and x.dtype.kind == "f"
+                and t.shape[0] == x.shape[0] and t.size and reduction in _REDUCTIONS
+                and not 0 <= ignore_index < x.shape[1]
+                and t.view(np.uint64).max() < x.shape[1]):
+            return _apply2(CrossEntropy, input, (t, None, None, reduction))
     _pair(input, target, "cross_entropy")
     reduction = _reduction(reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:

@@ -119,16 +119,18 @@ class BinaryCrossEntropy(Op):
 
 def _class_weights(target, weight, ignore_index, reduction, dtype):
     """Per-element coefficients of -log p[target] for class-index losses: (safe targets,
-    coefficients (None: all 1), the divisor of 'mean'). ignore_index None: none ignored."""
+    coefficients (None: all 1), the divisor of 'mean', the mask of kept elements (None: all
+    kept)). ignore_index None: none ignored."""
     keep = None if ignore_index is None else target != ignore_index
     if keep is None or keep.all():
+        keep = None
         tc, w = target, (None if weight is None else weight[target])
     else:
         tc = np.where(keep, target, 0)
         w = keep.astype(dtype) if weight is None else weight[tc] * keep
     if reduction != "mean":
-        return tc, w, 1
-    return tc, w, (target.size if w is None else w.sum())
+        return tc, w, 1, keep
+    return tc, w, (target.size if w is None else w.sum()), keep
 
 
 def _reduce_scaled(per, w, reduction, denom, dtype):
@@ -142,16 +144,19 @@ def _reduce_scaled(per, w, reduction, denom, dtype):
         return np.asarray(per.sum() / denom, dtype)
 
 
-def _scale(g, w, reduction, denom):
+def _scale(g, w, reduction, denom, keep):
     """g times each element's coefficient, shaped (N, 1, d1, ...) against the class axis."""
     if reduction == "none":
         s = g if w is None else g * w
         return _xp.reshape(s, tuple(s.shape[:1]) + (1,) + tuple(s.shape[1:]))
     if denom:
         s = g / denom if w is None else g * (w / denom)
-    else:
+    else:       # a zero total weight: ignored elements still get 0 (torch skips them)
         with np.errstate(invalid="ignore", divide="ignore"):
-            s = g / denom if w is None else g * (w / denom)
+            c = w / denom if w is not None else None
+            if c is not None and keep is not None:
+                c = np.where(keep, c, 0).astype(c.dtype, copy=False)
+            s = g / denom if w is None else g * c
     return _xp.reshape(s, s.shape[:1] + (1,) + s.shape[1:]) if w is not None else s
 
 
@@ -168,59 +173,69 @@ def _onehot(shape, tc):
 
 class NllLoss(Op):
     """-logp[n, target[n], ...] for (N, C, d1, ...) log-probabilities, weighted, with
-    ignore_index and the reduction done inside.
+    ignore_index and the reduction done inside. ``spec`` is (target array, weight array or
+    None, ignore_index or None, reduction): one constant argument, so the op is a two-argument
+    call (the engine's fast binary path).
 
     NOTE: fused: one gather forward; backward is the gradient times a constant (a scaled
     one-hot), so it needs no scatter op and stays differentiable."""
 
     @staticmethod
-    def forward(ctx, logp, target, weight, ignore_index, reduction):
-        tc, w, denom = _class_weights(target, weight, ignore_index, reduction, logp.dtype)
+    def forward(ctx, logp, spec):
+        target, weight, ignore_index, reduction = spec
+        tc, w, denom, keep = _class_weights(target, weight, ignore_index, reduction,
+                                            logp.dtype)
         picked = _pick(logp, tc)
-        ctx.info = (logp.shape, tc, w, reduction, denom)
+        ctx.info = (logp.shape, tc, w, reduction, denom, keep)
         return _reduce_scaled(-picked, w, reduction, denom, logp.dtype)
 
     @staticmethod
     def backward(ctx, g):
-        shape, tc, w, reduction, denom = ctx.info
-        return -_scale(g, w, reduction, denom) * _onehot(shape, tc), None, None, None, None
+        shape, tc, w, reduction, denom, keep = ctx.info
+        return -_scale(g, w, reduction, denom, keep) * _onehot(shape, tc), None
 
 
 class CrossEntropy(Op):
     """cross_entropy of (N, C, d1, ...) logits against class indices: logsumexp(x) - x[target]
-    (max-shifted), weighted, with ignore_index and the reduction done inside.
+    (max-shifted), weighted, with ignore_index and the reduction done inside; ``spec`` as for
+    NllLoss.
 
     NOTE: fused (the training path): forward keeps exp(x - max) so backward is one pass,
     (softmax - onehot) * coefficient, instead of log_softmax's and nll's passes. A recorded
     backward (create_graph) takes softmax from the Softmax op so it stays differentiable."""
 
     @staticmethod
-    def forward(ctx, x, target, weight, ignore_index, reduction):
-        tc, w, denom = _class_weights(target, weight, ignore_index, reduction, x.dtype)
+    def forward(ctx, x, spec):
+        target, weight, ignore_index, reduction = spec
+        tc, w, denom, keep = _class_weights(target, weight, ignore_index, reduction, x.dtype)
         z = x - x.max(axis=1, keepdims=True)
         e = np.exp(z)
         s = e.sum(axis=1, keepdims=True)
-        per = np.log(s[:, 0]) - _pick(z, tc)
+        rows = np.arange(x.shape[0]) if x.ndim == 2 else None
+        per = np.log(s[:, 0]) - (z[rows, tc] if rows is not None else _pick(z, tc))
         if ctx.needs_input_grad[0]:
-            ctx.info = (tc, w, reduction, denom, e, s)
+            ctx.info = (tc, w, reduction, denom, keep, e, s, rows)
             ctx.save_for_backward(x)
         return _reduce_scaled(per, w, reduction, denom, x.dtype)
 
     @staticmethod
     def backward(ctx, g):
-        tc, w, reduction, denom, e, s = ctx.info
-        x, = ctx.saved_tensors
-        scale = _scale(g, w, reduction, denom)
-        if isinstance(x, Tensor):
+        tc, w, reduction, denom, keep, e, s, rows = ctx.info
+        if w is None and denom and reduction == "mean":
+            scale = g / denom           # the common case of _scale, inline
+        else:
+            scale = _scale(g, w, reduction, denom, keep)
+        if isinstance(g, Tensor):       # recorded (create_graph): through the Softmax op
+            x, = ctx.saved_tensors
             grad = (_xp.call(Softmax, x, 1) - _onehot(x.shape, tc)) * scale
         else:
             grad = e * (scale / s)
-            if grad.ndim == 2:
-                grad[np.arange(grad.shape[0]), tc] -= scale[:, 0] if scale.ndim else scale
+            if rows is not None:
+                grad[rows, tc] -= scale[:, 0] if scale.ndim else scale
             else:
                 at = np.take_along_axis(grad, tc[:, None], axis=1)
                 np.put_along_axis(grad, tc[:, None], at - scale, axis=1)
-        return grad, None, None, None, None
+        return grad, None
 
 
 class Standardize(Op):
@@ -299,7 +314,7 @@ class Linear(Op):
             g2 = _xp.reshape(g, (-1, g.shape[-1])) if g.ndim != 2 else g
             if n[1]:
                 x2 = _xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
-                gw = _xp.swap_last(g2) @ x2
+                gw = g2.T @ x2          # one GEMM, (out, in) like the weight
             if n[2]:
-                gb = _xp.sum(g2, 0)
+                gb = g2.sum(0)          # a 1-D result: an array (or Tensor) either way
         return gx, gw, gb

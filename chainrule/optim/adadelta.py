@@ -1,7 +1,8 @@
 """Adadelta."""
 import chainrule
 
-from .optimizer import _grad_of, Optimizer, _addcmul_, _check_lr, _check_nonneg, _step_tensor, _to_scalar
+from .optimizer import (_grad_of, Optimizer, _addcmul_, _check_lr, _check_nonneg, _step_tensor,
+                        _to_scalar)
 
 __all__ = ["Adadelta"]
 

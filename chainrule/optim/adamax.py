@@ -1,8 +1,8 @@
 """Adamax: Adam with the infinity norm."""
 import chainrule
 
-from .optimizer import (_grad_of, Optimizer, _addcdiv_, _check_betas, _check_lr, _check_nonneg, _lerp_,
-                        _step_tensor, _to_scalar)
+from .optimizer import (_grad_of, Optimizer, _addcdiv_, _check_betas, _check_lr, _check_nonneg,
+                        _lerp_, _step_tensor, _to_scalar)
 
 __all__ = ["Adamax"]
 

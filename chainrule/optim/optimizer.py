@@ -9,6 +9,7 @@ from itertools import chain
 
 import chainrule
 from chainrule import Tensor
+from chainrule.autograd.function import _Version
 
 __all__ = ["Optimizer", "required"]
 
@@ -122,23 +123,27 @@ def _hooked(step):
 
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
-        if self.__dict__.get("_in_step"):
+        d = self.__dict__
+        if d.get("_in_step"):
             return step(self, *args, **kwargs)
-        for hook in list(self._optimizer_step_pre_hooks.values()):
-            res = hook(self, args, kwargs)
-            if res is not None:
-                if not (isinstance(res, tuple) and len(res) == 2):
-                    raise RuntimeError("optimizer step pre-hook must return None or a tuple of "
-                                       f"(new_args, new_kwargs), but got {res}.")
-                args, kwargs = res
-        self._opt_called = True
-        self._in_step = True
+        pre, post = self._optimizer_step_pre_hooks, self._optimizer_step_post_hooks
+        if pre:
+            for hook in list(pre.values()):
+                res = hook(self, args, kwargs)
+                if res is not None:
+                    if not (isinstance(res, tuple) and len(res) == 2):
+                        raise RuntimeError("optimizer step pre-hook must return None or a "
+                                           f"tuple of (new_args, new_kwargs), but got {res}.")
+                    args, kwargs = res
+        d["_opt_called"] = True
+        d["_in_step"] = True
         try:
             out = step(self, *args, **kwargs)
         finally:
-            self._in_step = False
-        for hook in list(self._optimizer_step_post_hooks.values()):
-            hook(self, args, kwargs)
+            d["_in_step"] = False
+        if post:
+            for hook in list(post.values()):
+                hook(self, args, kwargs)
         return out
 
     wrapper._hooked = True
@@ -279,16 +284,25 @@ class Optimizer:
         """
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                g = p.grad
+                if g is None:
                     continue
                 if set_to_none:
                     p.grad = None
+                    continue
+                if g.grad_fn is not None:
+                    g.detach_()
                 else:
-                    if p.grad.grad_fn is not None:
-                        p.grad.detach_()
-                    else:
-                        p.grad.requires_grad_(False)
-                    p.grad.zero_()
+                    g._rg = False
+                d = g._data
+                if d.flags.writeable:     # zero_() without building an op: fill in place
+                    d.fill(0)
+                    vc = g._vc
+                    if vc is None:
+                        vc = g._vc = _Version()
+                    vc.v += 1
+                else:
+                    g.zero_()
 
     def _run_closure(self, closure):
         if closure is None:

@@ -1,8 +1,8 @@
 """RAdam: Adam with a rectified adaptive learning rate."""
 import chainrule
 
-from .optimizer import (_grad_of, Optimizer, _addcmul_, _check_betas, _check_lr, _check_nonneg, _lerp_,
-                        _step_tensor, _to_scalar)
+from .optimizer import (_grad_of, Optimizer, _addcmul_, _check_betas, _check_lr, _check_nonneg,
+                        _lerp_, _step_tensor, _to_scalar)
 
 __all__ = ["RAdam"]
 

@@ -1,4 +1,8 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.function import _Version
 from .optimizer import _grad_of, Optimizer, _check_lr, _to_scalar
 
 __all__ = ["SGD"]
@@ -47,22 +51,94 @@ class SGD(Optimizer):
 
     def step(self, closure=None):
         """One update; returns the closure's loss when a closure is given."""
-        loss = self._run_closure(closure)
-        with self._grad_mode():
-            for group in self.param_groups:
-                lr = _to_scalar(group["lr"])
-                momentum = group["momentum"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    g = _grad_of(p, group, lr)
-                    if momentum != 0:
-                        state = self.state[p]
-                        buf = state.get("momentum_buffer")
-                        if buf is None:
-                            buf = state["momentum_buffer"] = g.detach().clone()
+        loss = None if closure is None else self._run_closure(closure)
+        arrays = not self.defaults.get("differentiable", False)
+        state = self.state
+        for group in self.param_groups:
+            lr = _to_scalar(group["lr"])
+            opts = (group["momentum"], group["dampening"], group["weight_decay"],
+                    group["nesterov"], group["maximize"])
+            # plain SGD, the common case, inline: p += g * -lr on the arrays
+            plain = arrays and opts[0] == 0 and opts[2] == 0 and not opts[4] and lr != -1
+            alpha = -float(lr)
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if plain:
+                    pd, gd = p._data, g._data
+                    if gd.dtype is pd.dtype and gd.shape == pd.shape:
+                        try:
+                            pd += gd * alpha
+                        except (ValueError, TypeError):
+                            pass    # read-only or non-float: the Tensor path raises for it
                         else:
-                            buf.mul_(momentum).add_(g, alpha=1 - group["dampening"])
-                        g = g.add(buf, alpha=momentum) if group["nesterov"] else buf
-                    p.add_(g, alpha=-lr)
+                            vc = p._vc
+                            if vc is None:
+                                vc = p._vc = _Version()
+                            vc.v += 1
+                            continue
+                if not (arrays and _step_arrays(p, g, state, lr, *opts)):
+                    with self._grad_mode():
+                        _step_tensors(p, state, group, lr)
         return loss
+
+
+def _step_arrays(p, g, state, lr, momentum, dampening, wd, nesterov, maximize):
+    """The update done directly on NumPy arrays (nothing to record): the same operations, in
+    the same order and dtype, as ``_step_tensors`` (whose in-place ops take this route too),
+    without a Tensor per intermediate. False, having changed nothing, when an array does not
+    qualify. (Python float factors keep float32 arithmetic in float32.)"""
+    pd, gd = p._data, g._data
+    dt = pd.dtype
+    if gd.dtype != dt or gd.shape != pd.shape or dt.kind != "f" or not pd.flags.writeable:
+        return False
+    buf = None
+    if momentum != 0:
+        buf = state[p].get("momentum_buffer")
+        if buf is not None:
+            bd = buf._data
+            if bd.dtype != dt or bd.shape != pd.shape or not bd.flags.writeable:
+                return False
+    if maximize:
+        gd = -gd
+    if wd != 0:
+        gd = gd + pd * float(wd)
+    if momentum != 0:
+        momentum = float(momentum)
+        if buf is None:
+            bd = gd.copy() if gd is g._data else gd
+            state[p]["momentum_buffer"] = Tensor._make(bd)
+        else:
+            bd *= momentum
+            a = 1 - dampening
+            bd += gd if a == 1 else gd * float(a)
+            _bump(buf, 2)       # two in-place ops, as mul_ then add_
+        gd = gd + bd * momentum if nesterov else bd
+    pd += gd if lr == -1 else gd * -float(lr)
+    vc = p._vc
+    if vc is None:
+        vc = p._vc = _Version()
+    vc.v += 1
+    return True
+
+
+def _bump(t, n=1):
+    vc = t._vc
+    if vc is None:
+        vc = t._vc = _Version()
+    vc.v += n
+
+
+def _step_tensors(p, state, group, lr):
+    g = _grad_of(p, group, lr)
+    momentum = group["momentum"]
+    if momentum != 0:
+        st = state[p]
+        buf = st.get("momentum_buffer")
+        if buf is None:
+            buf = st["momentum_buffer"] = g.detach().clone()
+        else:
+            buf.mul_(momentum).add_(g, alpha=1 - group["dampening"])
+        g = g.add(buf, alpha=momentum) if group["nesterov"] else buf
+    p.add_(g, alpha=-lr)

@@ -2,6 +2,8 @@
 import warnings
 
 from ... import ops as _ops
+from ..._tensor import Tensor
+from ...autograd.function import _apply1
 from .. import functional as F
 from ..parameter import Parameter
 from .module import Module
@@ -50,6 +52,8 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
+        if not self.inplace and isinstance(input, Tensor) and input._data.dtype.kind == "f":
+            return _apply1(_ops.elementwise.Relu, input)    # F.relu's common case
         return F.relu(input, inplace=self.inplace)
 
     def extra_repr(self):

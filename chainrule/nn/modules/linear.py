@@ -63,7 +63,12 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        return F.linear(input, self.weight, self.bias)
+        ps = self._parameters
+        try:    # straight from the registry: skips Module.__getattr__'s failed lookup
+            w, b = ps["weight"], ps["bias"]
+        except KeyError:    # replaced by a plain attribute (functional_call and the like)
+            w, b = self.weight, self.bias
+        return F.linear(input, w, b)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -282,9 +282,12 @@ class CrossEntropyLoss(_WeightedLoss):
         self.label_smoothing = label_smoothing
 
     def forward(self, input, target):
-        return F.cross_entropy(input, target, weight=self.weight,
-                               ignore_index=self.ignore_index, reduction=self.reduction,
-                               label_smoothing=self.label_smoothing)
+        try:    # straight from the registry: skips Module.__getattr__'s failed lookup
+            weight = self._buffers["weight"]
+        except KeyError:
+            weight = self.weight
+        return F.cross_entropy(input, target, weight, None, self.ignore_index, None,
+                               self.reduction, self.label_smoothing)
 
 
 class MultiLabelSoftMarginLoss(_WeightedLoss):

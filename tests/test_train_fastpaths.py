@@ -1,0 +1,175 @@
+"""The training step's fast paths (SGD on arrays, cross_entropy's common case, Linear and ReLU
+modules) keep torch's semantics: results, errors, version counters, hooks."""
+import numpy as np
+import pytest
+
+import chainrule
+from conftest import HAVE_TORCH, needs_torch
+
+if HAVE_TORCH:
+    import torch
+
+_rng = np.random.default_rng(7)
+_X = _rng.standard_normal((5, 4))
+_W = _rng.standard_normal((3, 4)) * 0.5
+_B = _rng.standard_normal(3) * 0.1
+_T = np.array([0, 2, 1, 2, 0])
+
+
+def _sgd_run(m, dtype, kwargs, steps=6):
+    dt = getattr(m, dtype)
+    w = m.tensor(_W, dtype=dt, requires_grad=True)
+    b = m.tensor(_B, dtype=dt, requires_grad=True)
+    x = m.tensor(_X, dtype=dt)
+    t = m.tensor(_T)
+    opt = m.optim.SGD([w, b], **kwargs)
+    out = []
+    for _ in range(steps):
+        opt.zero_grad()
+        m.nn.functional.cross_entropy(m.nn.functional.linear(x, w, b), t).backward()
+        opt.step()
+        out.append((w.detach().numpy().copy(), b.detach().numpy().copy()))
+    bufs = [opt.state[p].get("momentum_buffer") for p in (w, b)]
+    versions = [w._version, b._version] + [q._version for q in bufs if q is not None]
+    return out, versions
+
+
+SGD_CASES = [dict(lr=0.1), dict(lr=0.05, momentum=0.9),
+             dict(lr=0.05, momentum=0.9, dampening=0.3, weight_decay=0.01),
+             dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.1),
+             dict(lr=0.01, momentum=0.5, maximize=True), dict(lr=0.1, foreach=True)]
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kwargs", SGD_CASES, ids=lambda k: "-".join(map(str, k.items())))
+def test_sgd_trajectory_and_versions_match_torch(kwargs, dtype):
+    ours, vo = _sgd_run(chainrule, dtype, kwargs)
+    theirs, vt = _sgd_run(torch, dtype, kwargs)
+    tol = 1e-6 if dtype == "float32" else 1e-12
+    for (a, b), (c, d) in zip(ours, theirs):
+        np.testing.assert_allclose(a, c, rtol=tol, atol=tol)
+        np.testing.assert_allclose(b, d, rtol=tol, atol=tol)
+        assert a.dtype == c.dtype
+    assert vo == vt
+
+
+def test_sgd_step_invalidates_saved_parameter():
+    w = chainrule.ones(3, requires_grad=True)
+    opt = chainrule.optim.SGD([w], lr=0.1)
+    (w * w).sum().backward()
+    y = (w * w).sum()
+    opt.step()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")
+def test_sgd_differentiable_records_the_update():
+    res = []
+    for m in (chainrule, torch):
+        w = m.tensor([1.0, -2.0], requires_grad=True)
+        w2 = w * 1.0
+        w2.retain_grad()
+        opt = m.optim.SGD([w2], lr=0.3, momentum=0.5, differentiable=True)
+        (w2 * w2 * w2).sum().backward(create_graph=True)
+        opt.step()
+        assert w2.grad_fn is not None
+        (w2 * w2).sum().backward()
+        res.append((w2.detach().numpy(), w.grad.detach().numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_sgd_mixed_dtype_grad_takes_the_tensor_path():
+    w = chainrule.ones(2, dtype=chainrule.float32, requires_grad=True)
+    w.grad = chainrule.tensor([1.0, 2.0], dtype=chainrule.float64)
+    chainrule.optim.SGD([w], lr=0.5).step()
+    assert w.dtype == chainrule.float32
+    np.testing.assert_allclose(w.detach().numpy(), [0.5, 0.0])
+
+
+@needs_torch
+@pytest.mark.parametrize("target", [[0, 2, 1, 2, 0], [0, -100, 1, 2, -100],
+                                    [-100] * 5], ids=["valid", "ignored", "all-ignored"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_common_case_matches_torch(target, reduction):
+    res = {}
+    for m in (chainrule, torch):
+        x = m.tensor(_X[:, :3], dtype=m.float64, requires_grad=True)
+        loss = m.nn.functional.cross_entropy(x, m.tensor(target), reduction=reduction)
+        (g,) = m.autograd.grad(loss.sum(), x, create_graph=True)
+        (gg,) = m.autograd.grad((g * g).sum(), x)
+        res[m.__name__] = [loss.detach().numpy(), g.detach().numpy(), gg.numpy()]
+    for a, b in zip(res["chainrule"], res["torch"]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@needs_torch
+@pytest.mark.parametrize("target", [[0, 3, 1, 2, 0], [0, -1, 1, 2, 0], [0, -7, 1, 2, 0]])
+def test_cross_entropy_bad_targets_raise_like_torch(target):
+    for m in (chainrule, torch):
+        x = m.zeros(5, 3)
+        with pytest.raises(IndexError):
+            m.nn.functional.cross_entropy(x, m.tensor(target))
+
+
+def test_cross_entropy_ignore_index_inside_the_classes():
+    x = chainrule.tensor(_X[:, :3], requires_grad=True)
+    t = chainrule.tensor([0, 1, 1, 2, 0])
+    loss = chainrule.nn.functional.cross_entropy(x, t, ignore_index=1)
+    keep = [0, 3, 4]
+    ref = chainrule.nn.functional.cross_entropy(x[keep], t[keep])
+    np.testing.assert_allclose(loss.item(), ref.item(), rtol=1e-6)
+
+
+def test_linear_module_reads_replaced_parameters():
+    from chainrule.func import functional_call
+    lin = chainrule.nn.Linear(4, 3)
+    w, b = chainrule.ones(3, 4), chainrule.zeros(3)
+    out = functional_call(lin, {"weight": w, "bias": b}, (chainrule.ones(2, 4),))
+    np.testing.assert_allclose(out.numpy(), np.full((2, 3), 4.0))
+    del lin.weight
+    lin.weight = chainrule.full((3, 4), 2.0)     # a plain tensor attribute now
+    np.testing.assert_allclose(lin(chainrule.ones(1, 4)).detach().numpy() - lin.bias.detach()
+                               .numpy(), np.full((1, 3), 8.0))
+
+
+def test_module_hooks_still_fire_on_the_fast_paths():
+    net = chainrule.nn.Sequential(chainrule.nn.Linear(4, 3), chainrule.nn.ReLU())
+    seen = []
+    net[0].register_forward_hook(lambda mod, args, out: seen.append("lin"))
+    net[1].register_forward_pre_hook(lambda mod, args: seen.append("relu"))
+    h = net[1].register_full_backward_hook(lambda mod, gi, go: seen.append("relu-bw"))
+    net(chainrule.ones(2, 4)).sum().backward()
+    assert seen == ["lin", "relu", "relu-bw"]
+    h.remove()
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")
+def test_zero_grad_keep_matches_torch():
+    res = []
+    for m in (chainrule, torch):
+        w = m.ones(3, requires_grad=True)
+        b = m.ones(2, requires_grad=True)
+        opt = m.optim.SGD([w, b], lr=0.1)
+        (w * w).sum().backward()
+        (b * b).sum().backward(create_graph=True)   # b.grad is itself recorded
+        before = [p.grad._version for p in (w, b)]
+        opt.zero_grad(set_to_none=False)
+        res.append([(p.grad.detach().numpy().tolist(), p.grad.requires_grad,
+                     p.grad.grad_fn is None, p.grad._version - v) for p, v in zip((w, b), before)])
+    assert res[0] == res[1]
+
+
+def test_sgd_read_only_parameter_raises_and_stays():
+    a = np.ones(3, np.float32)
+    a.flags.writeable = False
+    p = chainrule.from_numpy(a).requires_grad_()
+    p.grad = chainrule.ones(3)
+    with pytest.raises(RuntimeError):
+        chainrule.optim.SGD([p], lr=0.1).step()
+    np.testing.assert_array_equal(p.detach().numpy(), np.ones(3))
+    assert p._version == 0
