@@ -71,8 +71,12 @@ def run(quick=False, names=None, progress=None):
         samples = {label: [] for label in fns}
         for fn in fns.values():
             fn()
-        for _ in range(rep):
-            for label, fn in fns.items():
+        order = list(fns.items())
+        for r in range(rep):
+            # the order rotates each round: a library that pollutes caches (or leaves threads
+            # running) slows whichever runs after it, so each one follows each other equally
+            k = r % len(order)
+            for label, fn in order[k:] + order[:k]:
                 t0 = time.perf_counter()
                 fn()
                 samples[label].append(time.perf_counter() - t0)
