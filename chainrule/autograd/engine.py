@@ -209,8 +209,6 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
                         m, nr = e
                         c = deps[m] - 1
                         deps[m] = c
-                        if c == 0:
-                            push(m)
                         g = gin[i]
                         if g is not None:
                             if type(g) is not _nd:
@@ -221,11 +219,22 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
                             if g.dtype != dt:
                                 g = g.astype(dt)
                             b = pget(m)
+                            if c == 0 and type(m) is AccumulateGrad and not m.variable._hooks:
+                                # a leaf's last contribution: accumulate now, skip the queue
+                                if b is not None:
+                                    del pending[m]
+                                    if b[0] is not None:
+                                        g = b[0] + g
+                                _accumulate_leaf(m.variable, g, False)
+                                i += 1
+                                continue
                             if b is None:
                                 pending[m] = [g] if m._nout == 1 else _first(m._nout, nr, g)
                             else:
                                 old = b[nr]
                                 b[nr] = g if old is None else old + g
+                        if c == 0:
+                            push(m)
                     i += 1
                 continue
             elif fast and type(node) is AccumulateGrad and not node.variable._hooks:

@@ -332,7 +332,8 @@ class Relu(Op):
     def backward(ctx, g):
         out, = ctx.saved_tensors
         # NOTE: subgradient 0 at the kink; a NaN input passes the gradient through, as torch's
-        return g * ~(out <= 0)
+        # (out is never negative, so out != 0 is torch's "not out <= 0" in one comparison)
+        return g * (out != 0)
 
 
 class Abs(Op):
