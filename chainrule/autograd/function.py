@@ -448,6 +448,8 @@ def _plain_apply(cls, args, kwargs):
                 out = cls.forward(ctx, *arrays, **kwargs)
             except ValueError as e:
                 raise _op_error(cls, args, e) from None
+            if type(out) is _nd:
+                return _connect1(ctx, args, arrays, out, needs)
             return _connect(ctx, args, arrays, out, needs)
     else:
         arrays = [a._data if isinstance(a, Tensor) else a for a in args]
@@ -486,6 +488,59 @@ def _zeros_like_meta(meta, raw):
     shape, dt = meta
     z = np.zeros(shape, dt)
     return z if raw else Tensor._make(z)
+
+
+def _connect1(ctx, args, arrays, out, needs):
+    """_connect for the common case of one array output, saved values resolved inline."""
+    if out.dtype.kind != "f":
+        return Tensor._make(out)
+    nexts = []
+    metas = []
+    for a, r, d in zip(args, needs, arrays):
+        if r:
+            fn = a.grad_fn
+            nexts.append((fn, a._nr) if fn is not None else _edge(a))
+            metas.append((d.shape, d.dtype))
+        else:
+            nexts.append(None)
+            metas.append(None)
+    ctx._next = tuple(nexts)
+    ctx._in_meta = tuple(metas)
+    ctx._nout = 1
+    res = _new(Tensor)
+    res._data = out
+    res._rg = True
+    res.grad_fn = ctx
+    res._nr = 0
+    res.grad = None
+    res._vc = None
+    saved = ctx._saved
+    if saved is not None:
+        recs = []
+        for o in saved:
+            if o is None:
+                recs.append(_NONE_REC)
+                continue
+            if o is out:
+                vc = res._vc
+                if vc is None:
+                    vc = res._vc = _Version()
+                recs.append((1, (out, 0, vc), 0))
+                continue
+            t = o
+            for a, d in zip(args, arrays):
+                if o is d:
+                    t = a
+                    break
+            if isinstance(t, Tensor):
+                vc = t._vc
+                recs.append((0, t, vc.v if vc is not None else 0))
+            else:
+                recs.append((2, o, 0))
+        ctx._saved = recs
+    if _anomaly[0]:
+        _record_trace(ctx)
+    return res
 
 
 def _connect(ctx, args, arrays, out, needs=None):
