@@ -271,3 +271,50 @@ def test_linear_with_batched_weights_and_bias():
         for i in range(5):
             sl = [a if d is None else a[i] for a, d in zip(args, dims)]
             np.testing.assert_allclose(to_np(out[i]), to_np(Fn.linear(*sl)), rtol=1e-12)
+
+
+def _vmapped_fns():
+    class Twice(chainrule.autograd.Function):        # old style: ctx in forward
+        generate_vmap_rule = True
+
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    class MulW(chainrule.autograd.Function):         # new style, saved tensors and attributes
+        generate_vmap_rule = True
+
+        @staticmethod
+        def forward(x, w):
+            return (x * w).sum()
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(*inputs)
+            ctx.k = 3.0
+
+        @staticmethod
+        def backward(ctx, g):
+            x, w = ctx.saved_tensors
+            return g * w * ctx.k / 3.0, g * x
+    return Twice, MulW
+
+
+def test_custom_function_records_a_batch_shaped_graph_under_vmap():
+    # the node the engine sees is the physical one: gradients keep the batched input's shape
+    from chainrule.func import vmap
+    Twice, MulW = _vmapped_fns()
+    xr = chainrule.ones(2, 3, requires_grad=True)
+    vmap(Twice.apply)(xr).sum().backward()
+    np.testing.assert_array_equal(to_np(xr.grad), np.full((2, 3), 2.0))
+    x = chainrule.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    w = chainrule.tensor([0.5, 1.0, 2.0], requires_grad=True)
+    out = vmap(MulW.apply, in_dims=(0, None))(x, w)
+    np.testing.assert_allclose(to_np(out), to_np(x) @ to_np(w))
+    (out * chainrule.tensor([1.0, 10.0])).sum().backward()
+    np.testing.assert_allclose(to_np(x.grad), np.outer([1.0, 10.0], to_np(w)))
+    np.testing.assert_allclose(to_np(w.grad), [41.0, 52.0, 63.0])

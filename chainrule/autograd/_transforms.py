@@ -23,6 +23,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from . import function as F
+from . import grad_mode
 from .grad_mode import _mode
 
 _nd = np.ndarray
@@ -716,12 +717,120 @@ def _function_vmap(cls, lv, args, kwargs):
         raise RuntimeError(f"vmap: {cls.__name__} is a custom autograd.Function that records "
                            "a graph; to use it under vmap set generate_vmap_rule=True on it "
                            "(its forward and backward must then be batchable)")
+    if _mode.grad and any(isinstance(a, Tensor) and a._rg for a in args):
+        return _function_vmap_recorded(cls, lv, args, kwargs)
     here = F._INTERPOSE[0]
     F._INTERPOSE[0] = _pass
     try:
         return cls.apply(*args, **kwargs)
     finally:
         F._INTERPOSE[0] = here
+
+
+def _function_vmap_recorded(cls, lv, args, kwargs):
+    """generate_vmap_rule with a graph: the node is a physical one (batch as dim 0, so the
+    engine sees the real shapes); its forward and backward run the Function's own per-sample
+    code under a fresh vmap level, and a ctx view converts what it keeps."""
+    if any(type(a._data) is BatchedData and a._data.level is not lv
+           for a in args if isinstance(a, Tensor)):
+        raise RuntimeError(f"vmap: {cls.__name__} (a custom autograd.Function) records a graph "
+                           "inside nested vmap levels, which is not supported yet")
+    bat = tuple(isinstance(a, Tensor) and is_batched_at(a, lv) for a in args)
+    phys = [to_phys(a, lv) if b else a for a, b in zip(args, bat)]
+    out = _VmappedFunction.apply((cls, lv.size, bat, kwargs), *phys)
+    if type(out) is tuple:
+        return tuple(from_phys(o, lv) if isinstance(o, Tensor) else o for o in out)
+    return from_phys(out, lv)
+
+
+def _phys_of(v, lv):
+    return (to_phys(v, lv), True) if isinstance(v, Tensor) and is_batched_at(v, lv) else (v, False)
+
+
+class _VCtx:
+    """The ctx a vmapped custom Function sees (per sample); what it keeps lives on the
+    physical node, batched tensors converted to batch-first form and back."""
+
+    def __init__(self, node, lv):
+        object.__setattr__(self, "_node", node)
+        object.__setattr__(self, "_lv", lv)
+
+    def save_for_backward(self, *ts):
+        self._node._vsaved = [_phys_of(t, self._lv) for t in ts]
+
+    save_for_forward = save_for_backward
+
+    @property
+    def saved_tensors(self):
+        lv = self._lv
+        return tuple(from_phys(p, lv) if b else p for p, b in self._node._vsaved)
+
+    @property
+    def needs_input_grad(self):
+        return self._node.needs_input_grad[1:]
+
+    def mark_non_differentiable(self, *outs):
+        pass        # per-sample outputs: the physical ones are marked by _VmappedFunction
+
+    def mark_dirty(self, *ts):
+        raise RuntimeError("vmap: a custom autograd.Function that modifies its inputs in place "
+                           "(mark_dirty) cannot record a graph under vmap yet")
+
+    def set_materialize_grads(self, value):
+        self._node.set_materialize_grads(value)
+
+    def __setattr__(self, k, v):
+        self._node._vattrs[k] = _phys_of(v, self._lv)
+
+    def __getattr__(self, k):
+        try:
+            v, b = self._node._vattrs[k]
+        except KeyError:
+            raise AttributeError(k) from None
+        return from_phys(v, self._lv) if b else v
+
+
+def _in_level(B, fn):
+    tmp = push(VMAP, B, "same")
+    try:
+        return fn(tmp)
+    finally:
+        pop(tmp)
+
+
+class _VmappedFunction(F.Function):
+    """Runs ``cls`` (a custom Function with generate_vmap_rule) on batch-first tensors."""
+
+    @staticmethod
+    def forward(ctx, spec, *phys):
+        cls, B, bat, kwargs = spec
+        ctx._vsaved, ctx._vattrs, ctx._vspec = [], {}, (cls, B)
+
+        def run(tmp):
+            view = _VCtx(ctx, tmp)
+            xs = [from_phys(p, tmp) if b else p for p, b in zip(phys, bat)]
+            if cls.setup_context is not F.Function.setup_context:
+                out = cls.forward(*xs, **kwargs)
+                cls.setup_context(view, tuple(xs), out)
+            else:
+                out = cls.forward(view, *xs, **kwargs)
+            if type(out) is tuple:
+                return tuple(to_phys(o, tmp) if isinstance(o, Tensor) else o for o in out)
+            return to_phys(out, tmp)
+        with grad_mode.no_grad():
+            return _in_level(B, run)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        cls, B = ctx._vspec
+
+        def run(tmp):
+            view = _VCtx(ctx, tmp)
+            gs = [from_phys(g, tmp) if isinstance(g, Tensor) else g for g in grads]
+            res = cls.backward(view, *gs)
+            res = res if type(res) is tuple else (res,)
+            return tuple(to_phys(r, tmp) if isinstance(r, Tensor) else r for r in res)
+        return (None,) + _in_level(B, run)
 
 
 def _pass(cls, args, kwargs):

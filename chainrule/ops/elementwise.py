@@ -9,7 +9,6 @@ from scipy import special as _sp
 from .. import dtypes as _dt
 from .._tensor import Tensor
 from ..autograd.function import _INTERPOSE, Op, _apply1, _apply2
-from ..autograd.grad_mode import _mode
 from . import _xp
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
