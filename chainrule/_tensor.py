@@ -341,6 +341,13 @@ class Tensor(*MIXINS):
         >>> (5 * x ** 2 + 3).backward(); x.grad
         tensor(20.)
         """
+        d = self._data
+        if gradient is None and not create_graph and inputs is None and d.size == 1 and \
+                self.grad_fn is not None and d.dtype.kind == "f":
+            g = np.empty(d.shape, d.dtype)      # the common call, loss.backward(): no checks
+            g.fill(1)
+            _autograd().engine.run_backward((self,), (g,), bool(retain_graph), False)
+            return
         _autograd().backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # -- conversion ---------------------------------------------------------------------------

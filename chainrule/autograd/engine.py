@@ -20,7 +20,12 @@ from .grad_mode import _mode
 _leaf_lock = threading.Lock()
 _nd = np.ndarray
 _asarray = np.asarray
-_depth = threading.local()    # backward calls nested inside a custom backward
+class _Depth(threading.local):
+    n = 0           # backward calls nested inside a custom backward, per thread
+    limit = None
+
+
+_depth = _Depth()
 
 
 def _sum_to(g, shape, node, i):
@@ -138,6 +143,12 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
     raw = not create_graph
     pending = {}
     root_nodes = []
+    if len(roots) == 1 and raw and roots[0].grad_fn is not None and type(grads[0]) is _nd:
+        node = roots[0].grad_fn     # the common call: loss.backward()
+        buf = pending[node] = [None] * node._nout
+        buf[roots[0]._nr] = grads[0]
+        root_nodes.append(node)
+        roots = grads = ()
     for t, g in zip(roots, grads):
         node = t.grad_fn
         if node is None:
@@ -177,7 +188,7 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
     prev_mode = _mode.grad
     _mode.grad = create_graph
     fast = raw and targets is None and not _anomaly[0]
-    depth = getattr(_depth, "n", 0) + 1
+    depth = _depth.n + 1
     _depth.n = depth
     if depth == 1:
         _depth.limit = sys.getrecursionlimit()
@@ -188,7 +199,10 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
         if sys.getrecursionlimit() < room:
             sys.setrecursionlimit(room)
     try:
-        ready = [n for n in dict.fromkeys(root_nodes) if deps.get(n, 0) == 0]
+        if len(root_nodes) == 1:
+            ready = root_nodes if deps[root_nodes[0]] == 0 else []
+        else:
+            ready = [n for n in dict.fromkeys(root_nodes) if deps.get(n, 0) == 0]
         pop, push, take, pget = ready.pop, ready.append, pending.pop, pending.get
         while ready:
             node = pop()

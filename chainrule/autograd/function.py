@@ -190,11 +190,11 @@ class _Handle:
 class AccumulateGrad(Node):
     """The node that receives a leaf tensor's gradient."""
     __slots__ = ("variable",)
+    _next = ()          # class values: a leaf's node is made once per graph, so keep it cheap
+    _nout = 1
 
     def __init__(self, variable):
         self.variable = variable
-        self._next = ()
-        self._nout = 1
 
     def name(self):
         return "AccumulateGrad"
@@ -207,7 +207,8 @@ def _edge(t):
     ref = t._acc
     acc = ref() if ref is not None else None
     if acc is None:
-        acc = AccumulateGrad(t)
+        acc = _new(AccumulateGrad)
+        acc.variable = t
         t._acc = _weakref(acc)
     return (acc, 0)
 
