@@ -274,16 +274,18 @@ def test_linear_with_batched_weights_and_bias():
 
 
 def _vmapped_fns():
-    class Twice(chainrule.autograd.Function):        # old style: ctx in forward
+    class Square(chainrule.autograd.Function):       # old style: ctx in forward
         generate_vmap_rule = True
 
         @staticmethod
         def forward(ctx, x):
-            return x * 2
+            ctx.save_for_backward(x)
+            return x * x
 
         @staticmethod
         def backward(ctx, g):
-            return g * 2
+            x, = ctx.saved_tensors
+            return 2 * x * g
 
     class MulW(chainrule.autograd.Function):         # new style, saved tensors and attributes
         generate_vmap_rule = True
@@ -301,16 +303,16 @@ def _vmapped_fns():
         def backward(ctx, g):
             x, w = ctx.saved_tensors
             return g * w * ctx.k / 3.0, g * x
-    return Twice, MulW
+    return Square, MulW
 
 
 def test_custom_function_records_a_batch_shaped_graph_under_vmap():
     # the node the engine sees is the physical one: gradients keep the batched input's shape
     from chainrule.func import vmap
-    Twice, MulW = _vmapped_fns()
-    xr = chainrule.ones(2, 3, requires_grad=True)
-    vmap(Twice.apply)(xr).sum().backward()
-    np.testing.assert_array_equal(to_np(xr.grad), np.full((2, 3), 2.0))
+    Square, MulW = _vmapped_fns()
+    xr = chainrule.tensor([[1.0, 2.0, 3.0], [-1.0, 0.5, 4.0]], requires_grad=True)
+    vmap(Square.apply)(xr).sum().backward()
+    np.testing.assert_array_equal(to_np(xr.grad), 2 * to_np(xr.detach()))
     x = chainrule.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
     w = chainrule.tensor([0.5, 1.0, 2.0], requires_grad=True)
     out = vmap(MulW.apply, in_dims=(0, None))(x, w)

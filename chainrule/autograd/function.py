@@ -313,7 +313,10 @@ def _apply1(cls, a):
 
 
 def _apply2(cls, a, b):
-    """Op.apply specialised for two arguments (Tensors or Python scalars)."""
+    """Op.apply specialised for two arguments (Tensors or Python scalars).
+
+    NOTE: _apply1/_apply2 repeat _connect1's work unrolled on purpose: sharing it costs a call
+    and a loop per op, 12% of the tiny-ops benchmark."""
     ip = _INTERPOSE[0]
     if ip is not None:
         res = ip(cls, (a, b), {})
