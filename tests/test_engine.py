@@ -394,3 +394,23 @@ def test_grad_fn_introspection():
     assert nxt.name() == "MulBackward0"
     assert nxt.next_functions[0][0].name() == "AccumulateGrad"
     assert nxt.next_functions[0][0].variable is x
+
+
+def test_leaves_never_share_a_gradient_array_or_write_into_the_callers():
+    # Add hands one gradient array to both leaves; a later pass accumulates in place, which
+    # must not reach the other leaf's .grad or the gradient the caller passed in
+    x = cr.ones(3, requires_grad=True)
+    y = cr.ones(3, requires_grad=True)
+    c = cr.tensor([1.0, 2.0, 3.0])
+    for _ in range(2):
+        ((x + y) * c).sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0, 6.0] and y.grad.tolist() == [2.0, 4.0, 6.0]
+    g = cr.tensor([1.0, 1.0, 1.0])
+    w = cr.ones(3, requires_grad=True)
+    w.clone().backward(g)
+    w.clone().backward(g)
+    assert w.grad.tolist() == [2.0, 2.0, 2.0] and g.tolist() == [1.0, 1.0, 1.0]
+    u = cr.ones(3, requires_grad=True)
+    u.backward(g)
+    u.backward(g)
+    assert u.grad.tolist() == [2.0, 2.0, 2.0] and g.tolist() == [1.0, 1.0, 1.0]

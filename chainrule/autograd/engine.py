@@ -18,6 +18,9 @@ from .function import _FREED_MARK, AccumulateGrad, FunctionCtx, _anomaly
 from .grad_mode import _mode
 
 _leaf_lock = threading.Lock()
+# how many references an array has (a leaf adopts a gradient array only if it is the sole
+# owner); without CPython's counts every first gradient is copied
+_refs = getattr(sys, "getrefcount", lambda a: 1 << 30)
 _nd = np.ndarray
 _asarray = np.asarray
 class _Depth(threading.local):
@@ -58,7 +61,10 @@ def _to_array(g):
     return g._data if isinstance(g, F.Tensor) else g
 
 
-def _accumulate_leaf(t, g, create_graph):
+def _accumulate_leaf(t, g, create_graph, owned=False):
+    """Add g into t.grad. A first gradient becomes .grad itself only when ``owned`` (nothing
+    else refers to the array); otherwise it is copied, since later passes add into .grad in
+    place and must not write into another leaf's gradient or the caller's array."""
     T = F.Tensor
     with _leaf_lock:
         old = t.grad
@@ -70,7 +76,7 @@ def _accumulate_leaf(t, g, create_graph):
         if isinstance(g, T):
             g = g._data
         if old is None:
-            if g.base is not None:
+            if not owned or g.base is not None:
                 g = g.copy()
             else:
                 fl = g.flags
@@ -239,7 +245,18 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
                                     del pending[m]
                                     if b[0] is not None:
                                         g = b[0] + g
-                                _accumulate_leaf(m.variable, g, False)
+                                v = m.variable
+                                # owned: referred to only by g, gin and getrefcount's argument
+                                own = _refs(g) <= 3
+                                if own and v.grad is None and g.base is None:
+                                    fl = g.flags
+                                    if fl.writeable and fl.c_contiguous:
+                                        with _leaf_lock:    # the first gradient, a fresh array
+                                            if v.grad is None:
+                                                v.grad = F.Tensor._make(g)
+                                                i += 1
+                                                continue
+                                _accumulate_leaf(v, g, False, own)
                                 i += 1
                                 continue
                             if b is None:
@@ -252,7 +269,8 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
                     i += 1
                 continue
             elif fast and type(node) is AccumulateGrad and not node.variable._hooks:
-                _accumulate_leaf(node.variable, buf[0], False)
+                g = buf[0]
+                _accumulate_leaf(node.variable, g, False, _refs(g) <= 3)   # g, buf, argument
                 continue
             else:
                 _run_node(node, buf, raw, create_graph, retain_graph, pending, targets,
