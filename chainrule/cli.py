@@ -177,7 +177,8 @@ def cmd_bench(args):
         bar.set_postfix(done=name)
         bar.update(1)
     try:
-        rows = benchmarks.run(quick=args.quick, names=names, progress=step)
+        libs = args.libs.split(",") if args.libs else None
+        rows = benchmarks.run(quick=args.quick, names=names, progress=step, libs=libs)
     finally:
         bar.close()
     print(benchmarks.format_table(rows))
@@ -399,6 +400,8 @@ def _build_parser():
                        description="Time each workload in chainrule, the hand-written NumPy "
                        "floor, and torch / jax when installed; print time ratios to NumPy.")
     b.add_argument("--quick", action="store_true", help="fewer repeats (a rough table, fast)")
+    b.add_argument("--libs", metavar="LIB,...", help="time only these libraries besides numpy "
+                   "(e.g. chainrule)")
     b.add_argument("names", nargs="*", metavar="NAME",
                    help="only workloads whose name contains NAME (case-insensitive)")
     b.set_defaults(func=cmd_bench)

@@ -217,6 +217,9 @@ def test_bench_prints_the_ratio_table(capsys, monkeypatch):
     row = next(line for line in out.splitlines() if line.startswith("tiny_sum"))
     cells = row.split()
     assert cells[1] == "1.00x" and cells[3] == "-" and row.rstrip().endswith("<= 3x")
+    code, out, _ = run(capsys, "bench", "--quick", "--libs", "torch", "tiny")
+    row = next(line for line in out.splitlines() if line.startswith("tiny_sum"))
+    assert code == 0 and row.split()[1:3] == ["1.00x", "-"]     # chainrule left out
 
 
 # -- chainrule train ---------------------------------------------------------------------------

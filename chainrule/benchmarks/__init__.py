@@ -52,8 +52,9 @@ def measure(fn, repeat):
     return times[len(times) // 2]
 
 
-def run(quick=False, names=None, progress=None):
-    """Time every workload; returns rows (name, {label: seconds}, {label: ratio}, target)."""
+def run(quick=False, names=None, progress=None, libs=None):
+    """Time every workload; returns rows (name, {label: seconds}, {label: ratio}, target).
+    ``libs`` limits the libraries timed (the NumPy floor always runs)."""
     rows = []
     wls = [w for w in all_workloads() if selected(w.name, names)]
     for w in wls:
@@ -62,6 +63,8 @@ def run(quick=False, names=None, progress=None):
         # interleave the libraries so machine noise hits them alike
         fns = {}
         for label in labels:
+            if libs is not None and label != "numpy" and label not in libs:
+                continue
             try:
                 fns[label] = w.impls[label]()
             except ImportError:
