@@ -16,6 +16,25 @@ def is_available(device_type):
     return device_type == "cpu"
 
 
+_ONES = {}
+
+
+def col_sum(x):
+    """Sum over the first axis of a 2-D array."""
+    if x.dtype.kind == "f" and x.flags.c_contiguous and x.shape[0] <= 4096:
+        # NOTE: a BLAS product with a ones vector runs 2x faster than NumPy's reduction over
+        # the leading axis; it adds in order, so only short columns take it (NumPy's pairwise
+        # sum keeps long float32 columns accurate)
+        key = (x.shape[0], x.dtype)
+        ones = _ONES.get(key)
+        if ones is None:
+            if len(_ONES) > 64:
+                _ONES.clear()
+            ones = _ONES[key] = np.ones(key[0], key[1])
+        return ones @ x
+    return x.sum(0)
+
+
 def add_at(target, index, values):
     """target[index] += values with repeated indices accumulating (NumPy's ufunc.at)."""
     np.add.at(target, index, values)

@@ -414,3 +414,14 @@ def test_leaves_never_share_a_gradient_array_or_write_into_the_callers():
     u.backward(g)
     u.backward(g)
     assert u.grad.tolist() == [2.0, 2.0, 2.0] and g.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_backend_col_sum_matches_numpy_sum_over_rows():
+    from chainrule import backend
+    rng = np.random.default_rng(0)
+    for a in (rng.standard_normal((64, 10)).astype(np.float32), rng.standard_normal((3, 5)),
+              rng.standard_normal((5000, 3)).astype(np.float32), np.zeros((0, 4), np.float32),
+              rng.standard_normal((6, 4)).T, np.arange(12).reshape(4, 3)):
+        got = backend.col_sum(a)
+        assert got.shape == a.shape[1:] and got.dtype == a.sum(0).dtype
+        np.testing.assert_allclose(got, a.sum(0), rtol=1e-5, atol=1e-5)

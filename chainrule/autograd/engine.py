@@ -16,6 +16,7 @@ import numpy as np
 from . import function as F
 from .function import _FREED_MARK, AccumulateGrad, FunctionCtx, _anomaly
 from .grad_mode import _mode
+from ..backend import col_sum as _col_sum
 
 _leaf_lock = threading.Lock()
 # how many references an array has (a leaf adopts a gradient array only if it is the sole
@@ -43,6 +44,8 @@ def _sum_to(g, shape, node, i):
     axes = tuple(range(nlead)) + tuple(nlead + k for k, s in enumerate(shape)
                                        if s == 1 and gs[nlead + k] != 1)
     if type(g) is np.ndarray:
+        if axes == (0,) and len(gs) == 2:
+            return _col_sum(g).reshape(shape)       # a bias's gradient: one BLAS product
         if axes:
             g = g.sum(axis=axes, keepdims=True)
         return g.reshape(shape)

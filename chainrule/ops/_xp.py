@@ -3,6 +3,7 @@ Tensor (create_graph=True, recorded). Operators (+ - * / ** @, comparisons, inde
 work on both, so rules need only these for everything else."""
 import numpy as np
 
+from .. import backend as _backend
 from .._tensor import Tensor
 
 
@@ -63,6 +64,11 @@ def sum(x, axis, keepdims=False):
     if isinstance(x, Tensor):
         return x.sum(axis, keepdims)
     return np.asarray(x.sum(axis=axis, keepdims=keepdims))   # the method skips np.sum's wrapper
+
+
+def col_sum(x):
+    """Sum over the first axis of a 2-D x."""
+    return x.sum(0) if isinstance(x, Tensor) else _backend.col_sum(x)
 
 
 def reshape(x, shape):

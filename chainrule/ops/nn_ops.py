@@ -316,5 +316,5 @@ class Linear(Op):
                 x2 = _xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
                 gw = g2.T @ x2          # one GEMM, (out, in) like the weight
             if n[2]:
-                gb = g2.sum(0)          # a 1-D result: an array (or Tensor) either way
+                gb = _xp.col_sum(g2)    # a 1-D result: an array (or Tensor) either way
         return gx, gw, gb
