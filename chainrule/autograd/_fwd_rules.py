@@ -120,6 +120,13 @@ RULES[E.Sqrt] = _unary(lambda a, out: 0.5 / out)
 RULES[E.Sin] = _unary(lambda a, out: a.cos())
 RULES[E.Cos] = _unary(lambda a, out: -a.sin())
 RULES[E.Tanh] = _unary(lambda a, out: E.Sub.apply(1.0, _mul(out, out)))
+
+
+@register(E.TanhBackward)
+def tanh_backward(cls, args, tans, out, kwargs):
+    (g, y), (tg, ty) = args, tans
+    return _add(cls.apply(tg, y) if tg is not None else None,
+                _mul(ty, _mul(_mul(g, y), -2.0)) if ty is not None else None)
 RULES[E.Sigmoid] = _unary(lambda a, out: _mul(out, E.Sub.apply(1.0, out)))
 RULES[E.Relu] = _unary(lambda a, out: E.Sign.apply(out))
 RULES[E.Abs] = _unary(lambda a, out: E.Sign.apply(a))
@@ -349,6 +356,7 @@ def _b_fallback(rule):
 
 
 _ELEMENTWISE = {E.Add, E.Sub, E.Mul, E.Div, E.Pow, E.Exp, E.Log, E.Sqrt, E.Sin, E.Cos, E.Tanh,
+                E.TanhBackward,
                 E.Sigmoid, E.Relu, E.Abs, E.Sign, E.Clamp, E.Where, E.Maximum, E.Minimum,
                 E.Remainder, E.Neg, E.Cast, S.Clone}
 _LINEAR = {R.Sum, R.Mean, S.Reshape, S.View, S.Squeeze, S.Unsqueeze, S.Permute, S.Transpose,
@@ -392,6 +400,12 @@ def _r_mul(args, tans, out, B):
         return ta * args[1]
     r = args[0] * tb
     return r if ta is None else ta * args[1] + r
+
+
+def _r_tanh_backward(args, tans, out, B):
+    (g, y), (tg, ty) = args, _pair(tans, out)
+    r = None if tg is None else tg * (1 - y * y)
+    return r if ty is None else _radd(r, ty * (g * y * -2.0))
 
 
 def _r_div(args, tans, out, B):
@@ -513,6 +527,7 @@ RAW = {
     E.Pow: _r_pow,
     E.Exp: lambda a, t, o, B: t[0] * o,
     E.Tanh: lambda a, t, o, B: t[0] * (1 - o * o),
+    E.TanhBackward: _r_tanh_backward,
     E.Sigmoid: lambda a, t, o, B: t[0] * (o * (1 - o)),
     E.Log: lambda a, t, o, B: t[0] / a[0],
     E.Sin: lambda a, t, o, B: t[0] * np.cos(a[0]),
