@@ -122,6 +122,13 @@ RULES[E.Cos] = _unary(lambda a, out: -a.sin())
 RULES[E.Tanh] = _unary(lambda a, out: E.Sub.apply(1.0, _mul(out, out)))
 
 
+@register(E.ScaledMul)
+def scaled_mul(cls, args, tans, out, kwargs):
+    (a, b, c), (ta, tb) = args, tans[:2]
+    return _add(cls.apply(ta, b, c) if ta is not None else None,
+                cls.apply(a, tb, c) if tb is not None else None)
+
+
 @register(E.TanhBackward)
 def tanh_backward(cls, args, tans, out, kwargs):
     (g, y), (tg, ty) = args, tans
@@ -356,7 +363,7 @@ def _b_fallback(rule):
 
 
 _ELEMENTWISE = {E.Add, E.Sub, E.Mul, E.Div, E.Pow, E.Exp, E.Log, E.Sqrt, E.Sin, E.Cos, E.Tanh,
-                E.TanhBackward,
+                E.TanhBackward, E.ScaledMul,
                 E.Sigmoid, E.Relu, E.Abs, E.Sign, E.Clamp, E.Where, E.Maximum, E.Minimum,
                 E.Remainder, E.Neg, E.Cast, S.Clone}
 _LINEAR = {R.Sum, R.Mean, S.Reshape, S.View, S.Squeeze, S.Unsqueeze, S.Permute, S.Transpose,
@@ -400,6 +407,12 @@ def _r_mul(args, tans, out, B):
         return ta * args[1]
     r = args[0] * tb
     return r if ta is None else ta * args[1] + r
+
+
+def _r_scaled_mul(args, tans, out, B):
+    (a, b, c), (ta, tb) = args, _pair(tans[:2], out)
+    r = None if ta is None else ta * b
+    return (r if tb is None else _radd(r, a * tb)) * c
 
 
 def _r_tanh_backward(args, tans, out, B):
@@ -528,6 +541,7 @@ RAW = {
     E.Exp: lambda a, t, o, B: t[0] * o,
     E.Tanh: lambda a, t, o, B: t[0] * (1 - o * o),
     E.TanhBackward: _r_tanh_backward,
+    E.ScaledMul: _r_scaled_mul,
     E.Sigmoid: lambda a, t, o, B: t[0] * (o * (1 - o)),
     E.Log: lambda a, t, o, B: t[0] / a[0],
     E.Sin: lambda a, t, o, B: t[0] * np.cos(a[0]),

@@ -67,7 +67,7 @@ def _bcast_args(args, bat):
 
 
 @register(E.Cast, E.Add, E.Sub, E.Mul, E.Div, E.Neg, E.Pow, E.Exp, E.Log, E.Sqrt, E.Sin, E.Cos,
-          E.Tanh, E.TanhBackward, E.Sigmoid, E.Relu, E.Abs, E.Sign, E.Clamp, E.Where,
+          E.Tanh, E.TanhBackward, E.ScaledMul, E.Sigmoid, E.Relu, E.Abs, E.Sign, E.Clamp, E.Where,
           E.Maximum, E.Minimum, E.Remainder, S.Clone)
 def elementwise(cls, args, bat, kwargs, B):
     """Ops that broadcast their tensor arguments elementwise."""
