@@ -461,6 +461,9 @@ def _is_identity(m):
 
 def _r_matmul(args, tans, out, B):
     (a, b), (ta, tb) = args, tans
+    if a.ndim == 1:     # vector @ matrix: tangents (B, k) and (B, k, n)
+        r = None if ta is None else ta @ b
+        return r if tb is None else _radd(r, np.matmul(a, tb))
     if b.ndim == 1:     # matrix @ vector: tangents (B, m, n) and (B, n)
         r = None if ta is None else ta @ b
         if tb is not None:

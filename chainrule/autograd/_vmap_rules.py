@@ -83,6 +83,13 @@ def matmul(cls, args, bat, kwargs, B):
         b1 = S.Reshape.apply(b, b._data.shape + (1,))
         r = matmul(cls, (a, b1), bat, kwargs, B)
         return S.Reshape.apply(r, r._data.shape[:-1])
+    if a._data.ndim - ba == 1:
+        # vector @ matrix per sample: as (1, k) @ matrix, then drop that axis
+        sa = a._data.shape
+        a1 = S.Reshape.apply(a, sa[:-1] + (1, sa[-1]))
+        r = matmul(cls, (a1, b), bat, kwargs, B)
+        rs = r._data.shape
+        return S.Reshape.apply(r, rs[:-2] + rs[-1:])
     if ba and not bb and a._data.ndim == 3 and b._data.ndim == 2:
         # NOTE: (B, m, k) @ (k, n) as one GEMM on (B*m, k)
         _, m, k = a._data.shape

@@ -1,5 +1,5 @@
-"""Matrix products: one MatMul primitive (batched, broadcast, matrix-vector); the other 1-D
-cases are reshapes."""
+"""Matrix products: one MatMul primitive (batched, broadcast, matrix-vector and
+vector-matrix); the other 1-D cases are reshapes."""
 import numpy as np
 
 from .._tensor import Tensor
@@ -10,24 +10,29 @@ __all__ = ["matmul", "mm", "bmm", "mv", "dot"]
 
 
 class MatMul(Op):
-    """a @ b for operands with >= 2 dims, or a matrix times a vector; batch broadcasting is
-    undone by the engine."""
+    """a @ b for operands with >= 2 dims, or a matrix and a vector (either order); batch
+    broadcasting is undone by the engine."""
 
     @staticmethod
     def forward(ctx, a, b):
         n = ctx.needs_input_grad
         ctx.save_for_backward(b if n[0] else None, a if n[1] else None)
-        ctx.vec = b.ndim == 1
+        ctx.vec = 2 if b.ndim == 1 else (1 if a.ndim == 1 else 0)
         return a @ b
 
     @staticmethod
     def backward(ctx, g):
         b, a = ctx.saved_tensors
-        if ctx.vec:     # (m, n) @ (n,): d a = outer(g, b), d b = a^T g
+        vec = ctx.vec
+        if vec == 2:        # (m, n) @ (n,): d a = outer(g, b), d b = g a
             ga = _xp.reshape(g, (-1, 1)) * b if b is not None else None
+            gb = g @ a if a is not None else None
+        elif vec == 1:      # (k,) @ (k, n): d a = b g, d b = outer(a, g)
+            ga = b @ g if b is not None else None
+            gb = _xp.reshape(a, (-1, 1)) * g if a is not None else None
         else:
             ga = g @ _xp.swap_last(b) if b is not None else None
-        gb = _xp.swap_last(a) @ g if a is not None else None
+            gb = _xp.swap_last(a) @ g if a is not None else None
         return ga, gb
 
 
@@ -67,7 +72,7 @@ def matmul(input, other):
         except ValueError:
             raise RuntimeError(f"matmul: batch dimensions {list(sa[:-2])} and {list(sb[:-2])} "
                                "of the operands cannot broadcast") from None
-    if len(sa) >= 2 and len(sb) >= 2 or len(sa) == 2 and len(sb) == 1:
+    if len(sa) >= 2 and len(sb) >= 2 or len(sa) + len(sb) == 3:
         return MatMul.apply(a, b)
     if len(sa) == 1 and len(sb) == 1:
         return MatMul.apply(a.unsqueeze(0), b.unsqueeze(1)).reshape(())
