@@ -425,3 +425,11 @@ def test_backend_col_sum_matches_numpy_sum_over_rows():
         got = backend.col_sum(a)
         assert got.shape == a.shape[1:] and got.dtype == a.sum(0).dtype
         np.testing.assert_allclose(got, a.sum(0), rtol=1e-5, atol=1e-5)
+
+
+def test_create_graph_leaves_do_not_share_a_constant_gradient():
+    x = cr.ones(3, requires_grad=True)
+    y = cr.ones(3, requires_grad=True)
+    (x + y).sum().backward(create_graph=True)
+    (x + y).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0] and y.grad.tolist() == [2.0, 2.0, 2.0]

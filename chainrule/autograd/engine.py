@@ -24,6 +24,8 @@ _leaf_lock = threading.Lock()
 _refs = getattr(sys, "getrefcount", lambda a: 1 << 30)
 _nd = np.ndarray
 _asarray = np.asarray
+
+
 class _Depth(threading.local):
     n = 0           # backward calls nested inside a custom backward, per thread
     limit = None
@@ -72,9 +74,14 @@ def _accumulate_leaf(t, g, create_graph, owned=False):
     with _leaf_lock:
         old = t.grad
         if create_graph:
-            if not isinstance(g, T):
-                g = T._make(g)
-            t.grad = g if old is None else old + g
+            if old is not None:
+                t.grad = old + g
+            elif not isinstance(g, T) or g.grad_fn is None:
+                # a constant gradient may be shared (Add hands one to both inputs): a copy, so
+                # a later in-place accumulation cannot reach another leaf
+                t.grad = T._make(np.array(_to_array(g)))
+            else:
+                t.grad = g
             return
         if isinstance(g, T):
             g = g._data
