@@ -576,3 +576,18 @@ def test_relu_at_nan_and_zero_matches_torch_rule():
     big = chainrule.randn(3, 700, requires_grad=True)
     chainrule.relu(big).sum().backward()
     assert np.array_equal(big.grad.numpy(), (big.detach().numpy() > 0).astype(np.float32))
+
+
+def test_python_float_operands_match_numpy_bit_for_bit():
+    # float operands of float32/float64 tensors are cached as 0-d arrays; the results must be
+    # exactly NumPy's weak-scalar ones, signed zeros, NaN and out-of-range values included
+    rng = np.random.default_rng(0)
+    for dt in (np.float32, np.float64):
+        xn = np.concatenate([rng.standard_normal(6), [0.0, -0.0, np.inf]]).astype(dt)
+        x = chainrule.from_numpy(xn.copy())
+        for c in (0.1, -0.0, 0.0, float("nan"), 1e39, -2.5, 3.0, 1e-45):
+            with np.errstate(all="ignore"):
+                for got, want in ((x * c, xn * c), (x + c, xn + c), (c - x, c - xn),
+                                  (x / c if c else x * c, xn / c if c else xn * c)):
+                    assert got.dtype.itemsize == np.dtype(dt).itemsize
+                    assert got.numpy().tobytes() == np.asarray(want, dt).tobytes(), (dt, c)
