@@ -361,3 +361,17 @@ def test_loaded_state_dtypes_match_torch(name):
         b.load_state_dict(a.state_dict())
         res.append({k: str(v.dtype).split(".")[1] for k, v in b.state[w].items()})
     assert res[0] == res[1]
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop",
+                                  "Adagrad", "Adadelta"])
+def test_setstate_fills_group_options_missing_from_older_state(name):
+    p = chainrule.nn.Parameter(chainrule.ones(2))
+    opt = getattr(chainrule.optim, name)([p], lr=0.1)
+    full = dict(opt.param_groups[0])
+    state = opt.__getstate__()
+    for key in ("maximize", "foreach", "differentiable"):
+        state["param_groups"][0].pop(key)
+    fresh = getattr(chainrule.optim, name).__new__(getattr(chainrule.optim, name))
+    fresh.__setstate__(state)
+    assert fresh.param_groups[0] == full

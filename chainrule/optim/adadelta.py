@@ -1,7 +1,6 @@
 """Adadelta."""
-import chainrule
 
-from .optimizer import (_grad_of, Optimizer, _addcmul_, _check_lr, _check_nonneg, _step_tensor,
+from .optimizer import (_grad_of, Optimizer, _addcmul_, _check_lr, _check_nonneg,
                         _to_scalar)
 
 __all__ = ["Adadelta"]
@@ -30,12 +29,8 @@ class Adadelta(Optimizer):
                         capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("foreach", None), ("maximize", False),
-                               ("differentiable", False), ("capturable", False)):
-                group.setdefault(key, value)
+    _group_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
+                       ("capturable", False))
 
     def step(self, closure=None):
         """One update; returns the closure's loss when a closure is given."""
@@ -44,15 +39,7 @@ class Adadelta(Optimizer):
             for group in self.param_groups:
                 lr = _to_scalar(group["lr"])
                 rho, eps = group["rho"], group["eps"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state[p]
-                    if len(state) == 0:
-                        state["step"] = _step_tensor()
-                        state["square_avg"] = chainrule.zeros_like(p)
-                        state["acc_delta"] = chainrule.zeros_like(p)
-                    state["step"].add_(1)
+                for p, state, _ in self._stepped(group, "square_avg", "acc_delta"):
                     g = _grad_of(p, group, lr)
                     sq, acc = state["square_avg"], state["acc_delta"]
                     _addcmul_(sq.mul_(rho), g, g, 1 - rho)

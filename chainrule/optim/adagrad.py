@@ -39,12 +39,8 @@ class Adagrad(Optimizer):
         state["step"] = _step_tensor()
         state["sum"] = chainrule.full_like(p, group["initial_accumulator_value"])
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("foreach", None), ("maximize", False),
-                               ("differentiable", False), ("fused", None)):
-                group.setdefault(key, value)
+    _group_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
+                       ("fused", None))
 
     def share_memory(self):
         """No-op kept for API compatibility (state lives in this process)."""

@@ -2,7 +2,7 @@
 import chainrule
 
 from .optimizer import (_grad_of, Optimizer, _addcdiv_, _addcmul_, _check_betas, _check_lr,
-                        _check_nonneg, _lerp_, _step_tensor, _to_scalar)
+                        _check_nonneg, _lerp_, _to_scalar)
 
 __all__ = ["Adam"]
 
@@ -35,13 +35,9 @@ class Adam(Optimizer):
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("amsgrad", False), ("maximize", False), ("foreach", None),
-                               ("capturable", False), ("differentiable", False),
-                               ("fused", None), ("decoupled_weight_decay", False)):
-                group.setdefault(key, value)
+    _group_defaults = (("amsgrad", False), ("maximize", False), ("foreach", None),
+                       ("capturable", False), ("differentiable", False), ("fused", None),
+                       ("decoupled_weight_decay", False))
 
     def step(self, closure=None):
         """One update; returns the closure's loss when a closure is given."""
@@ -51,22 +47,12 @@ class Adam(Optimizer):
                 lr = _to_scalar(group["lr"])
                 beta1, beta2 = group["betas"]
                 eps, amsgrad = group["eps"], group["amsgrad"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state[p]
-                    if len(state) == 0:
-                        state["step"] = _step_tensor()
-                        state["exp_avg"] = chainrule.zeros_like(p)
-                        state["exp_avg_sq"] = chainrule.zeros_like(p)
-                        if amsgrad:
-                            state["max_exp_avg_sq"] = chainrule.zeros_like(p)
+                buffers = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
+                for p, state, step in self._stepped(group, *buffers):
                     g = _grad_of(p, group, lr)
-                    step_t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-                    step_t.add_(1)
+                    m, v = state["exp_avg"], state["exp_avg_sq"]
                     _lerp_(m, g, 1 - beta1)
                     _addcmul_(v.mul_(beta2), g, g, 1 - beta2)
-                    step = step_t.item()
                     step_size = lr / (1 - beta1 ** step)
                     bc2_sqrt = (1 - beta2 ** step) ** 0.5
                     if amsgrad:

@@ -2,7 +2,7 @@
 import chainrule
 
 from .optimizer import (_grad_of, Optimizer, _addcdiv_, _check_betas, _check_lr, _check_nonneg,
-                        _lerp_, _step_tensor, _to_scalar)
+                        _lerp_, _to_scalar)
 
 __all__ = ["Adamax"]
 
@@ -30,12 +30,8 @@ class Adamax(Optimizer):
                         capturable=capturable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("foreach", None), ("maximize", False),
-                               ("differentiable", False), ("capturable", False)):
-                group.setdefault(key, value)
+    _group_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
+                       ("capturable", False))
 
     def step(self, closure=None):
         """One update; returns the closure's loss when a closure is given."""
@@ -45,15 +41,7 @@ class Adamax(Optimizer):
                 lr = _to_scalar(group["lr"])
                 beta1, beta2 = group["betas"]
                 eps = group["eps"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state[p]
-                    if len(state) == 0:
-                        state["step"] = _step_tensor()
-                        state["exp_avg"] = chainrule.zeros_like(p)
-                        state["exp_inf"] = chainrule.zeros_like(p)
-                    step = state["step"].add_(1).item()
+                for p, state, step in self._stepped(group, "exp_avg", "exp_inf"):
                     g = _grad_of(p, group, lr)
                     m, u = state["exp_avg"], state["exp_inf"]
                     _lerp_(m, g, 1 - beta1)

@@ -1,10 +1,10 @@
 """NAdam: Adam with Nesterov momentum and a momentum-decay schedule."""
-import chainrule
 
 from .optimizer import (_grad_of, Optimizer, _addcdiv_, _addcmul_, _check_betas, _check_lr,
                         _check_nonneg, _lerp_, _step_tensor, _to_scalar)
 
 __all__ = ["NAdam"]
+_MU_PRODUCT = (("mu_product", lambda: _step_tensor(1.0)),)   # made before the moment buffers
 
 
 class NAdam(Optimizer):
@@ -35,12 +35,8 @@ class NAdam(Optimizer):
                         foreach=foreach, capturable=capturable, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("maximize", False), ("foreach", None), ("capturable", False),
-                               ("differentiable", False), ("decoupled_weight_decay", False)):
-                group.setdefault(key, value)
+    _group_defaults = (("maximize", False), ("foreach", None), ("capturable", False),
+                       ("differentiable", False), ("decoupled_weight_decay", False))
 
     def step(self, closure=None):
         """One update; returns the closure's loss when a closure is given."""
@@ -50,16 +46,8 @@ class NAdam(Optimizer):
                 lr = _to_scalar(group["lr"])
                 beta1, beta2 = group["betas"]
                 eps, psi = group["eps"], group["momentum_decay"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state[p]
-                    if len(state) == 0:
-                        state["step"] = _step_tensor()
-                        state["mu_product"] = _step_tensor(1.0)
-                        state["exp_avg"] = chainrule.zeros_like(p)
-                        state["exp_avg_sq"] = chainrule.zeros_like(p)
-                    step = state["step"].add_(1).item()
+                for p, state, step in self._stepped(group, "exp_avg", "exp_avg_sq",
+                                                    extra=_MU_PRODUCT):
                     g = _grad_of(p, group, lr)
                     m, v, mu_prod = state["exp_avg"], state["exp_avg_sq"], state["mu_product"]
                     bias_correction2 = 1 - beta2 ** step

@@ -198,8 +198,32 @@ class Optimizer:
         return {"defaults": self.defaults, "state": self.state,
                 "param_groups": self.param_groups}
 
+    # (key, value) pairs an unpickled optimizer's groups get when they lack them (state saved
+    # by an older version)
+    _group_defaults = ()
+
     def __setstate__(self, state):
         self.__dict__.update(state)
+        for group in self.param_groups:
+            for key, value in self._group_defaults:
+                group.setdefault(key, value)
+
+    def _stepped(self, group, *buffers, extra=()):
+        """The group's parameters that have a gradient, each with its state and its step count
+        after this step. A parameter's state is made on its first step: the step counter, then
+        the ``extra`` (name, factory) entries, then the named zero ``buffers``."""
+        states = self.state
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = states[p]
+            if len(state) == 0:
+                state["step"] = _step_tensor()
+                for name, make in extra:
+                    state[name] = make()
+                for name in buffers:
+                    state[name] = chainrule.zeros_like(p)
+            yield p, state, state["step"].add_(1).item()
 
     def __repr__(self):
         s = self.__class__.__name__ + " ("

@@ -1,8 +1,7 @@
 """RAdam: Adam with a rectified adaptive learning rate."""
-import chainrule
 
 from .optimizer import (_grad_of, Optimizer, _addcmul_, _check_betas, _check_lr, _check_nonneg,
-                        _lerp_, _step_tensor, _to_scalar)
+                        _lerp_, _to_scalar)
 
 __all__ = ["RAdam"]
 
@@ -34,12 +33,8 @@ class RAdam(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("foreach", None), ("maximize", False), ("capturable", False),
-                               ("differentiable", False), ("decoupled_weight_decay", False)):
-                group.setdefault(key, value)
+    _group_defaults = (("foreach", None), ("maximize", False), ("capturable", False),
+                       ("differentiable", False), ("decoupled_weight_decay", False))
 
     def step(self, closure=None):
         """One update; returns the closure's loss when a closure is given."""
@@ -50,15 +45,7 @@ class RAdam(Optimizer):
                 beta1, beta2 = group["betas"]
                 eps = group["eps"]
                 rho_inf = 2 / (1 - beta2) - 1
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state[p]
-                    if len(state) == 0:
-                        state["step"] = _step_tensor()
-                        state["exp_avg"] = chainrule.zeros_like(p)
-                        state["exp_avg_sq"] = chainrule.zeros_like(p)
-                    step = state["step"].add_(1).item()
+                for p, state, step in self._stepped(group, "exp_avg", "exp_avg_sq"):
                     g = _grad_of(p, group, lr)
                     m, v = state["exp_avg"], state["exp_avg_sq"]
                     _lerp_(m, g, 1 - beta1)

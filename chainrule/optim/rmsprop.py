@@ -1,8 +1,7 @@
 """RMSprop, optionally centered and with momentum."""
-import chainrule
 
-from .optimizer import (_grad_of, Optimizer, _addcdiv_, _addcmul_, _check_lr, _check_nonneg, _lerp_,
-                        _step_tensor, _to_scalar)
+from .optimizer import (_grad_of, Optimizer, _addcdiv_, _addcmul_, _check_lr, _check_nonneg,
+                        _lerp_, _to_scalar)
 
 __all__ = ["RMSprop"]
 
@@ -33,13 +32,8 @@ class RMSprop(Optimizer):
                         maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("momentum", 0), ("centered", False), ("foreach", None),
-                               ("maximize", False), ("differentiable", False),
-                               ("capturable", False)):
-                group.setdefault(key, value)
+    _group_defaults = (("momentum", 0), ("centered", False), ("foreach", None),
+                       ("maximize", False), ("differentiable", False), ("capturable", False))
 
     def step(self, closure=None):
         """One update; returns the closure's loss when a closure is given."""
@@ -49,19 +43,10 @@ class RMSprop(Optimizer):
                 lr = _to_scalar(group["lr"])
                 alpha, eps = group["alpha"], group["eps"]
                 momentum, centered = group["momentum"], group["centered"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state[p]
-                    if len(state) == 0:
-                        state["step"] = _step_tensor()
-                        state["square_avg"] = chainrule.zeros_like(p)
-                        if momentum > 0:
-                            state["momentum_buffer"] = chainrule.zeros_like(p)
-                        if centered:
-                            state["grad_avg"] = chainrule.zeros_like(p)
+                buffers = (("square_avg",) + (("momentum_buffer",) if momentum > 0 else ())
+                           + (("grad_avg",) if centered else ()))
+                for p, state, _ in self._stepped(group, *buffers):
                     g = _grad_of(p, group, lr)
-                    state["step"].add_(1)
                     sq = state["square_avg"]
                     _addcmul_(sq.mul_(alpha), g, g, 1 - alpha)
                     if centered:

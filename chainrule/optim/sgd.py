@@ -1,5 +1,4 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
-import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import _Version
@@ -40,14 +39,8 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
+    _group_defaults = (("nesterov", False), ("maximize", False), ("foreach", None),
+                       ("differentiable", False), ("fused", False))
 
     def step(self, closure=None):
         """One update; returns the closure's loss when a closure is given."""
