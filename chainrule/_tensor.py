@@ -346,7 +346,7 @@ class Tensor(*MIXINS):
                 self.grad_fn is not None and d.dtype.kind == "f":
             g = np.empty(d.shape, d.dtype)      # the common call, loss.backward(): no checks
             g.fill(1)
-            _autograd().engine.run_backward((self,), (g,), bool(retain_graph), False)
+            _autograd().engine.backward_root(self, g, bool(retain_graph))
             return
         _autograd().backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 

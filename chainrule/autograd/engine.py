@@ -19,6 +19,7 @@ from .grad_mode import _mode
 from ..backend import col_sum as _col_sum
 
 _leaf_lock = threading.Lock()
+_lock, _unlock = _leaf_lock.acquire, _leaf_lock.release
 # how many references an array has (a leaf adopts a gradient array only if it is the sole
 # owner); without CPython's counts every first gradient is copied
 _refs = getattr(sys, "getrefcount", lambda a: 1 << 30)
@@ -41,6 +42,8 @@ def _sum_to(g, shape, node, i):
     nlead = len(gs) - len(shape)
     ok = nlead >= 0 and all(s == 1 or s == d for s, d in zip(shape, gs[nlead:]))
     if not ok:
+        if type(i) is not int:      # the edge itself (the engine's loop keeps no index)
+            i = node._next.index(i)
         raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - "
                            f"got {list(gs)} but expected shape compatible with {list(shape)}")
     axes = tuple(range(nlead)) + tuple(nlead + k for k, s in enumerate(shape)
@@ -71,9 +74,9 @@ def _accumulate_leaf(t, g, create_graph, owned=False):
     else refers to the array); otherwise it is copied, since later passes add into .grad in
     place and must not write into another leaf's gradient or the caller's array."""
     T = F.Tensor
-    with _leaf_lock:
-        old = t.grad
-        if create_graph:
+    if create_graph:
+        with _leaf_lock:
+            old = t.grad
             if old is not None:
                 t.grad = old + g
             elif not isinstance(g, T) or g.grad_fn is None:
@@ -82,9 +85,11 @@ def _accumulate_leaf(t, g, create_graph, owned=False):
                 t.grad = T._make(np.array(_to_array(g)))
             else:
                 t.grad = g
-            return
-        if isinstance(g, T):
-            g = g._data
+        return
+    if type(g) is not _nd:
+        g = g._data if isinstance(g, T) else _asarray(g)
+    with _leaf_lock:
+        old = t.grad
         if old is None:
             if not owned or g.base is not None:
                 g = g.copy()
@@ -201,25 +206,56 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
     if targets is not None:
         need = _needed(root_nodes, deps, {k[0] for k in targets})
 
+    fast = raw and targets is None and not _anomaly[0]
+    if len(root_nodes) == 1:
+        ready = root_nodes if deps[root_nodes[0]] == 0 else []
+    else:
+        ready = [n for n in dict.fromkeys(root_nodes) if deps.get(n, 0) == 0]
+    _walk(ready, deps, pending, fast, raw, create_graph, retain_graph, targets, captured,
+          inputs, accumulate, need)
+    if captured is not None and not accumulate:
+        for k, g in enumerate(captured):
+            if g is not None and raw:
+                captured[k] = F.Tensor._make(g)
+            elif g is None and not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been "
+                                   "used in the graph. Set allow_unused=True if this is the "
+                                   "desired behavior.")
+    return captured
+
+
+
+def backward_root(t, g, retain_graph):
+    """run_backward for the common call, ``loss.backward()``: one root with a grad_fn, its
+    gradient a plain array, every leaf's gradient accumulated into ``.grad``."""
+    if _anomaly[0]:
+        return run_backward((t,), (g,), retain_graph, False)
+    node = t.grad_fn
+    buf = [None] * node._nout
+    buf[t._nr] = g
+    deps = _topo((node,))[0]
+    _walk([node], deps, {node: buf}, True, True, False, retain_graph, None, None, None, True,
+          None)
+
+
+def _walk(ready, deps, pending, fast, raw, create_graph, retain_graph, targets, captured,
+          inputs, accumulate, need):
+    """Kahn's algorithm from the ready roots: run each node once all its consumers have."""
     prev_mode = _mode.grad
     _mode.grad = create_graph
-    fast = raw and targets is None and not _anomaly[0]
     depth = _depth.n + 1
     _depth.n = depth
     if depth == 1:
-        _depth.limit = sys.getrecursionlimit()
-    else:
+        _depth.limit = None
+    elif sys.getrecursionlimit() < 1000 + 40 * depth:
         # a backward inside a custom backward nests Python frames (about ten per level):
         # make room so thousands of levels work
-        room = 1000 + 40 * depth
-        if sys.getrecursionlimit() < room:
-            sys.setrecursionlimit(room)
+        if _depth.limit is None:
+            _depth.limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(1000 + 40 * depth)
     try:
-        if len(root_nodes) == 1:
-            ready = root_nodes if deps[root_nodes[0]] == 0 else []
-        else:
-            ready = [n for n in dict.fromkeys(root_nodes) if deps.get(n, 0) == 0]
         pop, push, take, pget = ready.pop, ready.append, pending.pop, pending.get
+        mk = F.Tensor._make
         while ready:
             node = pop()
             buf = take(node, None)
@@ -233,50 +269,51 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
                     node._saved = _FREED_MARK
                 if type(gin) is not tuple:
                     gin = (gin,)
-                i = 0
-                for e in node._next:
-                    if e is not None:
-                        m, nr = e
-                        c = deps[m] - 1
-                        deps[m] = c
-                        g = gin[i]
-                        if g is not None:
-                            if type(g) is not _nd:
-                                g = _asarray(g)      # NumPy scalars from 0-d arithmetic
-                            shape, dt = node._in_meta[i]
-                            if g.shape != shape:
-                                g = _sum_to(g, shape, node, i)
-                            if g.dtype != dt:
-                                g = g.astype(dt)
-                            b = pget(m)
-                            if c == 0 and type(m) is AccumulateGrad and not m.variable._hooks:
+                for e, g, meta in zip(node._next, gin, node._in_meta):
+                    if e is None:
+                        continue
+                    m = e[0]
+                    c = deps[m] - 1
+                    deps[m] = c
+                    if g is not None:
+                        if type(g) is not _nd:
+                            g = _asarray(g)      # NumPy scalars from 0-d arithmetic
+                        if g.shape != meta[0]:
+                            g = _sum_to(g, meta[0], node, e)
+                        if g.dtype != meta[1]:
+                            g = g.astype(meta[1])
+                        if c == 0 and type(m) is AccumulateGrad:
+                            v = m.variable
+                            if v._hooks is None:
                                 # a leaf's last contribution: accumulate now, skip the queue
-                                if b is not None:
-                                    del pending[m]
-                                    if b[0] is not None:
-                                        g = b[0] + g
-                                v = m.variable
-                                # owned: referred to only by g, gin and getrefcount's argument
-                                own = _refs(g) <= 3
+                                b = take(m, None)
+                                if b is not None and b[0] is not None:
+                                    g = b[0] + g
+                                    if type(g) is not _nd:
+                                        g = _asarray(g)     # 0-d + 0-d is a NumPy scalar
+                                # owned: referred to only by g, gin, zip's tuple and
+                                # getrefcount's argument
+                                own = _refs(g) <= 4
                                 if own and v.grad is None and g.base is None:
                                     fl = g.flags
                                     if fl.writeable and fl.c_contiguous:
-                                        with _leaf_lock:    # the first gradient, a fresh array
-                                            if v.grad is None:
-                                                v.grad = F.Tensor._make(g)
-                                                i += 1
-                                                continue
+                                        _lock()     # the first gradient, a fresh array
+                                        if v.grad is None:
+                                            v.grad = mk(g)
+                                            _unlock()
+                                            continue
+                                        _unlock()
                                 _accumulate_leaf(v, g, False, own)
-                                i += 1
                                 continue
-                            if b is None:
-                                pending[m] = [g] if m._nout == 1 else _first(m._nout, nr, g)
-                            else:
-                                old = b[nr]
-                                b[nr] = g if old is None else old + g
-                        if c == 0:
-                            push(m)
-                    i += 1
+                        b = pget(m)
+                        if b is None:
+                            pending[m] = [g] if m._nout == 1 else _first(m._nout, e[1], g)
+                        else:
+                            nr = e[1]
+                            old = b[nr]
+                            b[nr] = g if old is None else old + g
+                    if c == 0:
+                        push(m)
                 continue
             elif fast and type(node) is AccumulateGrad and not node.variable._hooks:
                 g = buf[0]
@@ -296,17 +333,9 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
     finally:
         _mode.grad = prev_mode
         _depth.n = depth - 1
-        if depth == 1 and sys.getrecursionlimit() != _depth.limit:
+        if depth == 1 and _depth.limit is not None:
             sys.setrecursionlimit(_depth.limit)
-    if captured is not None and not accumulate:
-        for k, g in enumerate(captured):
-            if g is not None and raw:
-                captured[k] = F.Tensor._make(g)
-            elif g is None and not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been "
-                                   "used in the graph. Set allow_unused=True if this is the "
-                                   "desired behavior.")
-    return captured
+            _depth.limit = None
 
 
 def _run_node(node, buf, raw, create_graph, retain_graph, pending, targets, captured, inputs,

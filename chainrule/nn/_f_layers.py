@@ -12,7 +12,7 @@ from ..ops import conv as _C
 from ..ops import elementwise as _E
 from ..ops import index as _I
 from ..ops import inplace as _IP
-from ..ops.nn_ops import Linear
+from ..ops.nn_ops import Linear, linear_fast
 
 __all__ = ["linear", "bilinear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
            "conv_transpose2d", "conv_transpose3d", "max_pool1d", "max_pool2d", "max_pool3d",
@@ -92,6 +92,9 @@ def linear(input, weight, bias=None):
     tensor([[3., 3., 3., 3.],
             [3., 3., 3., 3.]])
     """
+    out = linear_fast(input, weight, bias)      # the fused common case
+    if out is not None:
+        return out
     if isinstance(input, Tensor) and isinstance(weight, Tensor):
         xd, wd = input._data, weight._data
         dt = xd.dtype
@@ -99,7 +102,7 @@ def linear(input, weight, bias=None):
                 and xd.shape[-1] == wd.shape[1] and (
                     bias is None or isinstance(bias, Tensor) and bias._data.dtype == dt
                     and bias._data.shape == wd.shape[:1])):
-            return Linear.apply(input, weight, bias)     # the fused common case
+            return Linear.apply(input, weight, bias)     # under a transform or anomaly mode
     _tensor_arg(input, "input", "linear")
     _tensor_arg(weight, "weight", "linear", 2)
     if bias is not None and weight._data.ndim == 1 and input._data.ndim > 1:

@@ -5,7 +5,9 @@ import numpy as np
 from scipy import special as _sp
 
 from .._tensor import Tensor
+from ..autograd import function as _fn
 from ..autograd.function import Op
+from ..autograd.grad_mode import _mode
 from . import _xp
 
 __all__ = []
@@ -318,3 +320,79 @@ class Linear(Op):
             if n[2]:
                 gb = _xp.col_sum(g2)    # a 1-D result: an array (or Tensor) either way
         return gx, gw, gb
+
+
+_new = object.__new__
+
+
+def _rec(t):
+    vc = t._vc
+    return (0, t, vc.v if vc is not None else 0)
+
+
+def linear_fast(x, w, b):
+    """Linear.apply for the call training makes (Tensors of one float dtype, a 2-D weight, a
+    matching 1-D bias or None), with the node wired inline. None when the general path must
+    take the call: other arguments, a transform active, anomaly mode on.
+
+    NOTE: repeats Linear.forward's math and _connect1's wiring unrolled: the generic apply's
+    argument loops were a third of a small layer's time."""
+    if not (isinstance(x, Tensor) and isinstance(w, Tensor)) or _fn._INTERPOSE[0] is not None:
+        return None
+    xd = x._data
+    wd = w._data
+    dt = xd.dtype
+    if (wd.ndim != 2 or dt.kind != "f" or wd.dtype is not dt and wd.dtype != dt
+            or not xd.ndim or xd.shape[-1] != wd.shape[1]):
+        return None
+    if b is None:
+        bd = None
+        rb = False
+    elif isinstance(b, Tensor):
+        bd = b._data
+        if bd.dtype != dt or bd.shape != wd.shape[:1]:
+            return None
+        rb = b._rg
+    else:
+        return None
+    rx = x._rg
+    rw = w._rg
+    out = xd @ wd.T
+    if bd is not None:
+        out += bd
+    if not ((rx or rw or rb) and _mode.grad):
+        return Tensor._make(out)
+    if _fn._anomaly[0]:
+        return None
+    ctx = _new(Linear)
+    ctx.needs_input_grad = (rx, rw, rb)
+    if rx:
+        fn = x.grad_fn
+        ex = (fn, x._nr) if fn is not None else _fn._edge(x)
+        mx = (xd.shape, dt)
+    else:
+        ex = mx = None
+    if rw:
+        fn = w.grad_fn
+        ew = (fn, w._nr) if fn is not None else _fn._edge(w)
+        mw = (wd.shape, dt)
+    else:
+        ew = mw = None
+    if rb:
+        fn = b.grad_fn
+        eb = (fn, b._nr) if fn is not None else _fn._edge(b)
+        mb = (bd.shape, dt)
+    else:
+        eb = mb = None
+    ctx._next = (ex, ew, eb)
+    ctx._in_meta = (mx, mw, mb)
+    ctx._nout = 1
+    ctx._saved = [_rec(x) if rw else _fn._NONE_REC, _rec(w) if rx else _fn._NONE_REC]
+    res = _new(Tensor)
+    res._data = out
+    res._rg = True
+    res.grad_fn = ctx
+    res._nr = 0
+    res.grad = None
+    res._vc = None
+    return res

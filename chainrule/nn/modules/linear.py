@@ -5,6 +5,7 @@ from ..._device import check_device
 from .. import functional as F
 from .. import init
 from ...autograd.grad_mode import no_grad
+from ...ops.nn_ops import linear_fast
 from ..parameter import Parameter, UninitializedParameter
 from .lazy import LazyModuleMixin
 from .module import Module
@@ -68,7 +69,8 @@ class Linear(Module):
             w, b = ps["weight"], ps["bias"]
         except KeyError:    # replaced by a plain attribute (functional_call and the like)
             w, b = self.weight, self.bias
-        return F.linear(input, w, b)
+        out = linear_fast(input, w, b)
+        return out if out is not None else F.linear(input, w, b)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
