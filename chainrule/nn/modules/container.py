@@ -7,7 +7,11 @@ from itertools import chain, islice
 from ..._tensor import Tensor
 from ..parameter import Parameter
 from .module import Module, _addindent
+from .module import _global_backward_hooks as _gb, _global_backward_pre_hooks as _gbp
+from .module import _global_forward_hooks as _gf, _global_forward_pre_hooks as _gfp
 from .utils import _tensor_typename
+
+_CALL = Module.__call__
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
@@ -181,8 +185,15 @@ class Sequential(Module):
         return self
 
     def forward(self, input):
-        for module in self:
-            input = module(input)
+        direct = not (_gf or _gfp or _gb or _gbp)
+        for module in self._modules.values():
+            # with no hook anywhere, calling a module runs exactly its forward: skip the call
+            if (direct and type(module).__call__ is _CALL and not (
+                    module._forward_hooks or module._forward_pre_hooks
+                    or module._backward_hooks or module._backward_pre_hooks)):
+                input = module.forward(input)
+            else:
+                input = module(input)
         return input
 
 
