@@ -252,3 +252,68 @@ def test_backward_from_a_multi_output_node():
     vals, idx = chainrule.max(x, 0)
     vals.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[0, 1], [1, 0]])
+
+
+def _mlp(m, inplace=False):
+    m.manual_seed(0)
+    net = m.nn.Sequential(m.nn.Linear(4, 6), m.nn.ReLU(inplace), m.nn.Linear(6, 5),
+                          m.nn.ReLU(inplace), m.nn.Linear(5, 3), m.nn.ReLU())
+    rng = np.random.default_rng(5)
+    with m.no_grad():
+        for p in net.parameters():
+            p.copy_(m.tensor(rng.standard_normal(tuple(p.shape))))
+    return net.double()
+
+
+@needs_torch
+@pytest.mark.parametrize("inplace", [False, True])
+def test_sequential_linear_relu_pairs_match_torch(inplace):
+    res = []
+    for m in (chainrule, torch):
+        net = _mlp(m, inplace)
+        x = m.tensor(np.resize(_X, (7, 4)), requires_grad=True)
+        out = net(x)
+        (g,) = m.autograd.grad((out * out).sum(), x, create_graph=True)
+        (g * g).sum().backward()
+        res.append([out.detach().numpy(), x.grad.numpy()]
+                   + [p.grad.numpy() for p in net.parameters()])
+    for a, c in zip(*res):
+        np.testing.assert_allclose(a, c, rtol=1e-10, atol=1e-12)
+
+
+def test_sequential_fuses_linear_relu_only_when_nothing_can_see_the_pair():
+    net = _mlp(chainrule)
+    x = chainrule.ones(2, 4, dtype=chainrule.float64)
+    assert net(x).grad_fn.name() == "LinearReluBackward0"
+    assert net[:2](x).grad_fn.next_functions[1][0].variable is net[0].weight
+    h = net[5].register_forward_pre_hook(lambda mod, args: None)
+    assert net(x).grad_fn.name() == "ReluBackward0"
+    h.remove()
+    with chainrule.autograd.detect_anomaly():
+        assert net(x).grad_fn.name() == "ReluBackward0"
+    assert _mlp(chainrule, True)[:2](x).grad_fn.name() == "ReluBackward0"
+
+
+def test_fused_linear_relu_output_is_version_checked():
+    net = _mlp(chainrule)
+    out = net(chainrule.ones(2, 4, dtype=chainrule.float64))
+    out.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+@needs_torch
+def test_fused_pairs_under_transforms_and_vectorized_jacobians_match_torch():
+    res = []
+    for m in (chainrule, torch):
+        net = _mlp(m)
+        x = m.tensor(np.resize(_X, (2, 4)))
+        jac = m.autograd.functional.jacobian(net, x, vectorize=True)   # vmapped backward
+        hes = m.func.jacrev(m.func.jacfwd(lambda v: net(v).sum()))(x)  # under transforms
+        res.append([jac.detach().numpy(), hes.detach().numpy()])
+    for a, c in zip(*res):
+        np.testing.assert_allclose(a, c, rtol=1e-10, atol=1e-12)
+    with chainrule.autograd.forward_ad.dual_level():
+        x = chainrule.autograd.forward_ad.make_dual(chainrule.ones(2, 4).double(),
+                                                    chainrule.ones(2, 4).double())
+        assert _mlp(chainrule)(x).grad_fn.name() == "ReluBackward0"

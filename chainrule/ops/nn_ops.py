@@ -10,6 +10,7 @@ from ..autograd import function as _fn
 from ..autograd.function import Op
 from ..autograd.grad_mode import _mode
 from . import _xp
+from .elementwise import _zero_row
 
 __all__ = []
 
@@ -331,17 +332,46 @@ class Linear(Op):
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
+        return _linear_grads(ctx.needs_input_grad, g, x, w)
+
+
+class LinearRelu(Op):
+    """relu(x @ W.T + b): nn.Sequential's Linear followed by ReLU, as one node.
+
+    NOTE: fused (one node and one array instead of two): relu runs in place on the fresh
+    product, and backward masks the gradient by the saved output as ReLU's own rule does.
+    Built only outside transforms (linear_fast returns None under one, and Sequential then
+    runs Linear and ReLU, whose forward-mode and batching rules apply); its backward is made
+    of primitives, so recorded and vmapped backwards of a fused graph still work."""
+    _no_transforms = True
+
+    @staticmethod
+    def forward(ctx, x, w, b):
         n = ctx.needs_input_grad
-        gx = g @ w if n[0] else None
-        gw = gb = None
-        if n[1] or n[2]:
-            g2 = _xp.reshape(g, (-1, g.shape[-1])) if g.ndim != 2 else g
-            if n[1]:
-                x2 = _xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
-                gw = g2.T @ x2          # one GEMM, (out, in) like the weight
-            if n[2]:
-                gb = _xp.col_sum(g2)    # a 1-D result: an array (or Tensor) either way
-        return gx, gw, gb
+        out = x @ w.T
+        if b is not None:
+            out += b
+        np.maximum(out, _zero_row(out), out=out)
+        ctx.save_for_backward(x if n[1] else None, w if n[0] else None, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w, out = ctx.saved_tensors
+        return _linear_grads(ctx.needs_input_grad, g * (out != 0), x, w)
+
+
+def _linear_grads(n, g, x, w):
+    gx = g @ w if n[0] else None
+    gw = gb = None
+    if n[1] or n[2]:
+        g2 = _xp.reshape(g, (-1, g.shape[-1])) if g.ndim != 2 else g
+        if n[1]:
+            x2 = _xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
+            gw = g2.T @ x2          # one GEMM, (out, in) like the weight
+        if n[2]:
+            gb = _xp.col_sum(g2)    # a 1-D result: an array (or Tensor) either way
+    return gx, gw, gb
 
 
 _new = object.__new__
@@ -352,10 +382,11 @@ def _rec(t):
     return (0, t, vc.v if vc is not None else 0)
 
 
-def linear_fast(x, w, b):
-    """Linear.apply for the call training makes (Tensors of one float dtype, a 2-D weight, a
-    matching 1-D bias or None), with the node wired inline. None when the general path must
-    take the call: other arguments, a transform active, anomaly mode on.
+def linear_fast(x, w, b, relu=False):
+    """Linear.apply (LinearRelu.apply with ``relu``) for the call training makes (Tensors of
+    one float dtype, a 2-D weight, a matching 1-D bias or None), with the node wired inline.
+    None when the general path must take the call: other arguments, a transform active,
+    anomaly mode on.
 
     NOTE: repeats Linear.forward's math and _connect1's wiring unrolled: the generic apply's
     argument loops were a third of a small layer's time."""
@@ -379,14 +410,16 @@ def linear_fast(x, w, b):
         return None
     rx = x._rg
     rw = w._rg
+    if _fn._anomaly[0]:
+        return None
     out = xd @ wd.T
     if bd is not None:
         out += bd
+    if relu:
+        np.maximum(out, _zero_row(out), out=out)
     if not ((rx or rw or rb) and _mode.grad):
         return Tensor._make(out)
-    if _fn._anomaly[0]:
-        return None
-    ctx = _new(Linear)
+    ctx = _new(LinearRelu if relu else Linear)
     ctx.needs_input_grad = (rx, rw, rb)
     if rx:
         fn = x.grad_fn
@@ -409,12 +442,17 @@ def linear_fast(x, w, b):
     ctx._next = (ex, ew, eb)
     ctx._in_meta = (mx, mw, mb)
     ctx._nout = 1
-    ctx._saved = [_rec(x) if rw else _fn._NONE_REC, _rec(w) if rx else _fn._NONE_REC]
+    saved = [_rec(x) if rw else _fn._NONE_REC, _rec(w) if rx else _fn._NONE_REC]
     res = _new(Tensor)
     res._data = out
     res._rg = True
     res.grad_fn = ctx
     res._nr = 0
     res.grad = None
-    res._vc = None
+    if relu:
+        vc = res._vc = _fn._Version()
+        saved.append((1, (out, 0, vc), 0))
+    else:
+        res._vc = None
+    ctx._saved = saved
     return res
