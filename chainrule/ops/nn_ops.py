@@ -375,6 +375,8 @@ def _linear_grads(n, g, x, w):
 
 
 _new = object.__new__
+_INTERPOSE = _fn._INTERPOSE
+_anomaly = _fn._anomaly
 
 
 def _rec(t):
@@ -390,28 +392,28 @@ def linear_fast(x, w, b, relu=False):
 
     NOTE: repeats Linear.forward's math and _connect1's wiring unrolled: the generic apply's
     argument loops were a third of a small layer's time."""
-    if not (isinstance(x, Tensor) and isinstance(w, Tensor)) or _fn._INTERPOSE[0] is not None:
+    if (not (isinstance(x, Tensor) and isinstance(w, Tensor)) or _INTERPOSE[0] is not None
+            or _anomaly[0]):
         return None
     xd = x._data
     wd = w._data
     dt = xd.dtype
-    if (wd.ndim != 2 or dt.kind != "f" or wd.dtype is not dt and wd.dtype != dt
-            or not xd.ndim or xd.shape[-1] != wd.shape[1]):
+    ws = wd.shape
+    if (len(ws) != 2 or dt.kind != "f" or wd.dtype is not dt and wd.dtype != dt
+            or not xd.ndim or xd.shape[-1] != ws[1]):
         return None
     if b is None:
         bd = None
         rb = False
     elif isinstance(b, Tensor):
         bd = b._data
-        if bd.dtype != dt or bd.shape != wd.shape[:1]:
+        if bd.dtype != dt or bd.ndim != 1 or bd.shape[0] != ws[0]:
             return None
         rb = b._rg
     else:
         return None
     rx = x._rg
     rw = w._rg
-    if _fn._anomaly[0]:
-        return None
     out = xd @ wd.T
     if bd is not None:
         out += bd
@@ -430,7 +432,7 @@ def linear_fast(x, w, b, relu=False):
     if rw:
         fn = w.grad_fn
         ew = (fn, w._nr) if fn is not None else _fn._edge(w)
-        mw = (wd.shape, dt)
+        mw = (ws, dt)
     else:
         ew = mw = None
     if rb:
