@@ -426,26 +426,10 @@ def linear_fast(x, w, b, relu=False):
         return Tensor._make(out)
     ctx = _new(LinearRelu if relu else Linear)
     ctx.needs_input_grad = (rx, rw, rb)
-    if rx:
-        fn = x.grad_fn
-        ex = (fn, x._nr) if fn is not None else _fn._edge(x)
-        mx = (xd.shape, dt)
-    else:
-        ex = mx = None
-    if rw:
-        fn = w.grad_fn
-        ew = (fn, w._nr) if fn is not None else _fn._edge(w)
-        mw = (ws, dt)
-    else:
-        ew = mw = None
-    if rb:
-        fn = b.grad_fn
-        eb = (fn, b._nr) if fn is not None else _fn._edge(b)
-        mb = (bd.shape, dt)
-    else:
-        eb = mb = None
-    ctx._next = (ex, ew, eb)
-    ctx._in_meta = (mx, mw, mb)
+    edge = _fn._edge
+    ctx._next = (edge(x) if rx else None, edge(w) if rw else None, edge(b) if rb else None)
+    ctx._in_meta = ((xd.shape, dt) if rx else None, (ws, dt) if rw else None,
+                    (bd.shape, dt) if rb else None)
     ctx._nout = 1
     saved = [_rec(x) if rw else _fn._NONE_REC, _rec(w) if rx else _fn._NONE_REC]
     res = _new(Tensor)
