@@ -5,7 +5,9 @@ import numpy as np
 from .._tensor import Tensor
 from ..ops import shape as S
 from . import engine
-from .function import AccumulateGrad
+from . import function as F
+from .function import AccumulateGrad, _anomaly
+from .grad_mode import _mode
 from . import _transforms as T
 from ._transforms import (STACK, active_vmap_levels, from_phys, is_batched_at, to_phys)
 
@@ -82,8 +84,12 @@ def vjp_core(outputs, inputs, cotangents, create_graph, retain_graph=True):
     prev = T.QUIET[0]
     T.QUIET[0] = quiet
     try:
-        res = engine.run_backward(outs, cots, retain_graph or create, create, inputs=ins,
-                                  accumulate=False, allow_unused=True)
+        res = None
+        if retain_graph or create:
+            res = _backprop(outs, cots, ins, create)
+        if res is None:
+            res = engine.run_backward(outs, cots, retain_graph or create, create, inputs=ins,
+                                      accumulate=False, allow_unused=True)
     finally:
         T.QUIET[0] = prev
     for lv in reversed(levels):
@@ -120,3 +126,155 @@ def _external(t, token):
                     add(m)
                     push(m)
     return False
+
+
+_nd = np.ndarray
+_TAN = T.TAN
+
+
+def _bare(t):
+    """A Tensor that is a plain array: no graph, no vmap batch, no tangent."""
+    d = t._data
+    return type(d) is _nd and not t._rg and id(d) not in _TAN and \
+        not t.__dict__.get("_tan")
+
+
+def _bare_node(node, buf):
+    """Whether node's backward may run on arrays: a primitive whose gradients and saved
+    values are all plain (the Tensor rule would then record nothing and carry no tangent)."""
+    if not node._fast:
+        return False
+    for g in buf:
+        if g is not None and not _bare(g):
+            return False
+    saved = node._saved
+    if saved is None:
+        return True
+    if type(saved) is not list:
+        return False
+    for kind, obj, _ in saved:
+        if kind == 1 or kind == 0 and not _bare(obj):
+            return False
+    return True
+
+
+def _backprop(outs, cots, ins, create):
+    """``engine.run_backward(outs, cots, True, create, inputs=ins, accumulate=False)`` for a
+    graph without hooks (None otherwise, or under anomaly mode: the engine handles those).
+
+    NOTE: the transforms' Tensor-mode walk in one loop: topological order, the nodes that reach
+    an input, then each node once; a node whose gradients and saved values are plain arrays
+    runs its rule on arrays (the seed cotangent's first nodes: nothing to record or carry)."""
+    if _anomaly[0]:
+        return None
+    targets = {}
+    for k, t in enumerate(ins):
+        fn = t.grad_fn
+        if fn is not None:
+            key = (fn, t._nr)
+        elif t._rg:
+            key = (F._edge(t)[0], 0)
+        else:
+            return None         # the engine raises its error
+        targets.setdefault(key, []).append(k)
+    pending = {}
+    roots = []
+    for o, c in zip(outs, cots):
+        node = o.grad_fn
+        nr = o._nr
+        if node is None:
+            node, nr = F._edge(o)
+        b = pending.get(node)
+        if b is None:
+            b = pending[node] = [None] * node._nout
+            roots.append(node)
+        b[nr] = c if b[nr] is None else b[nr] + c
+    # dependency counts; any hook sends the walk to the engine
+    deps = dict.fromkeys(roots, 0)
+    stack = list(roots)
+    acc = AccumulateGrad
+    while stack:
+        n = stack.pop()
+        if n._has_hooks or type(n) is acc and n.variable._hooks:
+            return None
+        for e in n._next:
+            if e is not None:
+                m = e[0]
+                if m in deps:
+                    deps[m] += 1
+                else:
+                    deps[m] = 1
+                    stack.append(m)
+    order = []
+    ready = [n for n in roots if deps[n] == 0]
+    while ready:
+        n = ready.pop()
+        order.append(n)
+        for e in n._next:
+            if e is not None:
+                m = e[0]
+                c = deps[m] - 1
+                deps[m] = c
+                if c == 0:
+                    ready.append(m)
+    tnodes = {key[0] for key in targets}
+    need = set()
+    run = set()
+    for n in reversed(order):
+        for e in n._next:
+            if e is not None and e[0] in need:
+                run.add(n)
+                need.add(n)
+                break
+        else:
+            if n in tnodes:
+                need.add(n)
+    captured = [None] * len(ins)
+    make = Tensor._make
+    prev = _mode.grad
+    _mode.grad = create
+    try:
+        for n in order:
+            buf = pending.pop(n, None)
+            if buf is None:
+                continue
+            if n in tnodes:
+                for nr, g in enumerate(buf):
+                    if g is not None:
+                        for k in targets.get((n, nr), ()):
+                            captured[k] = g
+            if n not in run:
+                continue
+            if _bare_node(n, buf):
+                n._raw = True
+                gin = n._backward([None if g is None else g._data for g in buf])
+                gin = [None if g is None else make(g if type(g) is _nd else np.asarray(g))
+                       for g in gin]
+            else:
+                n._raw = False
+                gin = n._backward(buf)
+            metas = n._in_meta
+            for i, e in enumerate(n._next):
+                if e is None:
+                    continue
+                g = gin[i]
+                if g is None:
+                    continue
+                m, nr = e
+                if m not in need:
+                    continue
+                if not isinstance(g, Tensor):
+                    g = make(np.asarray(g))
+                meta = metas[i]
+                if g._data.shape != meta[0]:
+                    g = engine._sum_to(g, meta[0], n, i)
+                if g._data.dtype != meta[1]:
+                    g = g.to(Tensor._dtype_of(meta[1]))
+                b = pending.get(m)
+                if b is None:
+                    b = pending[m] = [None] * m._nout
+                old = b[nr]
+                b[nr] = g if old is None else old + g
+    finally:
+        _mode.grad = prev
+    return captured
