@@ -79,8 +79,8 @@ def _trace(func, args, kwargs, argnums, has_aux, fname):
     else:
         flat_d, spec_d = tree_flatten(diff)
         _check_tensors(flat_d, fname, "the differentiated inputs")
-    vmapped = T.active_vmap_levels()
-    levels = _levels_of(tree_flatten(args)[0]) if vmapped else set()
+    vmapped = T.active_vmap_levels() if T.STACK else None
+    levels = _levels_of(tree_flatten(args)[0]) if vmapped else ()
     tok = new_token()
     for _ in range(2):
         handles = make_inputs(flat_d, levels, tok)
@@ -109,8 +109,16 @@ def _trace(func, args, kwargs, argnums, has_aux, fname):
         if not miss:
             break
         levels |= miss
-    create = any(x._rg for x in flat_d) or any(
-        isinstance(o, Tensor) and o._rg and _external(o, tok) for o in flat_o)
+    create = False
+    for x in flat_d:
+        if x._rg:
+            create = True
+            break
+    else:
+        for o in flat_o:
+            if isinstance(o, Tensor) and o._rg and _external(o, tok):
+                create = True
+                break
     return handles, spec_d, flat_o, spec_o, out, aux, (create, tok)
 
 
@@ -255,16 +263,29 @@ def _primal_of(o, lv):
     return c
 
 
-def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname, batch=None):
+def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname, batch=None, primals=True,
+             checked=False):
+    """Run func on duals of flat_p with tangents flat_t at a new dual level; returns (primal
+    outputs or None when ``primals`` is false, output tangents, output spec, aux). ``checked``:
+    the tangents are made by the caller (their shapes and dtypes already fit)."""
     tok = new_token()
     lv = T.push(T.JVP, batch)
     lv.tok = tok
     try:
-        duals = [_make_dual(p, t, lv) for p, t in zip(flat_p, flat_t)]
-        out = func(*tree_unflatten(duals, spec_p), **kwargs)
+        if checked:
+            duals = [_dual_of(p, t, lv) for p, t in zip(flat_p, flat_t)]
+        else:
+            duals = [_make_dual(p, t, lv) for p, t in zip(flat_p, flat_t)]
+        if spec_p is _LEAF1 and not kwargs:
+            out = func(duals[0])
+        else:
+            out = func(*tree_unflatten(duals, spec_p), **kwargs)
         out, aux = _split_aux(out, has_aux, fname)
-        flat_o, spec_o = tree_flatten(out)
-        _check_tensors(flat_o, fname, "the outputs of f")
+        if isinstance(out, Tensor):
+            flat_o, spec_o = [out], _LEAF
+        else:
+            flat_o, spec_o = tree_flatten(out)
+            _check_tensors(flat_o, fname, "the outputs of f")
         tans = []
         for o in flat_o:
             t = T.get_tangent(o, lv)
@@ -272,10 +293,19 @@ def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname, batch=None):
                 t = _make(np.zeros((batch,) + tuple(o.shape), o._data.dtype)) if batch else \
                     _zeros_like(o)
             tans.append(t)
-        prim = [_primal_of(o, lv) for o in flat_o]
+        prim = [_primal_of(o, lv) for o in flat_o] if primals else None
     finally:
         T.pop(lv)
-    return release(prim, tok), release(tans, tok), spec_o, aux
+    return (release(prim, tok) if primals else flat_o), release(tans, tok), spec_o, aux
+
+
+def _dual_of(p, t, lv):
+    """_make_dual for a tangent made by the transform itself (no checks needed)."""
+    if p._rg or T.tan_of(p) or type(p._data) is not np.ndarray:
+        return _make_dual(p, t, lv)
+    d = _make(p._data.view())
+    T.set_tan(d, lv, t)
+    return d
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
@@ -448,27 +478,48 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        nums = _argnums_tuple(argnums, len(args), "jacfwd")
+        nargs = len(args)
+        if type(argnums) is int and -nargs <= argnums < nargs and \
+                isinstance(args[argnums], Tensor):
+            # the common call: one Tensor argument
+            nums = (argnums % nargs,)
+            flat_x, spec_d = [args[nums[0]]], _LEAF1
+        else:
+            nums = _argnums_tuple(argnums, nargs, "jacfwd")
+            flat_x, spec_d = tree_flatten(tuple(args[i] for i in nums))
+            _check_tensors(flat_x, "jacfwd", "the differentiated inputs")
         single = isinstance(argnums, int)
-        diff = tuple(args[i] for i in nums)
-        flat_x, spec_d = tree_flatten(diff)
-        _check_tensors(flat_x, "jacfwd", "the differentiated inputs")
         sizes = [x._data.size for x in flat_x]
         dt = flat_x[0]._data.dtype
-        eye, n = _basis(sizes, dt)
-        # one forward pass whose tangents are the whole basis: (n, *x.shape) per input
-        tans = [_make(np.ascontiguousarray(b).reshape((n,) + tuple(x.shape)))
-                for b, x in zip(eye, flat_x)]
-
-        def f_of_diff(*ds):
-            parts = tree_unflatten(list(ds), spec_d)
-            new_args = list(args)
-            for i, p in zip(nums, parts):
-                new_args[i] = p
-            return func(*new_args, **kwargs)
+        if len(flat_x) == 1:
+            n = sizes[0]
+            eye = _fwd_rules.identity(n, dt)
+            tans = [_make(eye.reshape((n,) + flat_x[0]._data.shape))]
+        else:
+            eye, n = _basis(sizes, dt)
+            # one forward pass whose tangents are the whole basis: (n, *x.shape) per input
+            tans = [_make(np.ascontiguousarray(b).reshape((n,) + tuple(x.shape)))
+                    for b, x in zip(eye, flat_x)]
+        if spec_d is _LEAF1:
+            k0 = nums[0]
+            if nargs == 1 and not kwargs:
+                f_of_diff = func
+            else:
+                def f_of_diff(d):
+                    new_args = list(args)
+                    new_args[k0] = d
+                    return func(*new_args, **kwargs)
+        else:
+            def f_of_diff(*ds):
+                parts = tree_unflatten(list(ds), spec_d)
+                new_args = list(args)
+                for i, p in zip(nums, parts):
+                    new_args[i] = p
+                return func(*new_args, **kwargs)
         with T.random_guard(randomness):
             prim, rows, spec_o, aux = _jvp_run(f_of_diff, flat_x, LEAFS(len(flat_x)), tans,
-                                               {}, has_aux, "jacfwd", batch=n)
+                                               {}, has_aux, "jacfwd", batch=n, primals=False,
+                                               checked=True)
         jac = []
         for o, r in zip(prim, rows):
             per, off = [], 0
@@ -497,7 +548,10 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
                     piece = piece.permute(*perm)
                 per.append(piece)
             jac.append(per)
-        res = _assemble(jac, spec_o, spec_d, single)
+        if spec_d is _LEAF1 and single and spec_o is _LEAF:
+            res = jac[0][0]
+        else:
+            res = _assemble(jac, spec_o, spec_d, single)
         return (res, aux) if has_aux else res
     return wrapper
 

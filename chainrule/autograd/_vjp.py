@@ -26,7 +26,7 @@ def make_inputs(xs, levels=(), token=0):
     """Fresh differentiable handles for xs (an alias node when x already requires grad, so
     nested transforms never confuse their inputs), batched at every vmap level in levels."""
     out = []
-    order = sorted(levels, key=lambda lv: lv.n)
+    order = sorted(levels, key=lambda lv: lv.n) if levels else ()
     for x in xs:
         if x._data.dtype.kind != "f":
             raise RuntimeError("only Tensors of floating point dtype can require gradients "
@@ -63,20 +63,21 @@ def vjp_core(outputs, inputs, cotangents, create_graph, retain_graph=True):
               if any(is_batched_at(i, lv) for i in inputs)] if STACK else ()
     if levels:
         levels.sort(key=lambda lv: -lv.n)
-    pairs = [(o, c) for o, c in zip(outputs, cotangents)
-             if isinstance(o, Tensor) and o._rg and c is not None]
-    if not pairs:
+    outs, cots = [], []
+    for o, c in zip(outputs, cotangents):
+        if isinstance(o, Tensor) and o._rg and c is not None:
+            outs.append(o)
+            cots.append(c if isinstance(c, Tensor) else _make(np.asarray(c, o._data.dtype)))
+    if not outs:
         return [None] * len(inputs)
-    outs = [o for o, _ in pairs]
-    cots = [c if isinstance(c, Tensor) else _make(np.asarray(c, o._data.dtype))
-            for o, c in pairs]
     ins = list(inputs)
     for lv in levels:
         outs = [to_phys(o, lv) for o in outs]
         cots = [to_phys(c, lv) for c in cots]
         ins = [to_phys(i, lv) for i in ins]
-    cots = [c if c._data.shape == o._data.shape else c.expand(o.shape)
-            for o, c in zip(outs, cots)]
+    for k, (o, c) in enumerate(zip(outs, cots)):
+        if c._data.shape != o._data.shape:
+            cots[k] = c.expand(o.shape)
     # Transforms need the rules to run on Tensors (so batched and dual values are seen), which
     # the engine does only with create_graph; QUIET then stops the recording nobody needs.
     quiet = bool(STACK) and not create_graph
