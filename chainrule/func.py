@@ -70,8 +70,10 @@ def _detach_aux(aux):
     return aux
 
 
-def _trace(func, args, kwargs, argnums, has_aux, fname):
-    """Run func with differentiable handles for args[argnums]; returns the pieces a vjp needs."""
+def _trace(func, args, kwargs, argnums, has_aux, fname, lazy=False):
+    """Run func with differentiable handles for args[argnums]; returns the pieces a vjp needs.
+    ``lazy``: leave ``create`` None when only the graph can tell (vjp_core then decides while
+    it walks it)."""
     nums = argnums if isinstance(argnums, tuple) else (argnums,)
     diff = tuple(args[i] for i in nums)
     if isinstance(argnums, int) and isinstance(diff[0], Tensor):
@@ -115,10 +117,13 @@ def _trace(func, args, kwargs, argnums, has_aux, fname):
             create = True
             break
     else:
-        for o in flat_o:
-            if isinstance(o, Tensor) and o._rg and _external(o, tok):
-                create = True
-                break
+        if lazy:
+            create = None
+        else:
+            for o in flat_o:
+                if isinstance(o, Tensor) and o._rg and _external(o, tok):
+                    create = True
+                    break
     return handles, spec_d, flat_o, spec_o, out, aux, (create, tok)
 
 
@@ -155,7 +160,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
         nums = _argnums_tuple(argnums, len(args), "grad_and_value")
         nums = nums[0] if isinstance(argnums, int) else nums
         handles, spec_d, flat_o, spec_o, out, aux, (create, tok) = _trace(
-            func, args, kwargs, nums, has_aux, "grad_and_value")
+            func, args, kwargs, nums, has_aux, "grad_and_value", lazy=True)
         if not (len(flat_o) == 1 and isinstance(flat_o[0], Tensor)):
             raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a Tensor, "
                                f"got {type(out).__name__}")
@@ -165,7 +170,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
                                f"Tensor, got tensor with {y.ndim} dims. Maybe you wanted to use "
                                "the vjp or jacrev APIs instead?")
         if y._rg:
-            gs = vjp_core([y], handles, [_make(_ones((), y._data.dtype))], create)
+            gs = vjp_core([y], handles, [_make(_ones((), y._data.dtype))], create, tok=tok)
         else:
             gs = [None] * len(handles)
         gs = [g if g is not None else _zeros_like(h) for g, h in zip(gs, handles)]
@@ -384,7 +389,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         nums = _argnums_tuple(argnums, len(args), "jacrev")
         nums = nums[0] if isinstance(argnums, int) else nums
         handles, spec_d, flat_o, spec_o, out, aux, (create, tok) = _trace(
-            func, args, kwargs, nums, has_aux, "jacrev")
+            func, args, kwargs, nums, has_aux, "jacrev", lazy=True)
         _check_tensors(flat_o, "jacrev", "the outputs of f")
         sizes = [o._data.size for o in flat_o]
         dt = flat_o[0]._data.dtype if flat_o else np.float32
@@ -392,7 +397,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         jac = [[None] * len(handles) for _ in flat_o]
         if n == 1:
             cots = [_make(_ones(o._data.shape, o._data.dtype)) for o in flat_o]
-            gs = vjp_core(flat_o, handles, cots, create)
+            gs = vjp_core(flat_o, handles, cots, create, tok=tok)
             for k, o in enumerate(flat_o):
                 if sizes[k] == 1:
                     for j, (g, h) in enumerate(zip(gs, handles)):
@@ -401,7 +406,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
                         jac[k][j] = g if g._data.shape == want else g.reshape(want)
         elif n > 0:
             eye, _ = _basis(sizes, dt)
-            rows = _chunked_vjp(flat_o, handles, eye, n, create, chunk_size)
+            rows = _chunked_vjp(flat_o, handles, eye, n, create, chunk_size, tok)
             off = 0
             for k, o in enumerate(flat_o):
                 for j, h in enumerate(handles):
@@ -421,7 +426,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
     return wrapper
 
 
-def _chunked_vjp(flat_o, handles, eye, n, create, chunk_size):
+def _chunked_vjp(flat_o, handles, eye, n, create, chunk_size, tok=None):
     step = n if not chunk_size else int(chunk_size)
     parts = []
     for s in range(0, n, step):
@@ -430,7 +435,7 @@ def _chunked_vjp(flat_o, handles, eye, n, create, chunk_size):
         try:
             cots = [T.from_phys(_make(np.ascontiguousarray(b[s:e]).reshape(
                 (e - s,) + tuple(o.shape))), lv) for b, o in zip(eye, flat_o)]
-            gs = vjp_core(flat_o, handles, cots, create)
+            gs = vjp_core(flat_o, handles, cots, create, tok=tok)
             res = []
             for g, h in zip(gs, handles):
                 if g is None:

@@ -57,8 +57,10 @@ def missing_levels(outputs, inputs):
     return miss
 
 
-def vjp_core(outputs, inputs, cotangents, create_graph, retain_graph=True):
-    """Gradients of sum(<outputs, cotangents>) with respect to inputs (None where unused)."""
+def vjp_core(outputs, inputs, cotangents, create_graph, retain_graph=True, tok=None):
+    """Gradients of sum(<outputs, cotangents>) with respect to inputs (None where unused).
+    ``create_graph=None``: record the backward only if the outputs' graph reaches a leaf made
+    before ``tok`` (see ``_external``)."""
     levels = [lv for lv in active_vmap_levels()
               if any(is_batched_at(i, lv) for i in inputs)] if STACK else ()
     if levels:
@@ -78,17 +80,17 @@ def vjp_core(outputs, inputs, cotangents, create_graph, retain_graph=True):
     for k, (o, c) in enumerate(zip(outs, cots)):
         if c._data.shape != o._data.shape:
             cots[k] = c.expand(o.shape)
-    # Transforms need the rules to run on Tensors (so batched and dual values are seen), which
-    # the engine does only with create_graph; QUIET then stops the recording nobody needs.
-    quiet = bool(STACK) and not create_graph
-    create = bool(create_graph or STACK)
     prev = T.QUIET[0]
-    T.QUIET[0] = quiet
     try:
-        res = None
-        if retain_graph or create:
-            res = _backprop(outs, cots, ins, create)
+        res = _backprop(outs, cots, ins, create_graph, tok) if retain_graph else None
         if res is None:
+            if create_graph is None:
+                create_graph = any(_external(o, tok) for o in outs)
+            # Transforms need the rules to run on Tensors (so batched and dual values are
+            # seen), which the engine does only with create_graph; QUIET then stops the
+            # recording nobody needs.
+            create = bool(create_graph or STACK)
+            T.QUIET[0] = bool(STACK) and not create_graph
             res = engine.run_backward(outs, cots, retain_graph or create, create, inputs=ins,
                                       accumulate=False, allow_unused=True)
     finally:
@@ -159,9 +161,12 @@ def _bare_node(node, buf):
     return True
 
 
-def _backprop(outs, cots, ins, create):
-    """``engine.run_backward(outs, cots, True, create, inputs=ins, accumulate=False)`` for a
-    graph without hooks (None otherwise, or under anomaly mode: the engine handles those).
+def _backprop(outs, cots, ins, create, tok=None):
+    """vjp_core's walk: ``engine.run_backward(outs, cots, True, create or STACK, inputs=ins,
+    accumulate=False)`` with QUIET set when only transforms need the Tensor rules, for a graph
+    without hooks (None otherwise, or under anomaly mode: the engine handles those).
+    ``create=None``: record the backward only if the graph reaches a leaf older than ``tok``
+    (an input of an enclosing transform or the user's).
 
     NOTE: the transforms' Tensor-mode walk in one loop: topological order, the nodes that reach
     an input, then each node once; a node whose gradients and saved values are plain arrays
@@ -169,15 +174,18 @@ def _backprop(outs, cots, ins, create):
     if _anomaly[0]:
         return None
     targets = {}
+    leaf_targets = True
     for k, t in enumerate(ins):
         fn = t.grad_fn
         if fn is not None:
             key = (fn, t._nr)
+            leaf_targets = False
         elif t._rg:
             key = (F._edge(t)[0], 0)
         else:
             return None         # the engine raises its error
         targets.setdefault(key, []).append(k)
+    tnodes = {key[0] for key in targets}
     pending = {}
     roots = []
     for o, c in zip(outs, cots):
@@ -194,10 +202,20 @@ def _backprop(outs, cots, ins, create):
     deps = dict.fromkeys(roots, 0)
     stack = list(roots)
     acc = AccumulateGrad
+    other_leaf = False      # a leaf that is not an input: some nodes may lead nowhere needed
     while stack:
         n = stack.pop()
-        if n._has_hooks or type(n) is acc and n.variable._hooks:
+        if n._has_hooks:
             return None
+        if type(n) is acc:
+            v = n.variable
+            if v._hooks:
+                return None
+            if n not in tnodes:
+                other_leaf = True
+                if create is None and v.__dict__.get("_htok", 0) < tok:
+                    create = True
+            continue
         for e in n._next:
             if e is not None:
                 m = e[0]
@@ -206,6 +224,10 @@ def _backprop(outs, cots, ins, create):
                 else:
                     deps[m] = 1
                     stack.append(m)
+    if create is None:
+        create = False
+    quiet = bool(STACK) and not create
+    create = bool(create or STACK)
     order = []
     ready = [n for n in roots if deps[n] == 0]
     while ready:
@@ -218,22 +240,26 @@ def _backprop(outs, cots, ins, create):
                 deps[m] = c
                 if c == 0:
                     ready.append(m)
-    tnodes = {key[0] for key in targets}
-    need = set()
-    run = set()
-    for n in reversed(order):
-        for e in n._next:
-            if e is not None and e[0] in need:
-                run.add(n)
-                need.add(n)
-                break
-        else:
-            if n in tnodes:
-                need.add(n)
+    if leaf_targets and not other_leaf:
+        # every path ends at an input (a leaf): every node is needed, every non-leaf runs
+        need = None
+    else:
+        need = set()
+        run = set()
+        for n in reversed(order):
+            for e in n._next:
+                if e is not None and e[0] in need:
+                    run.add(n)
+                    need.add(n)
+                    break
+            else:
+                if n in tnodes:
+                    need.add(n)
     captured = [None] * len(ins)
     make = Tensor._make
     prev = _mode.grad
     _mode.grad = create
+    T.QUIET[0] = quiet      # vjp_core restores it
     try:
         for n in order:
             buf = pending.pop(n, None)
@@ -244,7 +270,9 @@ def _backprop(outs, cots, ins, create):
                     if g is not None:
                         for k in targets.get((n, nr), ()):
                             captured[k] = g
-            if n not in run:
+                if need is None:
+                    continue        # a leaf
+            if need is not None and n not in run:
                 continue
             if _bare_node(n, buf):
                 n._raw = True
@@ -255,14 +283,16 @@ def _backprop(outs, cots, ins, create):
                 n._raw = False
                 gin = n._backward(buf)
             metas = n._in_meta
-            for i, e in enumerate(n._next):
+            i = -1
+            for e in n._next:
+                i += 1
                 if e is None:
                     continue
                 g = gin[i]
                 if g is None:
                     continue
                 m, nr = e
-                if m not in need:
+                if need is not None and m not in need:
                     continue
                 if not isinstance(g, Tensor):
                     g = make(np.asarray(g))
@@ -273,9 +303,10 @@ def _backprop(outs, cots, ins, create):
                     g = g.to(Tensor._dtype_of(meta[1]))
                 b = pending.get(m)
                 if b is None:
-                    b = pending[m] = [None] * m._nout
-                old = b[nr]
-                b[nr] = g if old is None else old + g
+                    pending[m] = [g] if m._nout == 1 else engine._first(m._nout, nr, g)
+                else:
+                    old = b[nr]
+                    b[nr] = g if old is None else old + g
     finally:
         _mode.grad = prev
     return captured
