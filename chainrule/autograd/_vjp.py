@@ -6,7 +6,7 @@ from .._tensor import Tensor
 from ..ops import shape as S
 from . import engine
 from . import function as F
-from .function import AccumulateGrad, _anomaly
+from .function import AccumulateGrad, FunctionCtx, _anomaly
 from .grad_mode import _mode
 from . import _transforms as T
 from ._transforms import (STACK, active_vmap_levels, from_phys, is_batched_at, to_phys)
@@ -164,8 +164,7 @@ def _bare_node(node, buf):
 def _backprop(outs, cots, ins, create, tok=None):
     """vjp_core's walk: ``engine.run_backward(outs, cots, True, create or STACK, inputs=ins,
     accumulate=False)`` with QUIET set when only transforms need the Tensor rules, for a graph
-    without hooks (None otherwise, or under anomaly mode: the engine handles those).
-    ``create=None``: record the backward only if the graph reaches a leaf older than ``tok``
+    without hooks (None otherwise, or under anomaly mode: the engine handles those). ``create=None``: record the backward only if the graph reaches a leaf older than ``tok``
     (an input of an enclosing transform or the user's).
 
     NOTE: the transforms' Tensor-mode walk in one loop: topological order, the nodes that reach
@@ -226,6 +225,13 @@ def _backprop(outs, cots, ins, create, tok=None):
                     stack.append(m)
     if create is None:
         create = False
+    # no transform and nothing to record: the rules run on arrays, as in a plain backward
+    raw = not create and not STACK
+    if raw:
+        for b in pending.values():
+            for k, g in enumerate(b):
+                if g is not None:
+                    b[k] = g._data
     quiet = bool(STACK) and not create
     create = bool(create or STACK)
     order = []
@@ -274,7 +280,14 @@ def _backprop(outs, cots, ins, create, tok=None):
                     continue        # a leaf
             if need is not None and n not in run:
                 continue
-            if _bare_node(n, buf):
+            if raw:
+                if type(n) is FunctionCtx:
+                    gin = n._backward([None if g is None else make(g) for g in buf])
+                    gin = [g._data if isinstance(g, Tensor) else g for g in gin]
+                else:
+                    n._raw = True
+                    gin = n._backward(buf)
+            elif _bare_node(n, buf):
                 n._raw = True
                 gin = n._backward([None if g is None else g._data for g in buf])
                 gin = [None if g is None else make(g if type(g) is _nd else np.asarray(g))
@@ -294,13 +307,21 @@ def _backprop(outs, cots, ins, create, tok=None):
                 m, nr = e
                 if need is not None and m not in need:
                     continue
-                if not isinstance(g, Tensor):
-                    g = make(np.asarray(g))
                 meta = metas[i]
-                if g._data.shape != meta[0]:
-                    g = engine._sum_to(g, meta[0], n, i)
-                if g._data.dtype != meta[1]:
-                    g = g.to(Tensor._dtype_of(meta[1]))
+                if raw:
+                    if type(g) is not _nd:
+                        g = np.asarray(g)
+                    if g.shape != meta[0]:
+                        g = engine._sum_to(g, meta[0], n, i)
+                    if g.dtype != meta[1]:
+                        g = g.astype(meta[1])
+                else:
+                    if not isinstance(g, Tensor):
+                        g = make(np.asarray(g))
+                    if g._data.shape != meta[0]:
+                        g = engine._sum_to(g, meta[0], n, i)
+                    if g._data.dtype != meta[1]:
+                        g = g.to(Tensor._dtype_of(meta[1]))
                 b = pending.get(m)
                 if b is None:
                     pending[m] = [g] if m._nout == 1 else engine._first(m._nout, nr, g)
@@ -309,4 +330,6 @@ def _backprop(outs, cots, ins, create, tok=None):
                     b[nr] = g if old is None else old + g
     finally:
         _mode.grad = prev
+    if raw:
+        return [None if g is None else make(g) for g in captured]
     return captured
