@@ -505,7 +505,8 @@ def dispatch(cls, args, kwargs):
         except ValueError as e:
             raise F._op_error(cls, args, e) from None
         if rec:
-            out = F._connect(ctx, args, arrays, od, ctx.needs_input_grad)
+            out = F._connect1(ctx, args, arrays, od, ctx.needs_input_grad) if type(od) is _nd \
+                else F._connect(ctx, args, arrays, od, ctx.needs_input_grad)
             if type(out) is tuple:
                 return _raw_fallback(lv, cls, args, kwargs, tans, out)
             od = out._data
