@@ -74,8 +74,12 @@ def _trace(func, args, kwargs, argnums, has_aux, fname, lazy=False):
     """Run func with differentiable handles for args[argnums]; returns the pieces a vjp needs.
     ``lazy``: leave ``create`` None when only the graph can tell (vjp_core then decides while
     it walks it)."""
-    nums = argnums if isinstance(argnums, tuple) else (argnums,)
-    diff = tuple(args[i] for i in nums)
+    if type(argnums) is int:
+        nums = (argnums,)
+        diff = (args[argnums],)
+    else:
+        nums = argnums if isinstance(argnums, tuple) else (argnums,)
+        diff = tuple(args[i] for i in nums)
     if isinstance(argnums, int) and isinstance(diff[0], Tensor):
         flat_d, spec_d = list(diff), _LEAF1
     else:
@@ -386,11 +390,16 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
     """
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        nums = _argnums_tuple(argnums, len(args), "jacrev")
-        nums = nums[0] if isinstance(argnums, int) else nums
+        nargs = len(args)
+        if type(argnums) is int and -nargs <= argnums < nargs:
+            nums = argnums % nargs
+        else:
+            nums = _argnums_tuple(argnums, nargs, "jacrev")
+            nums = nums[0] if isinstance(argnums, int) else nums
         handles, spec_d, flat_o, spec_o, out, aux, (create, tok) = _trace(
             func, args, kwargs, nums, has_aux, "jacrev", lazy=True)
-        _check_tensors(flat_o, "jacrev", "the outputs of f")
+        if spec_o is not _LEAF:
+            _check_tensors(flat_o, "jacrev", "the outputs of f")
         sizes = [o._data.size for o in flat_o]
         dt = flat_o[0]._data.dtype if flat_o else np.float32
         n = sum(sizes)
@@ -421,7 +430,10 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
                     jac[k][j] = _make(np.zeros(tuple(o.shape) + tuple(h.shape),
                                                o._data.dtype))
         jac = [release(row, tok) for row in jac]
-        res = _assemble(jac, spec_o, spec_d, isinstance(argnums, int))
+        if spec_d is _LEAF1 and spec_o is _LEAF and isinstance(argnums, int):
+            res = jac[0][0]
+        else:
+            res = _assemble(jac, spec_o, spec_d, isinstance(argnums, int))
         return (res, aux) if has_aux else res
     return wrapper
 
