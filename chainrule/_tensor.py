@@ -344,9 +344,12 @@ class Tensor(*MIXINS):
         d = self._data
         if gradient is None and not create_graph and inputs is None and d.size == 1 and \
                 self.grad_fn is not None and d.dtype.kind == "f":
-            g = np.empty(d.shape, d.dtype)      # the common call, loss.backward(): no checks
-            g.fill(1)
-            _autograd().engine.backward_root(self, g, bool(retain_graph))
+            # the common call, loss.backward(): no checks, a fresh copy of a cached seed
+            key = (d.shape, d.dtype.char)
+            seed = _SEEDS.get(key)
+            if seed is None:
+                seed = _SEEDS[key] = np.ones(d.shape, d.dtype)
+            _backward_root(self, seed.copy(), bool(retain_graph))
             return
         _autograd().backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
@@ -913,6 +916,15 @@ def _autograd():
         from . import autograd
         _AUTOGRAD = autograd
     return _AUTOGRAD
+
+
+_SEEDS = {}     # loss.backward()'s seed gradients (ones) by (shape, dtype)
+
+
+def _backward_root(t, g, retain_graph):
+    global _backward_root
+    _backward_root = _autograd().engine.backward_root    # bound on first use
+    _backward_root(t, g, retain_graph)
 
 
 _AUTOGRAD = None

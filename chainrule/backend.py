@@ -16,23 +16,35 @@ def is_available(device_type):
     return device_type == "cpu"
 
 
-_ONES = {}
+_ONES = {"f": {}, "d": {}}     # float32 / float64 ones vectors by length
+
+
+def _ones(n, x):
+    # NOTE: a BLAS product with a ones vector sums 2x faster than NumPy's reduction on small
+    # arrays; it adds in order, so only short runs take it (NumPy's pairwise sum keeps long
+    # float32 runs accurate). None: use NumPy's sum.
+    cache = _ONES.get(x.dtype.char)
+    if cache is None or n > 4096:
+        return None
+    ones = cache.get(n)
+    if ones is None:
+        if len(cache) > 64:
+            cache.clear()
+        ones = cache[n] = np.ones(n, x.dtype)
+        ones.flags.writeable = False
+    return ones
 
 
 def col_sum(x):
-    """Sum over the first axis of a 2-D array."""
-    if x.dtype.kind == "f" and x.flags.c_contiguous and x.shape[0] <= 4096:
-        # NOTE: a BLAS product with a ones vector runs 2x faster than NumPy's reduction over
-        # the leading axis; it adds in order, so only short columns take it (NumPy's pairwise
-        # sum keeps long float32 columns accurate)
-        key = (x.shape[0], x.dtype)
-        ones = _ONES.get(key)
-        if ones is None:
-            if len(_ONES) > 64:
-                _ONES.clear()
-            ones = _ONES[key] = np.ones(key[0], key[1])
-        return ones @ x
-    return x.sum(0)
+    """Sum over the first axis of a 1-D or 2-D array."""
+    ones = _ones(x.shape[0], x)
+    return x.sum(0) if ones is None else ones @ x
+
+
+def row_sum(x):
+    """Sum over the last axis of a 2-D array."""
+    ones = _ones(x.shape[1], x)
+    return x.sum(1) if ones is None else x @ ones
 
 
 def add_at(target, index, values):

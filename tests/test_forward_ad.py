@@ -151,8 +151,8 @@ def _all_primitives():
     for m in mods:
         for _, c in inspect.getmembers(m, inspect.isclass):
             if issubclass(c, Op) and c is not Op and c.differentiable and \
-                    c.__module__ == m.__name__:
-                found.add(c)
+                    c.__module__ == m.__name__ and not getattr(c, "_no_transforms", False):
+                found.add(c)    # (a fusion built only outside transforms has no JVP to run)
     return found
 
 

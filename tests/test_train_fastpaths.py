@@ -173,3 +173,147 @@ def test_sgd_read_only_parameter_raises_and_stays():
         chainrule.optim.SGD([p], lr=0.1).step()
     np.testing.assert_array_equal(p.detach().numpy(), np.ones(3))
     assert p._version == 0
+
+
+def test_sequential_calls_children_through_global_hooks_and_overridden_call():
+    calls = []
+
+    class Loud(chainrule.nn.Module):
+        def forward(self, x):
+            return x * 2
+
+        def __call__(self, *args):
+            calls.append("call")
+            return super().__call__(*args)
+
+    net = chainrule.nn.Sequential(chainrule.nn.Linear(4, 3), Loud())
+    h = chainrule.nn.modules.module.register_module_forward_hook(
+        lambda mod, args, out: calls.append(type(mod).__name__))
+    try:
+        net(chainrule.ones(2, 4))
+    finally:
+        h.remove()
+    assert calls == ["Linear", "call", "Loud", "Sequential"]
+    calls.clear()
+    net(chainrule.ones(2, 4))
+    assert calls == ["call"]
+
+
+@needs_torch
+@pytest.mark.parametrize("case", ["x-grad", "x-const", "no-bias", "vector", "3d", "float64"])
+def test_linear_fast_path_matches_torch(case):
+    res = []
+    for m in (chainrule, torch):
+        dt = m.float64 if case == "float64" else m.float32
+        shape = {"vector": (4,), "3d": (2, 5, 4)}.get(case, (5, 4))
+        x = m.tensor(np.resize(_X, shape), dtype=dt, requires_grad=case != "x-const")
+        w = m.tensor(_W, dtype=dt, requires_grad=True)
+        b = None if case == "no-bias" else m.tensor(_B, dtype=dt, requires_grad=True)
+        out = m.nn.functional.linear(x, w, b)
+        (out * out).sum().backward()
+        res.append([out.detach().numpy(), w.grad.numpy()]
+                   + ([] if b is None else [b.grad.numpy()])
+                   + ([] if x.grad is None else [x.grad.numpy()]))
+    assert len(res[0]) == len(res[1])
+    for a, c in zip(*res):
+        np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-6)
+        assert a.dtype == c.dtype
+
+
+def test_linear_fast_path_checks_versions_and_records_nothing_without_grad():
+    x = chainrule.ones(2, 4, requires_grad=True)
+    lin = chainrule.nn.Linear(4, 3)
+    out = lin(x)
+    with chainrule.no_grad():
+        lin.weight.mul_(2)      # saved for x's gradient
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+    with chainrule.no_grad():
+        assert lin(x).grad_fn is None
+    assert lin(chainrule.ones(2, 4)).grad_fn.name() == "LinearBackward0"
+
+
+@needs_torch
+def test_cross_entropy_long_and_wide_sums_match_torch_in_float32():
+    rng = np.random.default_rng(3)
+    for n, c in ((5000, 3), (3, 5000), (700, 40)):
+        x = rng.standard_normal((n, c)).astype(np.float32) * 3
+        t = rng.integers(0, c, n)
+        for red in ("mean", "sum"):
+            ours = chainrule.nn.functional.cross_entropy(chainrule.tensor(x),
+                                                         chainrule.tensor(t), reduction=red)
+            theirs = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(t),
+                                                       reduction=red)
+            np.testing.assert_allclose(ours.item(), theirs.item(), rtol=2e-6)
+
+
+def test_backward_from_a_multi_output_node():
+    x = chainrule.tensor([[1.0, 5.0], [3.0, 2.0]], requires_grad=True)
+    vals, idx = chainrule.max(x, 0)
+    vals.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 1], [1, 0]])
+
+
+def _mlp(m, inplace=False):
+    m.manual_seed(0)
+    net = m.nn.Sequential(m.nn.Linear(4, 6), m.nn.ReLU(inplace), m.nn.Linear(6, 5),
+                          m.nn.ReLU(inplace), m.nn.Linear(5, 3), m.nn.ReLU())
+    rng = np.random.default_rng(5)
+    with m.no_grad():
+        for p in net.parameters():
+            p.copy_(m.tensor(rng.standard_normal(tuple(p.shape))))
+    return net.double()
+
+
+@needs_torch
+@pytest.mark.parametrize("inplace", [False, True])
+def test_sequential_linear_relu_pairs_match_torch(inplace):
+    res = []
+    for m in (chainrule, torch):
+        net = _mlp(m, inplace)
+        x = m.tensor(np.resize(_X, (7, 4)), requires_grad=True)
+        out = net(x)
+        (g,) = m.autograd.grad((out * out).sum(), x, create_graph=True)
+        (g * g).sum().backward()
+        res.append([out.detach().numpy(), x.grad.numpy()]
+                   + [p.grad.numpy() for p in net.parameters()])
+    for a, c in zip(*res):
+        np.testing.assert_allclose(a, c, rtol=1e-10, atol=1e-12)
+
+
+def test_sequential_fuses_linear_relu_only_when_nothing_can_see_the_pair():
+    net = _mlp(chainrule)
+    x = chainrule.ones(2, 4, dtype=chainrule.float64)
+    assert net(x).grad_fn.name() == "LinearReluBackward0"
+    assert net[:2](x).grad_fn.next_functions[1][0].variable is net[0].weight
+    h = net[5].register_forward_pre_hook(lambda mod, args: None)
+    assert net(x).grad_fn.name() == "ReluBackward0"
+    h.remove()
+    with chainrule.autograd.detect_anomaly():
+        assert net(x).grad_fn.name() == "ReluBackward0"
+    assert _mlp(chainrule, True)[:2](x).grad_fn.name() == "ReluBackward0"
+
+
+def test_fused_linear_relu_output_is_version_checked():
+    net = _mlp(chainrule)
+    out = net(chainrule.ones(2, 4, dtype=chainrule.float64))
+    out.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+@needs_torch
+def test_fused_pairs_under_transforms_and_vectorized_jacobians_match_torch():
+    res = []
+    for m in (chainrule, torch):
+        net = _mlp(m)
+        x = m.tensor(np.resize(_X, (2, 4)))
+        jac = m.autograd.functional.jacobian(net, x, vectorize=True)   # vmapped backward
+        hes = m.func.jacrev(m.func.jacfwd(lambda v: net(v).sum()))(x)  # under transforms
+        res.append([jac.detach().numpy(), hes.detach().numpy()])
+    for a, c in zip(*res):
+        np.testing.assert_allclose(a, c, rtol=1e-10, atol=1e-12)
+    with chainrule.autograd.forward_ad.dual_level():
+        x = chainrule.autograd.forward_ad.make_dual(chainrule.ones(2, 4).double(),
+                                                    chainrule.ones(2, 4).double())
+        assert _mlp(chainrule)(x).grad_fn.name() == "ReluBackward0"

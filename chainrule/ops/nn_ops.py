@@ -4,11 +4,13 @@ composite of the core ops."""
 import numpy as np
 from scipy import special as _sp
 
+from .. import backend as _backend
 from .._tensor import Tensor
 from ..autograd import function as _fn
 from ..autograd.function import Op
 from ..autograd.grad_mode import _mode
 from . import _xp
+from .elementwise import _zero_row
 
 __all__ = []
 
@@ -135,13 +137,28 @@ def _class_weights(target, weight, ignore_index, reduction, dtype):
     return tc, w, (target.size if w is None else w.sum()), keep
 
 
+_ROWS = {}
+_max_reduce = np.maximum.reduce
+
+
+def _rows(n):
+    r = _ROWS.get(n)
+    if r is None:
+        if len(_ROWS) > 64:
+            _ROWS.clear()
+        r = _ROWS[n] = np.arange(n)
+        r.flags.writeable = False
+    return r
+
+
 def _reduce_scaled(per, w, reduction, denom, dtype):
     if w is not None:
         per = per * w
     if reduction == "none":
         return per.astype(dtype, copy=False)
     if denom:       # np.errstate costs microseconds: only for the all-ignored 0 / 0 case
-        return np.asarray(per.sum() / denom, dtype)
+        return np.asarray((_backend.col_sum(per) if per.ndim == 1 else per.sum()) / denom,
+                          dtype)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(per.sum() / denom, dtype)
 
@@ -210,11 +227,17 @@ class CrossEntropy(Op):
     def forward(ctx, x, spec):
         target, weight, ignore_index, reduction = spec
         tc, w, denom, keep = _class_weights(target, weight, ignore_index, reduction, x.dtype)
-        z = x - x.max(axis=1, keepdims=True)
+        z = x - _max_reduce(x, 1, None, None, True)     # ufunc directly: no Python wrapper
         e = np.exp(z)
-        s = e.sum(axis=1, keepdims=True)
-        rows = np.arange(x.shape[0]) if x.ndim == 2 else None
-        per = np.log(s[:, 0]) - (z[rows, tc] if rows is not None else _pick(z, tc))
+        if x.ndim == 2:
+            s = _backend.row_sum(e)
+            rows = _rows(x.shape[0])
+            per = np.log(s) - z[rows, tc]
+            s = s[:, None]
+        else:
+            s = e.sum(axis=1, keepdims=True)
+            rows = None
+            per = np.log(s[:, 0]) - _pick(z, tc)
         if ctx.needs_input_grad[0]:
             ctx.info = (tc, w, reduction, denom, keep, e, s, rows)
             ctx.save_for_backward(x)
@@ -309,20 +332,51 @@ class Linear(Op):
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
+        return _linear_grads(ctx.needs_input_grad, g, x, w)
+
+
+class LinearRelu(Op):
+    """relu(x @ W.T + b): nn.Sequential's Linear followed by ReLU, as one node.
+
+    NOTE: fused (one node and one array instead of two): relu runs in place on the fresh
+    product, and backward masks the gradient by the saved output as ReLU's own rule does.
+    Built only outside transforms (linear_fast returns None under one, and Sequential then
+    runs Linear and ReLU, whose forward-mode and batching rules apply); its backward is made
+    of primitives, so recorded and vmapped backwards of a fused graph still work."""
+    _no_transforms = True
+
+    @staticmethod
+    def forward(ctx, x, w, b):
         n = ctx.needs_input_grad
-        gx = g @ w if n[0] else None
-        gw = gb = None
-        if n[1] or n[2]:
-            g2 = _xp.reshape(g, (-1, g.shape[-1])) if g.ndim != 2 else g
-            if n[1]:
-                x2 = _xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
-                gw = g2.T @ x2          # one GEMM, (out, in) like the weight
-            if n[2]:
-                gb = _xp.col_sum(g2)    # a 1-D result: an array (or Tensor) either way
-        return gx, gw, gb
+        out = x @ w.T
+        if b is not None:
+            out += b
+        np.maximum(out, _zero_row(out), out=out)
+        ctx.save_for_backward(x if n[1] else None, w if n[0] else None, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w, out = ctx.saved_tensors
+        return _linear_grads(ctx.needs_input_grad, g * (out != 0), x, w)
+
+
+def _linear_grads(n, g, x, w):
+    gx = g @ w if n[0] else None
+    gw = gb = None
+    if n[1] or n[2]:
+        g2 = _xp.reshape(g, (-1, g.shape[-1])) if g.ndim != 2 else g
+        if n[1]:
+            x2 = _xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
+            gw = g2.T @ x2          # one GEMM, (out, in) like the weight
+        if n[2]:
+            gb = _xp.col_sum(g2)    # a 1-D result: an array (or Tensor) either way
+    return gx, gw, gb
 
 
 _new = object.__new__
+_INTERPOSE = _fn._INTERPOSE
+_anomaly = _fn._anomaly
 
 
 def _rec(t):
@@ -330,27 +384,30 @@ def _rec(t):
     return (0, t, vc.v if vc is not None else 0)
 
 
-def linear_fast(x, w, b):
-    """Linear.apply for the call training makes (Tensors of one float dtype, a 2-D weight, a
-    matching 1-D bias or None), with the node wired inline. None when the general path must
-    take the call: other arguments, a transform active, anomaly mode on.
+def linear_fast(x, w, b, relu=False):
+    """Linear.apply (LinearRelu.apply with ``relu``) for the call training makes (Tensors of
+    one float dtype, a 2-D weight, a matching 1-D bias or None), with the node wired inline.
+    None when the general path must take the call: other arguments, a transform active,
+    anomaly mode on.
 
     NOTE: repeats Linear.forward's math and _connect1's wiring unrolled: the generic apply's
     argument loops were a third of a small layer's time."""
-    if not (isinstance(x, Tensor) and isinstance(w, Tensor)) or _fn._INTERPOSE[0] is not None:
+    if (not (isinstance(x, Tensor) and isinstance(w, Tensor)) or _INTERPOSE[0] is not None
+            or _anomaly[0]):
         return None
     xd = x._data
     wd = w._data
     dt = xd.dtype
-    if (wd.ndim != 2 or dt.kind != "f" or wd.dtype is not dt and wd.dtype != dt
-            or not xd.ndim or xd.shape[-1] != wd.shape[1]):
+    ws = wd.shape
+    if (len(ws) != 2 or dt.kind != "f" or wd.dtype is not dt and wd.dtype != dt
+            or not xd.ndim or xd.shape[-1] != ws[1]):
         return None
     if b is None:
         bd = None
         rb = False
     elif isinstance(b, Tensor):
         bd = b._data
-        if bd.dtype != dt or bd.shape != wd.shape[:1]:
+        if bd.dtype != dt or bd.ndim != 1 or bd.shape[0] != ws[0]:
             return None
         rb = b._rg
     else:
@@ -360,11 +417,11 @@ def linear_fast(x, w, b):
     out = xd @ wd.T
     if bd is not None:
         out += bd
+    if relu:
+        np.maximum(out, _zero_row(out), out=out)
     if not ((rx or rw or rb) and _mode.grad):
         return Tensor._make(out)
-    if _fn._anomaly[0]:
-        return None
-    ctx = _new(Linear)
+    ctx = _new(LinearRelu if relu else Linear)
     ctx.needs_input_grad = (rx, rw, rb)
     if rx:
         fn = x.grad_fn
@@ -375,7 +432,7 @@ def linear_fast(x, w, b):
     if rw:
         fn = w.grad_fn
         ew = (fn, w._nr) if fn is not None else _fn._edge(w)
-        mw = (wd.shape, dt)
+        mw = (ws, dt)
     else:
         ew = mw = None
     if rb:
@@ -387,12 +444,17 @@ def linear_fast(x, w, b):
     ctx._next = (ex, ew, eb)
     ctx._in_meta = (mx, mw, mb)
     ctx._nout = 1
-    ctx._saved = [_rec(x) if rw else _fn._NONE_REC, _rec(w) if rx else _fn._NONE_REC]
+    saved = [_rec(x) if rw else _fn._NONE_REC, _rec(w) if rx else _fn._NONE_REC]
     res = _new(Tensor)
     res._data = out
     res._rg = True
     res.grad_fn = ctx
     res._nr = 0
     res.grad = None
-    res._vc = None
+    if relu:
+        vc = res._vc = _fn._Version()
+        saved.append((1, (out, 0, vc), 0))
+    else:
+        res._vc = None
+    ctx._saved = saved
     return res

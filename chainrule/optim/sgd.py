@@ -2,6 +2,7 @@
 
 from .._tensor import Tensor
 from ..autograd.function import _Version
+from ..ops.elementwise import _float_const
 from .optimizer import _grad_of, Optimizer, _check_lr, _to_scalar
 
 __all__ = ["SGD"]
@@ -54,15 +55,19 @@ class SGD(Optimizer):
             # plain SGD, the common case, inline: p += g * -lr on the arrays
             plain = arrays and opts[0] == 0 and opts[2] == 0 and not opts[4] and lr != -1
             alpha = -float(lr)
+            adt = ac = None
             for p in group["params"]:
                 g = p.grad
                 if g is None:
                     continue
                 if plain:
                     pd, gd = p._data, g._data
-                    if gd.dtype is pd.dtype and gd.shape == pd.shape:
+                    dt = pd.dtype
+                    if gd.dtype is dt and gd.shape == pd.shape:
+                        if dt is not adt:
+                            adt, ac = dt, _float_const(alpha, dt)   # exact: see _float_const
                         try:
-                            pd += gd * alpha
+                            pd += gd * ac
                         except (ValueError, TypeError):
                             pass    # read-only or non-float: the Tensor path raises for it
                         else:

@@ -32,6 +32,23 @@ def _grad_grad(fn):
     return g
 
 
+def _make_seqs(m):
+    return {(i, o): m.nn.Sequential(m.nn.Linear(i, o), m.nn.ReLU())
+            for i, o in ((4, 2), (4, 3), (4, 5))}
+
+
+_SEQS = {"chainrule": _make_seqs(__import__("chainrule"))}     # built outside any vmap
+
+
+def _seq_linear_relu(m, x, w, b):
+    """nn.Sequential(Linear, ReLU) with w, b as the Linear's parameters: chainrule runs the
+    pair as one LinearRelu node (outside transforms)."""
+    if m.__name__ not in _SEQS:
+        _SEQS[m.__name__] = _make_seqs(m)
+    seq = _SEQS[m.__name__][(w.shape[1], w.shape[0])]
+    return m.func.functional_call(seq, {"0.weight": w, "0.bias": b}, (x,))
+
+
 def _bilinear(m, x):
     return F(m).interpolate(x, size=(3, 5), mode="bilinear")
 
@@ -56,6 +73,11 @@ OPS = [
            [(A((3, 4)), A((2, 4))), (A((3, 4)), A((4,))), (A((2, 3, 4), T=True), A((5, 4))),
             (A((1, 4)), A((3, 4)))], skip_kinds={"0d": "matmul needs 1-D operands"},
            bad=[Bad(lambda m, x, w: F(m).linear(x, w), A(()), A((2, 1)), exc=RuntimeError)]),
+    OpInfo("Sequential(Linear, ReLU)", _seq_linear_relu,
+           [(A((3, 4)), A((2, 4)), A((2,))), (A((1, 4)), A((3, 4)), A((3,))),
+            (A((2, 3, 4), T=True), A((5, 4)), A((5,))), (A((3, 4)), A((2, 4), T=True), A((2,)))],
+           skip_kinds={"0d": "Linear needs a feature dim", "broadcast": "no broadcasting"},
+           bad_see="linear"),
     OpInfo("bilinear", lambda m, a, b, w, c: F(m).bilinear(a, b, w, c),
            [(A((3, 2)), A((3, 4)), A((2, 2, 4)), A((2,))), (A((2,)), A((3,)), A((2, 2, 3)),
                                                              A((2,))),
