@@ -141,12 +141,13 @@ _ROWS = {}
 _max_reduce = np.maximum.reduce
 
 
-def _rows(n):
-    r = _ROWS.get(n)
+def _row_starts(n, c):
+    """[0, c, 2c, ...] (n of them): each row's first flat position in an (n, c) array."""
+    r = _ROWS.get((n, c))
     if r is None:
         if len(_ROWS) > 64:
             _ROWS.clear()
-        r = _ROWS[n] = np.arange(n)
+        r = _ROWS[(n, c)] = np.arange(0, n * c, c)
         r.flags.writeable = False
     return r
 
@@ -231,21 +232,23 @@ class CrossEntropy(Op):
         e = np.exp(z)
         if x.ndim == 2:
             s = _backend.row_sum(e)
-            rows = _rows(x.shape[0])
-            per = np.log(s) - z[rows, tc]
+            # NOTE: the targets' flat positions (row * C + target): 1-D fancy indexing is 2-3x
+            # faster than [rows, target], here and in backward's scatter
+            flat = _row_starts(*x.shape) + tc
+            per = np.log(s) - z.reshape(-1)[flat]
             s = s[:, None]
         else:
             s = e.sum(axis=1, keepdims=True)
-            rows = None
+            flat = None
             per = np.log(s[:, 0]) - _pick(z, tc)
         if ctx.needs_input_grad[0]:
-            ctx.info = (tc, w, reduction, denom, keep, e, s, rows)
+            ctx.info = (tc, w, reduction, denom, keep, e, s, flat)
             ctx.save_for_backward(x)
         return _reduce_scaled(per, w, reduction, denom, x.dtype)
 
     @staticmethod
     def backward(ctx, g):
-        tc, w, reduction, denom, keep, e, s, rows = ctx.info
+        tc, w, reduction, denom, keep, e, s, flat = ctx.info
         if w is None and denom and reduction == "mean":
             scale = g / denom           # the common case of _scale, inline
         else:
@@ -254,9 +257,9 @@ class CrossEntropy(Op):
             x, = ctx.saved_tensors
             grad = (_xp.call(Softmax, x, 1) - _onehot(x.shape, tc)) * scale
         else:
-            grad = e * (scale / s)
-            if rows is not None:
-                grad[rows, tc] -= scale[:, 0] if scale.ndim else scale
+            grad = np.multiply(e, scale / s, order="C")     # C order: flat views it
+            if flat is not None:
+                grad.reshape(-1)[flat] -= scale[:, 0] if scale.ndim else scale
             else:
                 at = np.take_along_axis(grad, tc[:, None], axis=1)
                 np.put_along_axis(grad, tc[:, None], at - scale, axis=1)
