@@ -164,12 +164,15 @@ def _bare_node(node, buf):
 def _backprop(outs, cots, ins, create, tok=None):
     """vjp_core's walk: ``engine.run_backward(outs, cots, True, create or STACK, inputs=ins,
     accumulate=False)`` with QUIET set when only transforms need the Tensor rules, for a graph
-    without hooks (None otherwise, or under anomaly mode: the engine handles those). ``create=None``: record the backward only if the graph reaches a leaf older than ``tok``
+    without hooks (None otherwise, or under anomaly mode: the engine handles those).
+    ``create=None``: record the backward only if the graph reaches a leaf older than ``tok``
     (an input of an enclosing transform or the user's).
 
-    NOTE: the transforms' Tensor-mode walk in one loop: topological order, the nodes that reach
-    an input, then each node once; a node whose gradients and saved values are plain arrays
-    runs its rule on arrays (the seed cotangent's first nodes: nothing to record or carry)."""
+    NOTE: the transforms' walk in one function: dependency counts, topological order, the nodes
+    that reach an input (skipped when every leaf is an input), then each node once. Without a
+    transform or a graph to record, the rules run on arrays (as a plain backward); otherwise
+    on Tensors, except a node whose gradients and saved values are all plain arrays (the seed
+    cotangent's first nodes: nothing to record or carry), which runs on arrays too."""
     if _anomaly[0]:
         return None
     targets = {}
