@@ -70,17 +70,23 @@ def _detach_aux(aux):
     return aux
 
 
-def _trace(func, args, kwargs, argnums, has_aux, fname):
-    """Run func with differentiable handles for args[argnums]; returns the pieces a vjp needs."""
-    nums = argnums if isinstance(argnums, tuple) else (argnums,)
-    diff = tuple(args[i] for i in nums)
+def _trace(func, args, kwargs, argnums, has_aux, fname, lazy=False):
+    """Run func with differentiable handles for args[argnums]; returns the pieces a vjp needs.
+    ``lazy``: leave ``create`` None when only the graph can tell (vjp_core then decides while
+    it walks it)."""
+    if type(argnums) is int:
+        nums = (argnums,)
+        diff = (args[argnums],)
+    else:
+        nums = argnums if isinstance(argnums, tuple) else (argnums,)
+        diff = tuple(args[i] for i in nums)
     if isinstance(argnums, int) and isinstance(diff[0], Tensor):
         flat_d, spec_d = list(diff), _LEAF1
     else:
         flat_d, spec_d = tree_flatten(diff)
         _check_tensors(flat_d, fname, "the differentiated inputs")
-    vmapped = T.active_vmap_levels()
-    levels = _levels_of(tree_flatten(args)[0]) if vmapped else set()
+    vmapped = T.active_vmap_levels() if T.STACK else None
+    levels = _levels_of(tree_flatten(args)[0]) if vmapped else ()
     tok = new_token()
     for _ in range(2):
         handles = make_inputs(flat_d, levels, tok)
@@ -109,8 +115,19 @@ def _trace(func, args, kwargs, argnums, has_aux, fname):
         if not miss:
             break
         levels |= miss
-    create = any(x._rg for x in flat_d) or any(
-        isinstance(o, Tensor) and o._rg and _external(o, tok) for o in flat_o)
+    create = False
+    for x in flat_d:
+        if x._rg:
+            create = True
+            break
+    else:
+        if lazy:
+            create = None
+        else:
+            for o in flat_o:
+                if isinstance(o, Tensor) and o._rg and _external(o, tok):
+                    create = True
+                    break
     return handles, spec_d, flat_o, spec_o, out, aux, (create, tok)
 
 
@@ -147,7 +164,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
         nums = _argnums_tuple(argnums, len(args), "grad_and_value")
         nums = nums[0] if isinstance(argnums, int) else nums
         handles, spec_d, flat_o, spec_o, out, aux, (create, tok) = _trace(
-            func, args, kwargs, nums, has_aux, "grad_and_value")
+            func, args, kwargs, nums, has_aux, "grad_and_value", lazy=True)
         if not (len(flat_o) == 1 and isinstance(flat_o[0], Tensor)):
             raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a Tensor, "
                                f"got {type(out).__name__}")
@@ -157,7 +174,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
                                f"Tensor, got tensor with {y.ndim} dims. Maybe you wanted to use "
                                "the vjp or jacrev APIs instead?")
         if y._rg:
-            gs = vjp_core([y], handles, [_make(_ones((), y._data.dtype))], create)
+            gs = vjp_core([y], handles, [_make(_ones((), y._data.dtype))], create, tok=tok)
         else:
             gs = [None] * len(handles)
         gs = [g if g is not None else _zeros_like(h) for g, h in zip(gs, handles)]
@@ -255,16 +272,29 @@ def _primal_of(o, lv):
     return c
 
 
-def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname, batch=None):
+def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname, batch=None, primals=True,
+             checked=False):
+    """Run func on duals of flat_p with tangents flat_t at a new dual level; returns (primal
+    outputs or None when ``primals`` is false, output tangents, output spec, aux). ``checked``:
+    the tangents are made by the caller (their shapes and dtypes already fit)."""
     tok = new_token()
     lv = T.push(T.JVP, batch)
     lv.tok = tok
     try:
-        duals = [_make_dual(p, t, lv) for p, t in zip(flat_p, flat_t)]
-        out = func(*tree_unflatten(duals, spec_p), **kwargs)
+        if checked:
+            duals = [_dual_of(p, t, lv) for p, t in zip(flat_p, flat_t)]
+        else:
+            duals = [_make_dual(p, t, lv) for p, t in zip(flat_p, flat_t)]
+        if spec_p is _LEAF1 and not kwargs:
+            out = func(duals[0])
+        else:
+            out = func(*tree_unflatten(duals, spec_p), **kwargs)
         out, aux = _split_aux(out, has_aux, fname)
-        flat_o, spec_o = tree_flatten(out)
-        _check_tensors(flat_o, fname, "the outputs of f")
+        if isinstance(out, Tensor):
+            flat_o, spec_o = [out], _LEAF
+        else:
+            flat_o, spec_o = tree_flatten(out)
+            _check_tensors(flat_o, fname, "the outputs of f")
         tans = []
         for o in flat_o:
             t = T.get_tangent(o, lv)
@@ -272,10 +302,19 @@ def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname, batch=None):
                 t = _make(np.zeros((batch,) + tuple(o.shape), o._data.dtype)) if batch else \
                     _zeros_like(o)
             tans.append(t)
-        prim = [_primal_of(o, lv) for o in flat_o]
+        prim = [_primal_of(o, lv) for o in flat_o] if primals else None
     finally:
         T.pop(lv)
-    return release(prim, tok), release(tans, tok), spec_o, aux
+    return (release(prim, tok) if primals else flat_o), release(tans, tok), spec_o, aux
+
+
+def _dual_of(p, t, lv):
+    """_make_dual for a tangent made by the transform itself (no checks needed)."""
+    if p._rg or T.tan_of(p) or type(p._data) is not np.ndarray:
+        return _make_dual(p, t, lv)
+    d = _make(p._data.view())
+    T.set_tan(d, lv, t)
+    return d
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
@@ -351,18 +390,23 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
     """
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        nums = _argnums_tuple(argnums, len(args), "jacrev")
-        nums = nums[0] if isinstance(argnums, int) else nums
+        nargs = len(args)
+        if type(argnums) is int and -nargs <= argnums < nargs:
+            nums = argnums % nargs
+        else:
+            nums = _argnums_tuple(argnums, nargs, "jacrev")
+            nums = nums[0] if isinstance(argnums, int) else nums
         handles, spec_d, flat_o, spec_o, out, aux, (create, tok) = _trace(
-            func, args, kwargs, nums, has_aux, "jacrev")
-        _check_tensors(flat_o, "jacrev", "the outputs of f")
+            func, args, kwargs, nums, has_aux, "jacrev", lazy=True)
+        if spec_o is not _LEAF:
+            _check_tensors(flat_o, "jacrev", "the outputs of f")
         sizes = [o._data.size for o in flat_o]
         dt = flat_o[0]._data.dtype if flat_o else np.float32
         n = sum(sizes)
         jac = [[None] * len(handles) for _ in flat_o]
         if n == 1:
             cots = [_make(_ones(o._data.shape, o._data.dtype)) for o in flat_o]
-            gs = vjp_core(flat_o, handles, cots, create)
+            gs = vjp_core(flat_o, handles, cots, create, tok=tok)
             for k, o in enumerate(flat_o):
                 if sizes[k] == 1:
                     for j, (g, h) in enumerate(zip(gs, handles)):
@@ -371,7 +415,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
                         jac[k][j] = g if g._data.shape == want else g.reshape(want)
         elif n > 0:
             eye, _ = _basis(sizes, dt)
-            rows = _chunked_vjp(flat_o, handles, eye, n, create, chunk_size)
+            rows = _chunked_vjp(flat_o, handles, eye, n, create, chunk_size, tok)
             off = 0
             for k, o in enumerate(flat_o):
                 for j, h in enumerate(handles):
@@ -386,12 +430,15 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
                     jac[k][j] = _make(np.zeros(tuple(o.shape) + tuple(h.shape),
                                                o._data.dtype))
         jac = [release(row, tok) for row in jac]
-        res = _assemble(jac, spec_o, spec_d, isinstance(argnums, int))
+        if spec_d is _LEAF1 and spec_o is _LEAF and isinstance(argnums, int):
+            res = jac[0][0]
+        else:
+            res = _assemble(jac, spec_o, spec_d, isinstance(argnums, int))
         return (res, aux) if has_aux else res
     return wrapper
 
 
-def _chunked_vjp(flat_o, handles, eye, n, create, chunk_size):
+def _chunked_vjp(flat_o, handles, eye, n, create, chunk_size, tok=None):
     step = n if not chunk_size else int(chunk_size)
     parts = []
     for s in range(0, n, step):
@@ -400,7 +447,7 @@ def _chunked_vjp(flat_o, handles, eye, n, create, chunk_size):
         try:
             cots = [T.from_phys(_make(np.ascontiguousarray(b[s:e]).reshape(
                 (e - s,) + tuple(o.shape))), lv) for b, o in zip(eye, flat_o)]
-            gs = vjp_core(flat_o, handles, cots, create)
+            gs = vjp_core(flat_o, handles, cots, create, tok=tok)
             res = []
             for g, h in zip(gs, handles):
                 if g is None:
@@ -448,27 +495,48 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        nums = _argnums_tuple(argnums, len(args), "jacfwd")
+        nargs = len(args)
+        if type(argnums) is int and -nargs <= argnums < nargs and \
+                isinstance(args[argnums], Tensor):
+            # the common call: one Tensor argument
+            nums = (argnums % nargs,)
+            flat_x, spec_d = [args[nums[0]]], _LEAF1
+        else:
+            nums = _argnums_tuple(argnums, nargs, "jacfwd")
+            flat_x, spec_d = tree_flatten(tuple(args[i] for i in nums))
+            _check_tensors(flat_x, "jacfwd", "the differentiated inputs")
         single = isinstance(argnums, int)
-        diff = tuple(args[i] for i in nums)
-        flat_x, spec_d = tree_flatten(diff)
-        _check_tensors(flat_x, "jacfwd", "the differentiated inputs")
         sizes = [x._data.size for x in flat_x]
         dt = flat_x[0]._data.dtype
-        eye, n = _basis(sizes, dt)
-        # one forward pass whose tangents are the whole basis: (n, *x.shape) per input
-        tans = [_make(np.ascontiguousarray(b).reshape((n,) + tuple(x.shape)))
-                for b, x in zip(eye, flat_x)]
-
-        def f_of_diff(*ds):
-            parts = tree_unflatten(list(ds), spec_d)
-            new_args = list(args)
-            for i, p in zip(nums, parts):
-                new_args[i] = p
-            return func(*new_args, **kwargs)
+        if len(flat_x) == 1:
+            n = sizes[0]
+            eye = _fwd_rules.identity(n, dt)
+            tans = [_make(eye.reshape((n,) + flat_x[0]._data.shape))]
+        else:
+            eye, n = _basis(sizes, dt)
+            # one forward pass whose tangents are the whole basis: (n, *x.shape) per input
+            tans = [_make(np.ascontiguousarray(b).reshape((n,) + tuple(x.shape)))
+                    for b, x in zip(eye, flat_x)]
+        if spec_d is _LEAF1:
+            k0 = nums[0]
+            if nargs == 1 and not kwargs:
+                f_of_diff = func
+            else:
+                def f_of_diff(d):
+                    new_args = list(args)
+                    new_args[k0] = d
+                    return func(*new_args, **kwargs)
+        else:
+            def f_of_diff(*ds):
+                parts = tree_unflatten(list(ds), spec_d)
+                new_args = list(args)
+                for i, p in zip(nums, parts):
+                    new_args[i] = p
+                return func(*new_args, **kwargs)
         with T.random_guard(randomness):
             prim, rows, spec_o, aux = _jvp_run(f_of_diff, flat_x, LEAFS(len(flat_x)), tans,
-                                               {}, has_aux, "jacfwd", batch=n)
+                                               {}, has_aux, "jacfwd", batch=n, primals=False,
+                                               checked=True)
         jac = []
         for o, r in zip(prim, rows):
             per, off = [], 0
@@ -497,7 +565,10 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
                     piece = piece.permute(*perm)
                 per.append(piece)
             jac.append(per)
-        res = _assemble(jac, spec_o, spec_d, single)
+        if spec_d is _LEAF1 and single and spec_o is _LEAF:
+            res = jac[0][0]
+        else:
+            res = _assemble(jac, spec_o, spec_d, single)
         return (res, aux) if has_aux else res
     return wrapper
 

@@ -411,8 +411,9 @@ def _r_mul(args, tans, out, B):
 
 def _r_scaled_mul(args, tans, out, B):
     (a, b, c), (ta, tb) = args, _pair(tans[:2], out)
-    r = None if ta is None else ta * b
-    return (r if tb is None else _radd(r, a * tb)) * c
+    # NOTE: the scale joins the (small) primal factor, not the batched tangent: one pass less
+    r = None if ta is None else ta * (b * c)
+    return r if tb is None else _radd(r, tb * (a * c))
 
 
 def _r_tanh_backward(args, tans, out, B):

@@ -413,24 +413,29 @@ def dispatch(cls, args, kwargs):
     lv = _SOLE[0]
     if lv is None or not lv.active:
         return _general(cls, args, kwargs)
-    tans = None
+    tans = tds = None
     arrays = []
+    needs = []
     rgs = None
     i = -1
     for a in args:
         i += 1
         if not isinstance(a, Tensor):
             arrays.append(a)
+            needs.append(False)
             continue
         d = a._data
         if type(d) is not _nd:
             return _general(cls, args, kwargs)
         arrays.append(d)
         if a._rg:
+            needs.append(True)
             if rgs is None:
                 rgs = [a]
             else:
                 rgs.append(a)
+        else:
+            needs.append(False)
         tt = a.__dict__.get("_tan")
         e = TAN.get(id(d))
         if tt is None:
@@ -451,7 +456,9 @@ def dispatch(cls, args, kwargs):
             return _general(cls, args, kwargs)
         if tans is None:
             tans = [None] * len(args)
+            tds = [None] * len(args)
         tans[i] = t
+        tds[i] = td
     if tans is None:
         outer = _OUTER[0]
         return NotImplemented if outer is None else outer(cls, args, kwargs)
@@ -492,18 +499,14 @@ def dispatch(cls, args, kwargs):
     else:
         ctx = _new(cls)
         ctx._saved = None
-        ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._rg for a in args]) if rec \
-            else F._NO_NEEDS
+        ctx.needs_input_grad = tuple(needs) if rec else F._NO_NEEDS
         try:
             od = cls.forward(ctx, *arrays)
         except ValueError as e:
             raise F._op_error(cls, args, e) from None
         if rec:
-            F._INTERPOSE[0] = None
-            try:
-                out = F._connect(ctx, args, arrays, od)
-            finally:
-                F._INTERPOSE[0] = dispatch
+            out = F._connect1(ctx, args, arrays, od, ctx.needs_input_grad) if type(od) is _nd \
+                else F._connect(ctx, args, arrays, od, ctx.needs_input_grad)
             if type(out) is tuple:
                 return _raw_fallback(lv, cls, args, kwargs, tans, out)
             od = out._data
@@ -520,9 +523,9 @@ def dispatch(cls, args, kwargs):
                 od = np.asarray(od)
             out = _make(od)
     if B:
-        t = raw(arrays, [None if t is None else t._data for t in tans], od, B)
+        t = raw(arrays, tds, od, B)
     else:
-        t = raw(arrays, [None if t is None else t._data[None] for t in tans], od, 1)
+        t = raw(arrays, [None if t is None else t[None] for t in tds], od, 1)
     if t is None or od.dtype.kind != "f":
         return out
     if t is NotImplemented:

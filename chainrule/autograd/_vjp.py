@@ -5,7 +5,9 @@ import numpy as np
 from .._tensor import Tensor
 from ..ops import shape as S
 from . import engine
-from .function import AccumulateGrad
+from . import function as F
+from .function import AccumulateGrad, FunctionCtx, _anomaly
+from .grad_mode import _mode
 from . import _transforms as T
 from ._transforms import (STACK, active_vmap_levels, from_phys, is_batched_at, to_phys)
 
@@ -24,7 +26,7 @@ def make_inputs(xs, levels=(), token=0):
     """Fresh differentiable handles for xs (an alias node when x already requires grad, so
     nested transforms never confuse their inputs), batched at every vmap level in levels."""
     out = []
-    order = sorted(levels, key=lambda lv: lv.n)
+    order = sorted(levels, key=lambda lv: lv.n) if levels else ()
     for x in xs:
         if x._data.dtype.kind != "f":
             raise RuntimeError("only Tensors of floating point dtype can require gradients "
@@ -55,35 +57,42 @@ def missing_levels(outputs, inputs):
     return miss
 
 
-def vjp_core(outputs, inputs, cotangents, create_graph, retain_graph=True):
-    """Gradients of sum(<outputs, cotangents>) with respect to inputs (None where unused)."""
+def vjp_core(outputs, inputs, cotangents, create_graph, retain_graph=True, tok=None):
+    """Gradients of sum(<outputs, cotangents>) with respect to inputs (None where unused).
+    ``create_graph=None``: record the backward only if the outputs' graph reaches a leaf made
+    before ``tok`` (see ``_external``)."""
     levels = [lv for lv in active_vmap_levels()
               if any(is_batched_at(i, lv) for i in inputs)] if STACK else ()
     if levels:
         levels.sort(key=lambda lv: -lv.n)
-    pairs = [(o, c) for o, c in zip(outputs, cotangents)
-             if isinstance(o, Tensor) and o._rg and c is not None]
-    if not pairs:
+    outs, cots = [], []
+    for o, c in zip(outputs, cotangents):
+        if isinstance(o, Tensor) and o._rg and c is not None:
+            outs.append(o)
+            cots.append(c if isinstance(c, Tensor) else _make(np.asarray(c, o._data.dtype)))
+    if not outs:
         return [None] * len(inputs)
-    outs = [o for o, _ in pairs]
-    cots = [c if isinstance(c, Tensor) else _make(np.asarray(c, o._data.dtype))
-            for o, c in pairs]
     ins = list(inputs)
     for lv in levels:
         outs = [to_phys(o, lv) for o in outs]
         cots = [to_phys(c, lv) for c in cots]
         ins = [to_phys(i, lv) for i in ins]
-    cots = [c if c._data.shape == o._data.shape else c.expand(o.shape)
-            for o, c in zip(outs, cots)]
-    # Transforms need the rules to run on Tensors (so batched and dual values are seen), which
-    # the engine does only with create_graph; QUIET then stops the recording nobody needs.
-    quiet = bool(STACK) and not create_graph
-    create = bool(create_graph or STACK)
+    for k, (o, c) in enumerate(zip(outs, cots)):
+        if c._data.shape != o._data.shape:
+            cots[k] = c.expand(o.shape)
     prev = T.QUIET[0]
-    T.QUIET[0] = quiet
     try:
-        res = engine.run_backward(outs, cots, retain_graph or create, create, inputs=ins,
-                                  accumulate=False, allow_unused=True)
+        res = _backprop(outs, cots, ins, create_graph, tok) if retain_graph else None
+        if res is None:
+            if create_graph is None:
+                create_graph = any(_external(o, tok) for o in outs)
+            # Transforms need the rules to run on Tensors (so batched and dual values are
+            # seen), which the engine does only with create_graph; QUIET then stops the
+            # recording nobody needs.
+            create = bool(create_graph or STACK)
+            T.QUIET[0] = bool(STACK) and not create_graph
+            res = engine.run_backward(outs, cots, retain_graph or create, create, inputs=ins,
+                                      accumulate=False, allow_unused=True)
     finally:
         T.QUIET[0] = prev
     for lv in reversed(levels):
@@ -120,3 +129,210 @@ def _external(t, token):
                     add(m)
                     push(m)
     return False
+
+
+_nd = np.ndarray
+_TAN = T.TAN
+
+
+def _bare(t):
+    """A Tensor that is a plain array: no graph, no vmap batch, no tangent."""
+    d = t._data
+    return type(d) is _nd and not t._rg and id(d) not in _TAN and \
+        not t.__dict__.get("_tan")
+
+
+def _bare_node(node, buf):
+    """Whether node's backward may run on arrays: a primitive whose gradients and saved
+    values are all plain (the Tensor rule would then record nothing and carry no tangent)."""
+    if not node._fast:
+        return False
+    for g in buf:
+        if g is not None and not _bare(g):
+            return False
+    saved = node._saved
+    if saved is None:
+        return True
+    if type(saved) is not list:
+        return False
+    for kind, obj, _ in saved:
+        if kind == 1 or kind == 0 and not _bare(obj):
+            return False
+    return True
+
+
+def _backprop(outs, cots, ins, create, tok=None):
+    """vjp_core's walk: ``engine.run_backward(outs, cots, True, create or STACK, inputs=ins,
+    accumulate=False)`` with QUIET set when only transforms need the Tensor rules, for a graph
+    without hooks (None otherwise, or under anomaly mode: the engine handles those).
+    ``create=None``: record the backward only if the graph reaches a leaf older than ``tok``
+    (an input of an enclosing transform or the user's).
+
+    NOTE: the transforms' walk in one function: dependency counts, topological order, the nodes
+    that reach an input (skipped when every leaf is an input), then each node once. Without a
+    transform or a graph to record, the rules run on arrays (as a plain backward); otherwise
+    on Tensors, except a node whose gradients and saved values are all plain arrays (the seed
+    cotangent's first nodes: nothing to record or carry), which runs on arrays too."""
+    if _anomaly[0]:
+        return None
+    targets = {}
+    leaf_targets = True
+    for k, t in enumerate(ins):
+        fn = t.grad_fn
+        if fn is not None:
+            key = (fn, t._nr)
+            leaf_targets = False
+        elif t._rg:
+            key = (F._edge(t)[0], 0)
+        else:
+            return None         # the engine raises its error
+        targets.setdefault(key, []).append(k)
+    tnodes = {key[0] for key in targets}
+    pending = {}
+    roots = []
+    for o, c in zip(outs, cots):
+        node = o.grad_fn
+        nr = o._nr
+        if node is None:
+            node, nr = F._edge(o)
+        b = pending.get(node)
+        if b is None:
+            b = pending[node] = [None] * node._nout
+            roots.append(node)
+        b[nr] = c if b[nr] is None else b[nr] + c
+    # dependency counts; any hook sends the walk to the engine
+    deps = dict.fromkeys(roots, 0)
+    stack = list(roots)
+    acc = AccumulateGrad
+    other_leaf = False      # a leaf that is not an input: some nodes may lead nowhere needed
+    while stack:
+        n = stack.pop()
+        if n._has_hooks:
+            return None
+        if type(n) is acc:
+            v = n.variable
+            if v._hooks:
+                return None
+            if n not in tnodes:
+                other_leaf = True
+                if create is None and v.__dict__.get("_htok", 0) < tok:
+                    create = True
+            continue
+        for e in n._next:
+            if e is not None:
+                m = e[0]
+                if m in deps:
+                    deps[m] += 1
+                else:
+                    deps[m] = 1
+                    stack.append(m)
+    if create is None:
+        create = False
+    # no transform and nothing to record: the rules run on arrays, as in a plain backward
+    raw = not create and not STACK
+    if raw:
+        for b in pending.values():
+            for k, g in enumerate(b):
+                if g is not None:
+                    b[k] = g._data
+    quiet = bool(STACK) and not create
+    create = bool(create or STACK)
+    order = []
+    ready = [n for n in roots if deps[n] == 0]
+    while ready:
+        n = ready.pop()
+        order.append(n)
+        for e in n._next:
+            if e is not None:
+                m = e[0]
+                c = deps[m] - 1
+                deps[m] = c
+                if c == 0:
+                    ready.append(m)
+    if leaf_targets and not other_leaf:
+        # every path ends at an input (a leaf): every node is needed, every non-leaf runs
+        need = None
+    else:
+        need = set()
+        run = set()
+        for n in reversed(order):
+            for e in n._next:
+                if e is not None and e[0] in need:
+                    run.add(n)
+                    need.add(n)
+                    break
+            else:
+                if n in tnodes:
+                    need.add(n)
+    captured = [None] * len(ins)
+    make = Tensor._make
+    prev = _mode.grad
+    _mode.grad = create
+    T.QUIET[0] = quiet      # vjp_core restores it
+    try:
+        for n in order:
+            buf = pending.pop(n, None)
+            if buf is None:
+                continue
+            if n in tnodes:
+                for nr, g in enumerate(buf):
+                    if g is not None:
+                        for k in targets.get((n, nr), ()):
+                            captured[k] = g
+                if need is None:
+                    continue        # a leaf
+            if need is not None and n not in run:
+                continue
+            if raw:
+                if type(n) is FunctionCtx:
+                    gin = n._backward([None if g is None else make(g) for g in buf])
+                    gin = [g._data if isinstance(g, Tensor) else g for g in gin]
+                else:
+                    n._raw = True
+                    gin = n._backward(buf)
+            elif _bare_node(n, buf):
+                n._raw = True
+                gin = n._backward([None if g is None else g._data for g in buf])
+                gin = [None if g is None else make(g if type(g) is _nd else np.asarray(g))
+                       for g in gin]
+            else:
+                n._raw = False
+                gin = n._backward(buf)
+            metas = n._in_meta
+            i = -1
+            for e in n._next:
+                i += 1
+                if e is None:
+                    continue
+                g = gin[i]
+                if g is None:
+                    continue
+                m, nr = e
+                if need is not None and m not in need:
+                    continue
+                meta = metas[i]
+                if raw:
+                    if type(g) is not _nd:
+                        g = np.asarray(g)
+                    if g.shape != meta[0]:
+                        g = engine._sum_to(g, meta[0], n, i)
+                    if g.dtype != meta[1]:
+                        g = g.astype(meta[1])
+                else:
+                    if not isinstance(g, Tensor):
+                        g = make(np.asarray(g))
+                    if g._data.shape != meta[0]:
+                        g = engine._sum_to(g, meta[0], n, i)
+                    if g._data.dtype != meta[1]:
+                        g = g.to(Tensor._dtype_of(meta[1]))
+                b = pending.get(m)
+                if b is None:
+                    pending[m] = [g] if m._nout == 1 else engine._first(m._nout, nr, g)
+                else:
+                    old = b[nr]
+                    b[nr] = g if old is None else old + g
+    finally:
+        _mode.grad = prev
+    if raw:
+        return [None if g is None else make(g) for g in captured]
+    return captured

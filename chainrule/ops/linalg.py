@@ -26,14 +26,26 @@ class MatMul(Op):
         vec = ctx.vec
         if vec == 2:        # (m, n) @ (n,): d a = outer(g, b), d b = g a
             ga = _xp.reshape(g, (-1, 1)) * b if b is not None else None
-            gb = g @ a if a is not None else None
+            gb = _mm(g, a) if a is not None else None
         elif vec == 1:      # (k,) @ (k, n): d a = b g, d b = outer(a, g)
-            ga = b @ g if b is not None else None
+            ga = _mm(b, g) if b is not None else None
             gb = _xp.reshape(a, (-1, 1)) * g if a is not None else None
         else:
-            ga = g @ _xp.swap_last(b) if b is not None else None
-            gb = _xp.swap_last(a) @ g if a is not None else None
+            ga = _mm(g, _xp.swap_last(b)) if b is not None else None
+            gb = _mm(_xp.swap_last(a), g) if a is not None else None
         return ga, gb
+
+
+def _mm(x, y):
+    """x @ y inside a backward rule: the operands are valid by construction (they come from a
+    successful forward), so Tensors go to the primitive without matmul's checks."""
+    if type(x) is np.ndarray and type(y) is np.ndarray:
+        return x @ y
+    if not isinstance(x, Tensor):
+        x = Tensor._make(np.asarray(x))
+    if not isinstance(y, Tensor):
+        y = Tensor._make(np.asarray(y))
+    return MatMul.apply(x, y)
 
 
 def _mm_check(a, b, op):
