@@ -77,29 +77,37 @@ class Node:
             if saved is _FREED_MARK:
                 raise RuntimeError(_FREED)
             return () if saved is None else saved
-        raw = self._raw
         out = []
+        if self._raw:       # plain backward: arrays, version-checked
+            for kind, obj, ver in saved:
+                if kind == 0:
+                    vc = obj._vc
+                    if vc is not None and vc.v != ver:
+                        self._version_error(obj, vc.v, ver)
+                    out.append(obj._data)
+                elif kind == 1:
+                    arr, nr, vc = obj
+                    if vc.v != ver:
+                        self._version_error(None, vc.v, ver, arr=arr, nr=nr)
+                    out.append(arr)
+                else:
+                    out.append(obj)
+            return tuple(out)
         for kind, obj, ver in saved:
-            if raw and kind == 0 and obj._vc is None:
-                out.append(obj._data)
-                continue
             if kind == 2:
                 out.append(obj)
             elif kind == 0:
                 vc = obj._vc
                 if vc is not None and vc.v != ver:
                     self._version_error(obj, vc.v, ver)
-                out.append(obj._data if raw else obj)
+                out.append(obj)
             else:
                 arr, nr, vc = obj
                 if vc.v != ver:
                     self._version_error(None, vc.v, ver, arr=arr, nr=nr)
-                if raw:
-                    out.append(arr)
-                else:
-                    t = Tensor._make(arr, True, self, nr)
-                    t._vc = vc
-                    out.append(t)
+                t = Tensor._make(arr, True, self, nr)
+                t._vc = vc
+                out.append(t)
         return tuple(out)
 
     saved_variables = saved_tensors

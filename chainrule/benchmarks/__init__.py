@@ -80,6 +80,9 @@ def run(quick=False, names=None, progress=None, libs=None):
             # running) slows whichever runs after it, so each one follows each other equally
             k = r % len(order)
             for label, fn in order[k:] + order[:k]:
+                # one untimed call first: a library is timed warm, never paying to wake the
+                # BLAS threads that another library's long call let fall asleep
+                fn()
                 t0 = time.perf_counter()
                 fn()
                 samples[label].append(time.perf_counter() - t0)
