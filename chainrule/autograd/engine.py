@@ -1,4 +1,6 @@
-"""The graph walk: the only code that traverses graphs.
+"""The graph walk. ``backward_root`` (``loss.backward()``) and ``run_backward`` (everything
+else) share ``_walk``; the transforms' vector-Jacobian products walk in ``_vjp._backprop``,
+which needs per-node Tensor/array modes, and hand anything with hooks or anomaly mode here.
 
 Order: dependency counts over the nodes reachable from the roots, then Kahn's algorithm with a
 stack (iterative, so depth is bounded only by memory). Each node's pending gradients are popped
