@@ -223,6 +223,7 @@ class CrossEntropy(Op):
     NOTE: fused (the training path): forward keeps exp(x - max) so backward is one pass,
     (softmax - onehot) * coefficient, instead of log_softmax's and nll's passes. A recorded
     backward (create_graph) takes softmax from the Softmax op so it stays differentiable."""
+    __slots__ = ("info",)     # what backward needs, without a per-node __dict__
 
     @staticmethod
     def forward(ctx, x, spec):
