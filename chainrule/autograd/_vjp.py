@@ -201,12 +201,10 @@ def _backprop(outs, cots, ins, create, tok=None):
             roots.append(node)
         b[nr] = c if b[nr] is None else b[nr] + c
     # dependency counts; any hook sends the walk to the engine
-    deps = dict.fromkeys(roots, 0)
-    stack = list(roots)
+    deps = engine._topo(roots)[0]
     acc = AccumulateGrad
     other_leaf = False      # a leaf that is not an input: some nodes may lead nowhere needed
-    while stack:
-        n = stack.pop()
+    for n in deps:
         if n._has_hooks:
             return None
         if type(n) is acc:
@@ -217,15 +215,6 @@ def _backprop(outs, cots, ins, create, tok=None):
                 other_leaf = True
                 if create is None and v.__dict__.get("_htok", 0) < tok:
                     create = True
-            continue
-        for e in n._next:
-            if e is not None:
-                m = e[0]
-                if m in deps:
-                    deps[m] += 1
-                else:
-                    deps[m] = 1
-                    stack.append(m)
     if create is None:
         create = False
     # no transform and nothing to record: the rules run on arrays, as in a plain backward
@@ -237,18 +226,7 @@ def _backprop(outs, cots, ins, create, tok=None):
                     b[k] = g._data
     quiet = bool(STACK) and not create
     create = bool(create or STACK)
-    order = []
-    ready = [n for n in roots if deps[n] == 0]
-    while ready:
-        n = ready.pop()
-        order.append(n)
-        for e in n._next:
-            if e is not None:
-                m = e[0]
-                c = deps[m] - 1
-                deps[m] = c
-                if c == 0:
-                    ready.append(m)
+    order = engine._order(roots, deps)
     if leaf_targets and not other_leaf:
         # every path ends at an input (a leaf): every node is needed, every non-leaf runs
         need = None

@@ -135,23 +135,29 @@ def _topo(roots):
     return deps, deps
 
 
-def _needed(roots, deps, targets):
-    """Nodes on some path from a root to a target node (for autograd.grad / inputs=)."""
+def _order(roots, deps):
+    """Every node reachable from roots, each after all of its consumers (Kahn's algorithm on a
+    copy of the dependency counts)."""
     order = []
     d = dict(deps)
-    ready = [r for r in set(roots) if d.get(r, 0) == 0]
+    ready = [r for r in dict.fromkeys(roots) if d.get(r, 0) == 0]
     while ready:
         n = ready.pop()
         order.append(n)
         for e in n._next:
-            if e is None:
-                continue
-            m = e[0]
-            d[m] -= 1
-            if d[m] == 0:
-                ready.append(m)
+            if e is not None:
+                m = e[0]
+                c = d[m] - 1
+                d[m] = c
+                if c == 0:
+                    ready.append(m)
+    return order
+
+
+def _needed(roots, deps, targets):
+    """Nodes on some path from a root to a target node (for autograd.grad / inputs=)."""
     need = set()
-    for n in reversed(order):
+    for n in reversed(_order(roots, deps)):
         if n in targets or any(e is not None and e[0] in need for e in n._next):
             need.add(n)
     return need
