@@ -433,3 +433,22 @@ def test_create_graph_leaves_do_not_share_a_constant_gradient():
     (x + y).sum().backward(create_graph=True)
     (x + y).sum().backward()
     assert x.grad.tolist() == [2.0, 2.0, 2.0] and y.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_loss_backward_seed_is_fresh_each_call():
+    # loss.backward() copies its seed from a cache: a backward that writes into its incoming
+    # gradient must not change the next call's seed
+    class Doubler(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            g.mul_(2)
+            return g
+
+    for _ in range(3):
+        x = cr.tensor(3.0, requires_grad=True)
+        Doubler.apply(x).backward()
+        assert x.grad.item() == 2.0
