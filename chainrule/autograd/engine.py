@@ -232,7 +232,6 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
     return captured
 
 
-
 def backward_root(t, g, retain_graph):
     """run_backward for the common call, ``loss.backward()``: one root with a grad_fn, its
     gradient a plain array, every leaf's gradient accumulated into ``.grad``."""
