@@ -263,9 +263,16 @@ def _walk(ready, deps, pending, fast, raw, create_graph, retain_graph, targets, 
     try:
         pop, push, take, pget = ready.pop, ready.append, pending.pop, pending.get
         mk = F.Tensor._make
-        while ready:
-            node = pop()
-            buf = take(node, None)
+        carry = None    # (node, gradients): made ready last, so it runs next without the queue
+        while True:
+            if carry is not None:
+                node, buf = carry
+                carry = None
+            elif ready:
+                node = pop()
+                buf = take(node, None)
+            else:
+                break
             if buf is None or need is not None and node not in need:
                 pass
             elif fast and node._fast and not node._has_hooks:
@@ -314,12 +321,28 @@ def _walk(ready, deps, pending, fast, raw, create_graph, retain_graph, targets, 
                                 continue
                         b = pget(m)
                         if b is None:
-                            pending[m] = [g] if m._nout == 1 else _first(m._nout, e[1], g)
+                            b = [g] if m._nout == 1 else _first(m._nout, e[1], g)
+                            if c:
+                                pending[m] = b
+                                continue
                         else:
                             nr = e[1]
                             old = b[nr]
                             b[nr] = g if old is None else old + g
+                            if c:
+                                continue
+                            del pending[m]
+                        # m is ready: it runs next, as the stack would pop it first
+                        if carry is not None:
+                            pending[carry[0]] = carry[1]
+                            push(carry[0])
+                        carry = (m, b)
+                        continue
                     if c == 0:
+                        if carry is not None:
+                            pending[carry[0]] = carry[1]
+                            push(carry[0])
+                            carry = None
                         push(m)
                 continue
             elif fast and type(node) is AccumulateGrad and not node.variable._hooks:
