@@ -317,3 +317,21 @@ def test_fused_pairs_under_transforms_and_vectorized_jacobians_match_torch():
         x = chainrule.autograd.forward_ad.make_dual(chainrule.ones(2, 4).double(),
                                                     chainrule.ones(2, 4).double())
         assert _mlp(chainrule)(x).grad_fn.name() == "ReluBackward0"
+
+
+@needs_torch
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_cross_entropy_flat_gather_and_scatter_any_layout(layout):
+    rng = np.random.default_rng(11)
+    base = rng.standard_normal((6, 8))
+    x = {"C": base[:, :4].copy(), "F": np.asfortranarray(base[:, :4]),
+         "strided": base[:, ::2]}[layout]
+    t = np.array([0, 3, 2, 1, 1, 0])
+    res = []
+    for m in (chainrule, torch):
+        xt = m.from_numpy(x).requires_grad_()     # keeps the layout
+        loss = m.nn.functional.cross_entropy(xt, m.tensor(t), reduction="sum")
+        loss.backward()
+        res.append((loss.item(), xt.grad.numpy()))
+    np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-12)
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-12, atol=1e-14)
