@@ -4,8 +4,8 @@ import math
 import numbers
 
 import numpy as np
-from scipy import special as _sp
 
+from .. import _special as _sp
 from .. import dtypes as _dt
 from .._tensor import Tensor
 from ..autograd.function import _INTERPOSE, Op, _apply1, _apply2

@@ -2,8 +2,8 @@
 loses precision (the reason is in a NOTE on the class). Everything else in nn.functional is a
 composite of the core ops."""
 import numpy as np
-from scipy import special as _sp
 
+from .. import _special as _sp
 from .. import backend as _backend
 from .._tensor import Tensor
 from ..autograd import function as _fn
