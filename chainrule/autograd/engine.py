@@ -131,7 +131,8 @@ def _topo(roots):
                     deps[m] += 1
                 else:
                     deps[m] = 1
-                    push(m)
+                    if m._next:     # a leaf's node has no edges: nothing to visit
+                        push(m)
     return deps, deps
 
 
@@ -300,7 +301,7 @@ def _walk(ready, deps, pending, fast, raw, create_graph, retain_graph, targets, 
                             v = m.variable
                             if v._hooks is None:
                                 # a leaf's last contribution: accumulate now, skip the queue
-                                b = take(m, None)
+                                b = take(m, None) if pending else None
                                 if b is not None and b[0] is not None:
                                     g = b[0] + g
                                     if type(g) is not _nd:
