@@ -1,5 +1,6 @@
 """Tensor method groups, one mixin per part of the catalogue (Tensor inherits them all)."""
 from .elementwise_ext import ElementwiseMethods
+from .extra_ext import ExtraMethods
 from .index_ext import IndexMethods
 from .linalg_ext import LinalgMethods
 from .nn_ext import NNMethods
@@ -9,3 +10,4 @@ from .shape_ext import ShapeMethods
 
 MIXINS = (ElementwiseMethods, ReduceMethods, ShapeMethods, IndexMethods, LinalgMethods,
           NNMethods, RandomMethods)
+MIXINS += (ExtraMethods,)
