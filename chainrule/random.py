@@ -223,8 +223,8 @@ def randint_like(input, low=0, high=None, *, dtype=None, generator=None):
 
 
 def _values(t, levels):
-    """A tensor argument's values with a leading dim per level (it is batched at some of them),
-    its logical dims padded with ones on the left to ``nd``; numbers stay numbers."""
+    """A tensor argument's values with a leading dim per level (it is batched at some of them;
+    broadcast along the others); numbers stay numbers."""
     if not isinstance(t, Tensor):
         return t
     if not levels:
