@@ -352,24 +352,45 @@ class LogCumSumExp(Op):
     @staticmethod
     def backward(ctx, g):
         a, out = ctx.saved_tensors
-        d = ctx.dim
-        # NOTE: grad_j = sum_{i >= j} g_i exp(a_j - out_i): the sum runs in log space, for the
-        # positive and the negative part of g apart, so nothing overflows
-        low = float(np.finfo(_xp.dtype_of(a)).min) / 8     # log(0) stand-in: exp gives 0
-        res = 0.0
+        # grad_k = sum_{i >= k} g_i exp(a_k - out_i)
+        return _xp.call(ExpScan, g, -out, a, ctx.dim, True), None
+
+
+class ExpScan(Op):
+    """out_k = sum of v_j exp(s_j + t_k) over j <= k along ``dim`` (j >= k when reverse):
+    logcumsumexp's backward. Linear in v; its vjp in v and s is an ExpScan the other way, so
+    every order of derivative stays stable.
+
+    NOTE: summed in log space (a running logaddexp of log|v| + s) for the positive and the
+    negative part of v apart, so exp never overflows where the result is finite."""
+
+    @staticmethod
+    def forward(ctx, v, s, t, dim, reverse):
+        ctx.info = (dim, reverse)
+        out = np.zeros(np.broadcast_shapes(v.shape, s.shape, t.shape), v.dtype)
         for sign in (1.0, -1.0):
-            part = g * sign > 0
-            lg = _xp.where(part, _xp.log(_xp.where(part, _xp.abs(g), 1.0)), low)
-            term = _xp.exp(_rev_lcse(lg - out, d) + a)
-            res = res + term * sign
-        return res, None
+            part = v * sign > 0
+            if not part.any():
+                continue
+            lv = np.where(part, np.log(np.where(part, np.abs(v), 1.0)) + s, -np.inf)
+            if reverse:
+                acc = np.flip(np.logaddexp.accumulate(np.flip(lv, dim), axis=dim), dim)
+            else:
+                acc = np.logaddexp.accumulate(lv, axis=dim)
+            out = out + np.exp(acc + t) * sign
+        n = ctx.needs_input_grad
+        ctx.save_for_backward(v if n[1] else None, s if n[0] or n[1] else None,
+                              t if n[0] or n[1] else None, out if n[2] else None)
+        return out
 
-
-def _rev_lcse(x, d):
-    """logcumsumexp from the end of ``d`` backwards."""
-    if isinstance(x, Tensor):
-        return S.flip(LogCumSumExp.apply(S.flip(x, [d]), d), [d])
-    return np.flip(np.logaddexp.accumulate(np.flip(x, d), axis=d), d)
+    @staticmethod
+    def backward(ctx, h):
+        v, s, t, out = ctx.saved_tensors
+        dim, reverse = ctx.info
+        n = ctx.needs_input_grad
+        back = _xp.call(ExpScan, h, t, s, dim, not reverse) if n[0] or n[1] else None
+        return ((back if n[0] else None), (v * back if n[1] else None),
+                (h * out if n[2] else None), None, None)
 
 
 def logcumsumexp(input, dim, *, out=None):
