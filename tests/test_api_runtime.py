@@ -1062,3 +1062,21 @@ def test_top_level_inplace_records_the_graph():
     np.testing.assert_allclose(x.grad.numpy(), np.exp([0.5, 1.0]), rtol=1e-6)
     with pytest.raises(RuntimeError, match="leaf Variable"):
         c.sqrt_(x)
+
+
+@needs_torch
+def test_views_of_a_relaid_out_leaf_that_requires_grad_refuse_inplace_ops():
+    import torch
+    for m in (c, torch):
+        w = m.zeros(3, 2)
+        w.add_(1)            # w has a version counter (views may exist)
+        w.t_()
+        w.requires_grad_()
+        v = w[0]
+        with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+            v.mul_(2)
+        (w * 2).sum().backward()
+        assert w.is_leaf and w.grad.tolist() == [[2.0, 2.0, 2.0]] * 2
+        with m.no_grad():
+            v.mul_(3)
+        assert w.tolist()[0] == [3.0, 3.0, 3.0]

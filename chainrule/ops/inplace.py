@@ -27,9 +27,18 @@ def _check_inplace(t, record):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
     base = t._base
-    if base is not None and base._rg and base.grad_fn is None:
+    if base is None:
+        return
+    if base._rg and base.grad_fn is None or _face_is_grad_leaf(base, t):
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
+
+
+def _face_is_grad_leaf(base, t):
+    """base is the hidden base of a re-laid-out leaf that requires grad (and t is not it)."""
+    face = base.__dict__.get("_face")
+    f = face() if face is not None else None
+    return f is not None and f is not t and f._rg and f.grad_fn is None
 
 
 class ViewAssign(Op):
