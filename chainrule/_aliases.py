@@ -2,6 +2,7 @@
 (detach, asarray, frombuffer, empty_strided, ...), the ``*_copy`` variants of view ops, the
 top-level spellings of nn.functional ops (with torch's top-level signatures) and the top-level
 in-place ops (``chainrule.exp_(t)`` is ``t.exp_()``)."""
+import sys
 import warnings
 
 import numpy as np
@@ -18,9 +19,9 @@ from .ops import shape as S
 from .ops.index import getitem as _getitem
 
 __all__ = ["detach", "detach_", "scalar_tensor", "asarray", "frombuffer", "empty_strided",
-           "is_complex", "is_nonzero", "is_same_size", "isreal", "is_signed", "split_with_sizes",
-           "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes", "typename", "rsub",
-           "positive", "adjoint", "ravel", "fill", "vmap",
+           "is_complex", "is_nonzero", "is_same_size", "isreal", "split_with_sizes",
+           "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes", "typename", "adjoint",
+           "fill", "vmap",
            "alias_copy", "detach_copy", "diagonal_copy", "expand_copy", "narrow_copy",
            "permute_copy", "select_copy", "slice_copy", "split_copy", "split_with_sizes_copy",
            "squeeze_copy", "t_copy", "transpose_copy", "unbind_copy", "unsqueeze_copy",
@@ -29,8 +30,7 @@ __all__ = ["detach", "detach_", "scalar_tensor", "asarray", "frombuffer", "empty
            "conv_transpose3d", "convolution", "embedding", "max_pool1d", "max_pool2d",
            "max_pool3d", "max_pool1d_with_indices", "avg_pool1d", "adaptive_avg_pool1d",
            "adaptive_max_pool1d", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
-           "native_channel_shuffle", "bilinear", "constant_pad_nd", "cosine_similarity",
-           "pairwise_distance", "ctc_loss", "native_layer_norm", "native_batch_norm",
+           "native_channel_shuffle", "bilinear", "constant_pad_nd", "ctc_loss", "native_layer_norm", "native_batch_norm",
            "native_group_norm", "native_dropout", "embedding_renorm_"]
 
 _make = Tensor._make
@@ -305,17 +305,6 @@ def isreal(input):
     return _make(np.ones(input._data.shape, bool))
 
 
-def is_signed(input):
-    """Whether the tensor's dtype is signed (floating or signed integer).
-
-    >>> import chainrule
-    >>> chainrule.is_signed(chainrule.ones(1)), chainrule.is_signed(chainrule.ones(1).bool())
-    (True, False)
-    """
-    _need_tensor(input, "is_signed")
-    return input.dtype.is_signed
-
-
 def split_with_sizes(input, split_sizes, dim=0):
     """Split into pieces of the listed sizes (views), which must sum to the dim's size.
 
@@ -383,31 +372,6 @@ def typename(obj):
     return name if module in ("", "builtins") else f"{module}.{name}"
 
 
-def rsub(input, other, *, alpha=1):
-    """``other - alpha * input`` (subtraction with the operands swapped).
-
-    >>> import chainrule
-    >>> chainrule.rsub(chainrule.tensor([1.0, 2.0]), 5)
-    tensor([4., 3.])
-    """
-    _need_tensor(input, "rsub")
-    from .ops.elementwise import sub
-    return sub(other, input, alpha=alpha)
-
-
-def positive(input):
-    """``input`` itself (unary plus); bool tensors are refused, as torch.
-
-    >>> import chainrule
-    >>> chainrule.positive(chainrule.tensor([-1.0]))
-    tensor([-1.])
-    """
-    _need_tensor(input, "positive")
-    if input._data.dtype == np.bool_:
-        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
-    return input
-
-
 def adjoint(input):
     """The conjugate transpose of the last two dims (a view; real dtypes: the transpose).
 
@@ -420,17 +384,6 @@ def adjoint(input):
         raise RuntimeError("tensor.adjoint() is only supported on matrices or batches of "
                            f"matrices. Got {input._data.ndim}-D tensor.")
     return S.transpose(input, -2, -1)
-
-
-def ravel(input):
-    """The elements as a 1-D tensor (a view when the memory allows).
-
-    >>> import chainrule
-    >>> chainrule.ravel(chainrule.tensor([[1, 2], [3, 4]]))
-    tensor([1, 2, 3, 4])
-    """
-    _need_tensor(input, "ravel")
-    return S.reshape(input, (-1,))
 
 
 def fill(input, value):
@@ -641,8 +594,6 @@ pixel_unshuffle = F.pixel_unshuffle
 channel_shuffle = F.channel_shuffle
 native_channel_shuffle = F.native_channel_shuffle
 bilinear = F.bilinear
-cosine_similarity = F.cosine_similarity
-pairwise_distance = F.pairwise_distance
 adaptive_avg_pool1d = F.adaptive_avg_pool1d
 
 
@@ -892,7 +843,8 @@ def native_dropout(input, p, train):
 
 
 # -- top-level in-place ops: chainrule.exp_(t) is t.exp_() --------------------------------------
-# torch's top-level X_ names; each exists here when chainrule's Tensor has the method X_.
+# torch's top-level X_ names; each is made here when chainrule's Tensor has the method X_ and no
+# module imported before this one defines it.
 _TORCH_INPLACE = (
     "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_",
     "arctan_", "arctanh_", "as_strided_", "asin_", "asinh_", "atan_", "atanh_", "ceil_",
@@ -925,8 +877,9 @@ def _inplace_alias(name):
     return f
 
 
+_pkg = sys.modules[__name__.rpartition(".")[0]]     # chainrule, as imported so far
 for _name in _TORCH_INPLACE:
-    if hasattr(Tensor, _name):
+    if hasattr(Tensor, _name) and not hasattr(_pkg, _name):
         globals()[_name] = _inplace_alias(_name)
         __all__.append(_name)
-del _name
+del _name, _pkg

@@ -238,17 +238,8 @@ class NewMethods:
     def isreal(self):
         return _A().isreal(self)
 
-    def is_signed(self):
-        return _A().is_signed(self)
-
-    def ravel(self):
-        return _A().ravel(self)
-
     def adjoint(self):
         return _A().adjoint(self)
-
-    def positive(self):
-        return _A().positive(self)
 
 
 def _T():
