@@ -8,5 +8,5 @@ from .random_ext import RandomMethods
 from .reduce_ext import ReduceMethods
 from .shape_ext import ShapeMethods
 
-MIXINS = (ElementwiseMethods, ReduceMethods, ShapeMethods, IndexMethods, LinalgMethods,
-          NNMethods, RandomMethods, NewMethods)
+MIXINS = (ElementwiseMethods, ReduceMethods, ShapeMethods, IndexMethods, LinalgMethods, NewMethods,
+          NNMethods, RandomMethods)
