@@ -41,6 +41,8 @@ from .nn._toplevel import *  # noqa: F401,F403,E402  (torch.softmax & co.)
 from .serialization import *  # noqa: F401,F403,E402  (save, load)
 from . import func  # noqa: E402
 from . import viz  # noqa: E402,F401
+from ._runtime import *  # noqa: F401,F403,E402  (thread counts, deterministic mode, ...)
+from ._aliases import *  # noqa: F401,F403,E402  (detach, asarray, conv2d, exp_, ...)
 
 __version__ = "0.1.0"
 

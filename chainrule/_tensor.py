@@ -396,7 +396,8 @@ class Tensor(*MIXINS):
                 dtype = a
             else:
                 device = a
-        check_device(device)
+        if device is not None:
+            check_device(device)
         if dtype is None or _dt.to_dtype(dtype).np == self._data.dtype:
             return self.clone() if copy else self
         return _ops().elementwise.cast(self, _dt.to_dtype(dtype))
