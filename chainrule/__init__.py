@@ -26,6 +26,7 @@ from .ops.shape import *  # noqa: F401,F403
 from .ops.index import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .functional_ops import *  # noqa: F401,F403
+from .ops.extra import *  # noqa: F401,F403
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                        linspace, logspace, ones, ones_like, tensor, zeros, zeros_like)
 from .random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
@@ -40,6 +41,8 @@ from .nn._toplevel import *  # noqa: F401,F403,E402  (torch.softmax & co.)
 from .serialization import *  # noqa: F401,F403,E402  (save, load)
 from . import func  # noqa: E402
 from . import viz  # noqa: E402,F401
+from ._runtime import *  # noqa: F401,F403,E402  (thread counts, deterministic mode, ...)
+from ._aliases import *  # noqa: F401,F403,E402  (detach, asarray, conv2d, exp_, ...)
 
 __version__ = "0.1.0"
 

@@ -41,9 +41,17 @@ class device:
 
 
 CPU = device("cpu")
+_default = [None]      # set_default_device's choice (None: the CPU)
 
 
 def check_device(d):
-    if d is None or d is CPU:
+    if d is None:
+        d = _default[0]
+        if d is None:
+            return CPU
+        if d.split(":")[0] == "cuda":
+            raise AssertionError("chainrule has no CUDA (the default device is "
+                                 f"'{d}'): only 'cpu' is available")
+    if d is CPU:
         return CPU
     return device(d)

@@ -28,6 +28,7 @@ class Tensor(*MIXINS):
     _base = None
     _acc = None
     _hooks = None
+    _post_hooks = None
     name = None
 
     def __init__(self, *args, dtype=None, device=None):
@@ -333,6 +334,29 @@ class Tensor(*MIXINS):
         hooks.append(hook)
         return _fn._Handle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` on this leaf each time a backward pass has accumulated its
+        gradient into ``.grad`` (an optimizer can step the parameter right there). The hook
+        returns None. Returns a handle with ``remove()``.
+
+        >>> import chainrule
+        >>> w = chainrule.ones(2, requires_grad=True)
+        >>> h = w.register_post_accumulate_grad_hook(lambda t: print(t.grad))
+        >>> (w * 3).sum().backward()
+        tensor([3., 3.])
+        """
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        if self._hooks is None:
+            self._hooks = []    # not None: the engine's inline leaf path steps aside
+        if self._post_hooks is None:
+            self._post_hooks = []
+        self._post_hooks.append(hook)
+        return _fn._Handle(self._post_hooks, hook)
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (chain rule, reverse order).
 
@@ -372,7 +396,8 @@ class Tensor(*MIXINS):
                 dtype = a
             else:
                 device = a
-        check_device(device)
+        if device is not None:
+            check_device(device)
         if dtype is None or _dt.to_dtype(dtype).np == self._data.dtype:
             return self.clone() if copy else self
         return _ops().elementwise.cast(self, _dt.to_dtype(dtype))

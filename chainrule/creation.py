@@ -178,6 +178,18 @@ def _like(input, dtype):
     return (_dt.to_dtype(dtype) or input.dtype).np
 
 
+def _like_fill(input, make, dtype, requires_grad, device):
+    """make(shape, np dtype) shaped like input; batched like input under vmap (as torch)."""
+    d = input._data
+    if type(d) is np.ndarray:
+        return _finish(make(d.shape, _like(input, dtype)), requires_grad, device)
+    from .autograd import _transforms as T
+    levels, raw = T.levels_of(d)
+    t = _finish(make(raw.shape, _like(input, dtype)), requires_grad, device)
+    t._data = T.batched(t._data, levels)
+    return t
+
+
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
     """Zeros with input's shape and dtype.
 
@@ -185,7 +197,7 @@ def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
     >>> chainrule.zeros_like(chainrule.ones(2))
     tensor([0., 0.])
     """
-    return _finish(np.zeros(input.shape, _like(input, dtype)), requires_grad, device)
+    return _like_fill(input, np.zeros, dtype, requires_grad, device)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
@@ -195,7 +207,7 @@ def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_for
     >>> chainrule.ones_like(chainrule.zeros(2))
     tensor([1., 1.])
     """
-    return _finish(np.ones(input.shape, _like(input, dtype)), requires_grad, device)
+    return _like_fill(input, np.ones, dtype, requires_grad, device)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
@@ -205,7 +217,7 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
     >>> chainrule.empty_like(chainrule.zeros(3)).shape
     chainrule.Size([3])
     """
-    return _finish(np.empty(input.shape, _like(input, dtype)), requires_grad, device)
+    return _like_fill(input, np.empty, dtype, requires_grad, device)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
@@ -216,7 +228,8 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     >>> chainrule.full_like(chainrule.zeros(2), 3)
     tensor([3., 3.])
     """
-    return _finish(np.full(input.shape, fill_value, _like(input, dtype)), requires_grad, device)
+    return _like_fill(input, lambda s, d: np.full(s, fill_value, d), dtype, requires_grad,
+                      device)
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None):

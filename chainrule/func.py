@@ -13,6 +13,7 @@ from .autograd._vjp import (_external, make_inputs, missing_levels, new_token, r
                              vjp_core)
 from .autograd.grad_mode import _mode
 from .ops import shape as S
+from . import random as _random
 from .autograd import forward_ad, functional  # noqa: F401  (chainrule.autograd.<name>)
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
@@ -483,7 +484,8 @@ def _assemble(jac, spec_o, spec_d, single_arg):
 
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     """The Jacobian of ``func`` by forward mode, vectorised: one forward pass carries every
-    basis tangent at once (vmap over the jvp).
+    basis tangent at once (vmap over the jvp). ``randomness`` is that vmap's flag: with
+    'different' each column of the Jacobian (each input element) sees its own random draws.
 
     >>> import chainrule
     >>> from chainrule.func import jacfwd
@@ -533,10 +535,13 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
                 for i, p in zip(nums, parts):
                     new_args[i] = p
                 return func(*new_args, **kwargs)
-        with T.random_guard(randomness):
-            prim, rows, spec_o, aux = _jvp_run(f_of_diff, flat_x, LEAFS(len(flat_x)), tans,
-                                               {}, has_aux, "jacfwd", batch=n, primals=False,
-                                               checked=True)
+        if randomness == "different":
+            prim, rows, spec_o, aux = _jvp_vmapped(f_of_diff, flat_x, tans, has_aux)
+        else:
+            with T.random_guard(randomness):
+                prim, rows, spec_o, aux = _jvp_run(f_of_diff, flat_x, LEAFS(len(flat_x)),
+                                                   tans, {}, has_aux, "jacfwd", batch=n,
+                                                   primals=False, checked=True)
         jac = []
         for o, r in zip(prim, rows):
             per, off = [], 0
@@ -573,6 +578,25 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     return wrapper
 
 
+def _jvp_vmapped(f, flat_x, tans, has_aux):
+    """jacfwd(randomness='different') as torch defines it, a vmap over jvp: f runs once per
+    basis tangent, each run with its own random draws. Returns what ``_jvp_run`` does (the
+    primal outputs only for their shapes; aux of the first run, as torch)."""
+    def one(*ts):
+        r = jvp(f, tuple(flat_x), ts, has_aux=has_aux)
+        return (r[1], r[2]) if has_aux else r[1]
+    res = vmap(one, randomness="different")(*tans)
+    out, aux = res if has_aux else (res, None)
+    if isinstance(out, Tensor):
+        rows, spec_o = [out], _LEAF
+    else:
+        rows, spec_o = tree_flatten(out)
+    if has_aux:
+        leaves, spec_a = tree_flatten(aux)
+        aux = tree_unflatten([a[0] for a in leaves], spec_a)
+    return [r[0] for r in rows], rows, spec_o, aux
+
+
 def LEAFS(n):
     return _LEAF1 if n == 1 else _Spec("tuple", None, (_LEAF,) * n)
 
@@ -598,11 +622,7 @@ def hessian(func, argnums=0):
 
 # -- vmap -------------------------------------------------------------------------------------
 def _check_randomness(randomness):
-    if randomness not in ("error", "same"):
-        if randomness == "different":
-            raise RuntimeError("vmap: randomness='different' is not supported by chainrule "
-                               "(random ops draw one value shared by the batch); use 'same' "
-                               "or draw the batch of random numbers outside vmap")
+    if randomness not in ("error", "same", "different"):
         raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
                            f"'same'. Got {randomness}")
 
@@ -641,10 +661,28 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """Vectorise ``func`` over a dimension of its inputs: ``vmap(f)(x)[i] == f(x[i])``, with
     every primitive run once on the whole batch. Nest for more dims.
 
+    ``randomness`` says what random ops inside ``func`` do (as in torch.func): ``'error'``
+    raises, ``'same'`` draws once for the whole batch, ``'different'`` draws independent values
+    for every batch element (the result is batched). A 'different' draw is made for the whole
+    batch at once, so under ``manual_seed`` it equals the same draw with the batch dim in front
+    outside vmap (randperm and multinomial draw per element, in order). With ``chunk_size``,
+    'same' replays the global generator's state for every chunk.
+
     >>> import chainrule
     >>> from chainrule.func import vmap
     >>> vmap(lambda v: (v * v).sum())(chainrule.tensor([[1.0, 2.0], [3.0, 4.0]]))
     tensor([ 5., 25.])
+    >>> x = chainrule.zeros(3, 2)
+    >>> _ = chainrule.manual_seed(0)
+    >>> y = vmap(lambda v: v + chainrule.rand(2), randomness="different")(x)
+    >>> bool((y[0] != y[1]).all())
+    True
+    >>> _ = chainrule.manual_seed(0)
+    >>> bool((y == chainrule.rand(3, 2)).all())
+    True
+    >>> z = vmap(lambda v: v + chainrule.rand(2), randomness="same")(x)
+    >>> bool((z[0] == z[1]).all())
+    True
     """
     _check_randomness(randomness)
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
@@ -685,7 +723,12 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             raise ValueError("vmap: at least one input must be batched (in_dims are all None)")
         if chunk_size is not None and chunk_size < size:
             outs = []
+            # 'same' randomness: every chunk replays the global generator's state
+            g = _random.default_generator
+            state = g._rng.bit_generator.state if randomness == "same" else None
             for s in range(0, size, chunk_size):
+                if state is not None:
+                    g._rng.bit_generator.state = state
                 e = min(size, s + chunk_size)
                 sub = [(tree_unflatten([_slice_dim(x, d, s, e) for x, d in zip(lvs, dl)], sp),
                         dl) for lvs, sp, dl in flat]

@@ -1,10 +1,8 @@
 """chainrule.linalg: torch.linalg's namespace. Decompositions and solvers are primitives in
 ``chainrule.ops.linalg`` with analytic adjoints; the rest are composites."""
-import warnings
-
 import numpy as np
-from scipy import linalg as _sla
 
+from . import _linalg_np as _lnp
 from ._tensor import Tensor, _wrap_dim
 from .ops import linalg as _L
 from .functional_ops import matrix_norm, vector_norm
@@ -55,11 +53,7 @@ def inv_ex(A, *, check_errors=False):
 
 def _zero_pivot(m):
     """1 + the index of the first zero pivot of m's LU factorisation (0 when there is none)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        lu = _sla.lu_factor(m, check_finite=False)[0]
-    zero = np.flatnonzero(np.diagonal(lu) == 0)
-    return int(zero[0]) + 1 if zero.size else 0
+    return int(_lnp.first_zero_pivot(m))
 
 
 def _info(A):

@@ -21,6 +21,13 @@ def _u(t, generator):
     return _cr().rand(*t.shape, dtype=_cr().float64, generator=generator)
 
 
+def _vmap_check(t, op):
+    """Under vmap, torch's checks for an in-place random fill (randomness='error' raises;
+    'different' needs t batched at that level) before anything is drawn."""
+    from ..random import _check_inplace
+    _check_inplace(t, op)
+
+
 _SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
                  "uint8": "Byte", "bool": "Bool"}
 
@@ -54,6 +61,7 @@ class RandomMethods:
             raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                                f"from={from_} > to={to}")
         _float_only(self, "check_uniform_bounds")
+        _vmap_check(self, "uniform_")
         return _fill(self, _u(self, generator) * (to - from_) + from_)
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
@@ -66,6 +74,7 @@ class RandomMethods:
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         _float_only(self, "normal_kernel_cpu")
+        _vmap_check(self, "normal_")
         z = _cr().randn(*self.shape, dtype=_cr().float64, generator=generator)
         return _fill(self, z * std + mean)
 
@@ -76,13 +85,23 @@ class RandomMethods:
         >>> chainrule.empty(4).bernoulli_(1.0)
         tensor([1., 1., 1., 1.])
         """
-        cr = _cr()
-        if isinstance(p, cr.Tensor):
-            if bool(((p < 0) | (p > 1)).any()):
+        from .. import random as R
+        from ..autograd import _transforms as T
+        tensor_p = isinstance(p, _cr().Tensor)
+        if tensor_p:
+            pl, pr = T.levels_of(p._data)       # (its vmap levels, its values)
+            if np.any((pr < 0) | (pr > 1)):
                 raise RuntimeError("bernoulli_ expects p to be in [0, 1]")
         elif not 0 <= p <= 1:
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-        return _fill(self, (_u(self, generator) < p).to(cr.float64))
+        _vmap_check(self, "bernoulli_")
+        u, lv = R._draw("bernoulli_", "random", tuple(self.shape), generator=generator)
+        if tensor_p:
+            both = T.union_levels(lv, pl)
+            u = T.phys_at(T.batched(u, lv), both) if both != lv else u
+            p = R._pad(T.phys_at(p._data, both), len(both), self.ndim)
+            lv = both
+        return _fill(self, R._const((u < p).astype(np.float64), lv))
 
     def exponential_(self, lambd=1.0, *, generator=None):
         """Fill with samples of the exponential distribution with rate lambd.
@@ -97,6 +116,7 @@ class RandomMethods:
             raise RuntimeError("Exponential distribution is a continuous probability "
                                "distribution. dtype must be a floating point but you "
                                f"specified {_SCALAR_NAMES.get(self.dtype.name)}")
+        _vmap_check(self, "exponential_")
         # 1 - U lies in (0, 1], so the log is finite
         return _fill(self, -(1.0 - _u(self, generator)).log() / lambd)
 
@@ -109,8 +129,9 @@ class RandomMethods:
         """
         if not 0 < p < 1:
             raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
-        k = ((1.0 - _u(self, generator)).log() / math.log1p(-p)).numpy()
-        return _fill(self, _cr().tensor(np.maximum(np.ceil(k), 1.0)))
+        _vmap_check(self, "geometric_")
+        k = ((1.0 - _u(self, generator)).log() / math.log1p(-p)).ceil()
+        return _fill(self, _cr().clamp(k, min=1.0))
 
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         """Fill with samples of the Cauchy distribution.
@@ -123,6 +144,7 @@ class RandomMethods:
             raise RuntimeError("Cauchy distribution is a continuous probability distribution. "
                                f"dtype must be a floating point but you specified "
                                f"{self.dtype.name}")
+        _vmap_check(self, "cauchy_")
         a = (_u(self, generator) - 0.5) * math.pi
         return _fill(self, a.sin() / a.cos() * sigma + median)
 
@@ -136,6 +158,7 @@ class RandomMethods:
         if not std > 0:
             raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
         _float_only(self, "log_normal_cpu")
+        _vmap_check(self, "log_normal_")
         z = _cr().randn(*self.shape, dtype=_cr().float64, generator=generator)
         return _fill(self, (z * std + mean).exp())
 
@@ -163,6 +186,7 @@ class RandomMethods:
         if from_ >= to:
             raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
                                f"from={from_} >= to={to}")
+        _vmap_check(self, "random_")
         vals = cr.randint(from_, to, tuple(self.shape), generator=generator)
         return _fill(self, vals)
 

@@ -50,24 +50,10 @@ class Level:
         return f"<{self.kind} level {self.n}>"
 
 
-class _RandomGuard:
-    """Stands in for the global generator's bit stream under vmap(randomness='error')."""
-
-    def __getattr__(self, name):
-        raise RuntimeError("vmap: called random operation while in randomness error mode. "
-                           "Please either use the 'same' or 'different' randomness flags on "
-                           "vmap or perform the randomness operation out of vmap")
-
-
-def _random():
-    global _RND
-    if _RND is None:
-        from .. import random
-        _RND = random
-    return _RND
-
-
-_RND = None
+_ERROR_MODE = ("vmap: called random operation while in randomness error mode. Please either "
+               "use the 'same' or 'different' randomness flags on vmap or perform the "
+               "randomness operation out of vmap")
+RGUARD = [0]         # > 0 inside jacfwd(randomness='error'): every random draw raises
 _OUTER = [None]      # the interposer that was installed before the first level
 
 
@@ -79,12 +65,117 @@ class random_guard:
 
     def __enter__(self):
         if self.on:
-            self.g = _random().default_generator
-            self.old, self.g._rng = self.g._rng, _RandomGuard()
+            RGUARD[0] += 1
 
     def __exit__(self, *exc):
         if self.on:
-            self.g._rng = self.old
+            RGUARD[0] -= 1
+
+
+def random_levels(op, inputs=(), inplace=None):
+    """The vmap levels a random draw of ``op`` must vary along, outermost first (torch.func's
+    rules, applied level by level): a level with randomness='error' raises; a 'different' level
+    varies; a 'same' level shares one draw. ``inputs`` are the tensors a draw's values depend on
+    (bernoulli's p, normal's mean/std): the levels they are batched at vary too, and a 'same'
+    level cannot honour them. ``inplace``: the tensor filled in place, which must be batched at
+    every 'different' level."""
+    if RGUARD[0]:
+        raise RuntimeError(_ERROR_MODE)
+    if not inputs and inplace is None:
+        out = []
+        for lv in STACK:
+            if lv.kind is VMAP:
+                r = lv.randomness
+                if r == "different":
+                    out.append(lv)
+                elif r == "error":
+                    raise RuntimeError(_ERROR_MODE)
+        return out
+    have = ()
+    if inputs:
+        have = set()
+        for t in inputs:
+            d = t._data
+            while type(d) is BatchedData:
+                have.add(d.level)
+                d = d.phys
+    own = None
+    if inplace is not None:
+        own = set()
+        d = inplace._data
+        while type(d) is BatchedData:
+            own.add(d.level)
+            d = d.phys
+    out = []
+    for lv in STACK:
+        if lv.kind is not VMAP:
+            continue
+        r = lv.randomness
+        if r == "error":
+            raise RuntimeError(_ERROR_MODE)
+        if r == "different":
+            if own is not None and lv not in own:
+                raise RuntimeError("vmap: Cannot ask for different inplace randomness on an "
+                                   "unbatched tensor. This will appear like same randomness. "
+                                   f"(op: {op}; draw into a batched tensor, or use "
+                                   "randomness='same')")
+            out.append(lv)
+        elif lv in have:
+            raise RuntimeError("Vmap does not currently support same randomness with a "
+                               f"batched tensor input. (op: {op}, whose values depend on an "
+                               "input batched at a vmap level with randomness='same'; use "
+                               "randomness='different' there)")
+    return out
+
+
+def levels_of(d):
+    """(the vmap levels data object d is batched at, outermost first; its innermost array)."""
+    out = []
+    while type(d) is BatchedData:
+        out.append(d.level)
+        d = d.phys
+    out.reverse()
+    return out, d
+
+
+def union_levels(*groups):
+    """The vmap levels in any of ``groups``, in stack order (outermost first)."""
+    s = set()
+    for g in groups:
+        s.update(g)
+    return sorted(s, key=lambda lv: lv.n)
+
+
+def phys_at(d, levels):
+    """The values of data object d as one array: a dim per level of ``levels`` (outermost
+    first; they must include every level d is batched at) then d's logical dims, broadcast
+    along the levels d is not batched at."""
+    have, raw = levels_of(d)
+    if have == levels:
+        return raw
+    k = 0
+    shape = []
+    for lv in levels:
+        if k < len(have) and have[k] is lv:
+            shape.append(raw.shape[k])
+            k += 1
+        else:
+            shape.append(1)
+    if k != len(have):
+        raise RuntimeError("vmap: a tensor batched at a vmap level that is no longer active was "
+                           "used inside another vmap")
+    rest = raw.shape[len(have):]
+    r = raw.reshape(tuple(shape) + rest)
+    return np.broadcast_to(r, tuple(lv.size for lv in levels) + rest)
+
+
+def batched(arr, levels):
+    """The data object batched at ``levels`` (outermost first) whose leading dims of arr are
+    those levels' batches."""
+    d = arr
+    for lv in levels:
+        d = BatchedData(d, lv)
+    return d
 
 
 def push(kind, size=None, randomness="error"):
@@ -94,10 +185,6 @@ def push(kind, size=None, randomness="error"):
     F._INTERPOSE[0] = dispatch
     STACK.append(lv)
     _SOLE[0] = lv if len(STACK) == 1 and kind is JVP else None
-    if kind == VMAP and randomness == "error":
-        g = _random().default_generator
-        lv.keys.append(("rng", g, g._rng))
-        g._rng = _RandomGuard()
     return lv
 
 
@@ -108,9 +195,6 @@ def pop(lv):
     lv.active = False
     lv.memo = None
     for k in lv.keys:
-        if k[0] == "rng":
-            k[1]._rng = k[2]
-            continue
         key, ref = k
         e = TAN.get(key)
         if e is not None and e[0] is ref:
@@ -209,6 +293,17 @@ class BatchedData:
                 return np.copyto(self.phys, _align_phys(src.phys, self.ndim), **kwargs)
             if dst is self and type(src) is not BatchedData:
                 return np.copyto(self.phys, src, **kwargs)
+            if dst is self:
+                # src batched at some of dst's levels (a draw under randomness='different')
+                have, raw = levels_of(self)
+                sl = levels_of(src)[0]
+                if all(lv in have for lv in sl):
+                    v = phys_at(src, have)
+                    k = self.ndim - src.ndim
+                    if k > 0:
+                        b = len(have)
+                        v = v.reshape(v.shape[:b] + (1,) * k + v.shape[b:])
+                    return np.copyto(raw, v, **kwargs)
             raise RuntimeError("vmap: an in-place operation would write a batched value into "
                                "a tensor that is not batched; make the destination batched "
                                "(or out of place)")
@@ -740,7 +835,7 @@ def _function_vmap_recorded(cls, lv, args, kwargs):
                            "inside nested vmap levels, which is not supported yet")
     bat = tuple(isinstance(a, Tensor) and is_batched_at(a, lv) for a in args)
     phys = [to_phys(a, lv) if b else a for a, b in zip(args, bat)]
-    out = _VmappedFunction.apply((cls, lv.size, bat, kwargs), *phys)
+    out = _VmappedFunction.apply((cls, lv.size, bat, kwargs, lv), *phys)
     if type(out) is tuple:
         return tuple(from_phys(o, lv) if isinstance(o, Tensor) else o for o in out)
     return from_phys(out, lv)
@@ -793,11 +888,18 @@ class _VCtx:
         return from_phys(v, self._lv) if b else v
 
 
-def _in_level(B, fn):
-    tmp = push(VMAP, B, "same")
+def _in_level(B, fn, src=None):
+    """Run fn at a fresh vmap level of size B standing for level ``src`` (whose batch is dim 0
+    of the physical values fn sees): random draws follow src's randomness at the new level."""
+    r = "same" if src is None else src.randomness
+    tmp = push(VMAP, B, r)
+    if src is not None:
+        src.randomness = "same"
     try:
         return fn(tmp)
     finally:
+        if src is not None:
+            src.randomness = r
         pop(tmp)
 
 
@@ -806,8 +908,8 @@ class _VmappedFunction(F.Function):
 
     @staticmethod
     def forward(ctx, spec, *phys):
-        cls, B, bat, kwargs = spec
-        ctx._vsaved, ctx._vattrs, ctx._vspec = [], {}, (cls, B)
+        cls, B, bat, kwargs, src = spec
+        ctx._vsaved, ctx._vattrs, ctx._vspec = [], {}, (cls, B, src)
 
         def run(tmp):
             view = _VCtx(ctx, tmp)
@@ -821,11 +923,11 @@ class _VmappedFunction(F.Function):
                 return tuple(to_phys(o, tmp) if isinstance(o, Tensor) else o for o in out)
             return to_phys(out, tmp)
         with grad_mode.no_grad():
-            return _in_level(B, run)
+            return _in_level(B, run, src)
 
     @staticmethod
     def backward(ctx, *grads):
-        cls, B = ctx._vspec
+        cls, B, src = ctx._vspec
 
         def run(tmp):
             view = _VCtx(ctx, tmp)
@@ -833,7 +935,7 @@ class _VmappedFunction(F.Function):
             res = cls.backward(view, *gs)
             res = res if type(res) is tuple else (res,)
             return tuple(to_phys(r, tmp) if isinstance(r, Tensor) else r for r in res)
-        return (None,) + _in_level(B, run)
+        return (None,) + _in_level(B, run, src)
 
 
 def _pass(cls, args, kwargs):

@@ -3,6 +3,16 @@ from .function import _anomaly
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
 
+_check_nan = [True]     # the check_nan flag last set (torch.is_anomaly_check_nan_enabled)
+
+
+def _set(mode, check_nan):
+    """Anomaly mode on/off; the mode is its NaN check, so check_nan=False leaves it off."""
+    prev = (_anomaly[0], _check_nan[0])
+    _anomaly[0] = bool(mode) and bool(check_nan)
+    _check_nan[0] = bool(check_nan)
+    return prev
+
 
 def is_anomaly_enabled():
     return _anomaly[0]
@@ -27,11 +37,10 @@ class detect_anomaly:
         self.check_nan = check_nan
 
     def __enter__(self):
-        self._prev = _anomaly[0]
-        _anomaly[0] = self.check_nan
+        self._prev = _set(True, self.check_nan)
 
     def __exit__(self, *exc):
-        _anomaly[0] = self._prev
+        _anomaly[0], _check_nan[0] = self._prev
 
     def __call__(self, fn):
         import functools
@@ -47,11 +56,10 @@ class set_detect_anomaly:
     """Turn anomaly detection on or off (also a context manager)."""
 
     def __init__(self, mode, check_nan=True):
-        self._prev = _anomaly[0]
-        _anomaly[0] = bool(mode) and check_nan
+        self._prev = _set(mode, check_nan)
 
     def __enter__(self):
         pass
 
     def __exit__(self, *exc):
-        _anomaly[0] = self._prev
+        _anomaly[0], _check_nan[0] = self._prev

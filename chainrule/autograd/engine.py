@@ -118,6 +118,14 @@ def _run_tensor_hooks(hooks, g, raw):
     return g
 
 
+def _run_post_hooks(t):
+    for h in list(t._post_hooks):
+        r = h(t)
+        if r is not None:
+            raise TypeError(f"a post accumulate grad hook must return None, but hook returned "
+                            f"'{type(r).__name__}'")
+
+
 def _topo(roots):
     """Dependency counts of every node reachable from roots (an iterative walk)."""
     deps = dict.fromkeys(roots, 0)
@@ -131,7 +139,8 @@ def _topo(roots):
                     deps[m] += 1
                 else:
                     deps[m] = 1
-                    push(m)
+                    if m._next:     # a leaf's node has no edges: nothing to visit
+                        push(m)
     return deps, deps
 
 
@@ -300,7 +309,7 @@ def _walk(ready, deps, pending, fast, raw, create_graph, retain_graph, targets, 
                             v = m.variable
                             if v._hooks is None:
                                 # a leaf's last contribution: accumulate now, skip the queue
-                                b = take(m, None)
+                                b = take(m, None) if pending else None
                                 if b is not None and b[0] is not None:
                                     g = b[0] + g
                                     if type(g) is not _nd:
@@ -348,6 +357,8 @@ def _walk(ready, deps, pending, fast, raw, create_graph, retain_graph, targets, 
             elif fast and type(node) is AccumulateGrad and not node.variable._hooks:
                 g = buf[0]
                 _accumulate_leaf(node.variable, g, False, _refs(g) <= 3)   # g, buf, argument
+                if node.variable._post_hooks:
+                    _run_post_hooks(node.variable)
                 continue
             else:
                 _run_node(node, buf, raw, create_graph, retain_graph, pending, targets,
@@ -397,11 +408,15 @@ def _run_node(node, buf, raw, create_graph, retain_graph, pending, targets, capt
         if is_leaf:
             if accumulate:
                 _accumulate_leaf(node.variable, buf[0], create_graph)
+                if node.variable._post_hooks:
+                    _run_post_hooks(node.variable)
             return
         if need is not None and not any(e is not None and e[0] in need for e in node._next):
             return      # a target with nothing needed beyond it: its own backward is not run
     if is_leaf:
         _accumulate_leaf(node.variable, buf[0], create_graph)
+        if node.variable._post_hooks:
+            _run_post_hooks(node.variable)
         return
 
     if type(node) is FunctionCtx and raw:

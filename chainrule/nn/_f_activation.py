@@ -251,10 +251,18 @@ def celu_(input, alpha=1.0):
 def _rrelu(x, lower, upper, training):
     if not training:
         return _leaky(x, (lower + upper) / 2)
-    from ..random import _rng
+    from ..random import _draw
     d = x._data
-    noise = _rng(None).uniform(lower, upper, d.shape)
-    return x * _const(np.where(d > 0, 1.0, noise), x)
+    noise, lv = _draw("rrelu", "uniform", d.shape, lower, upper)
+    if not lv and type(d) is np.ndarray:
+        return x * _const(np.where(d > 0, 1.0, noise), x)
+    # under vmap: the slope's sign test reads the batched values directly
+    from ..autograd import _transforms as T
+    from ..random import _const as batched_const
+    xl = T.levels_of(d)[0]
+    both = T.union_levels(lv, xl)
+    slope = np.where(T.phys_at(d, both) > 0, 1.0, T.phys_at(T.batched(noise, lv), both))
+    return x * batched_const(slope, both, d.dtype)
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
@@ -604,20 +612,23 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     >>> y.sum(1)
     tensor([1., 1.])
     """
-    from ..random import _rng
+    from ..random import _const as batched_const, _draw
     if eps != 1e-10:
         warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
     _float_in(logits, "gumbel_softmax", "softmax_lastdim_kernel_impl")
-    g = -np.log(_rng(None).exponential(1.0, logits._data.shape))
-    y = softmax((logits + _const(g, logits)) / tau, dim)
+    # the noise fills a tensor like logits in place (as torch's does), so under
+    # vmap(randomness='different') logits must be batched
+    e, lv = _draw("gumbel_softmax", "exponential", logits._data.shape, 1.0, inplace=logits)
+    y = softmax((logits + batched_const(-np.log(e), lv, logits._data.dtype)) / tau, dim)
     if not hard:
         return y
     d = _wrap_dim(dim, y.ndim, "gumbel_softmax")
-    yd = y._data
-    idx = np.argmax(yd, axis=d) if yd.ndim else None
-    onehot = np.zeros_like(yd)
-    if yd.ndim:
-        np.put_along_axis(onehot, np.expand_dims(idx, d), 1.0, axis=d)
+    from ..autograd import _transforms as T
+    yl, yd = T.levels_of(y._data)       # under vmap: the batched values, batch dims first
+    if y._data.ndim:
+        d += len(yl)
+        onehot = np.zeros_like(yd)
+        np.put_along_axis(onehot, np.expand_dims(np.argmax(yd, axis=d), d), 1.0, axis=d)
     else:
-        onehot[...] = 1.0
-    return _const(onehot, y) - y.detach() + y
+        onehot = np.ones_like(yd)
+    return batched_const(onehot, yl) - y.detach() + y

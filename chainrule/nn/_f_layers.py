@@ -1522,9 +1522,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             scores = scores + attn_mask
     p = _softmax_last(scores)
     if dropout_p > 0.0:
-        from ..random import _rng
-        keep = _rng(None).random(p._data.shape) >= dropout_p
-        p = p * _make((keep / (1.0 - dropout_p)).astype(p._data.dtype))
+        from ..random import _const, _draw
+        u, lv = _draw("scaled_dot_product_attention", "random", p._data.shape)
+        p = p * _const((u >= dropout_p) / (1.0 - dropout_p), lv, p._data.dtype)
     return p.matmul(value)
 
 

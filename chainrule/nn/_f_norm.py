@@ -8,6 +8,7 @@ import numpy as np
 from ..autograd import grad_mode
 from ..ops import elementwise as E
 from ..ops.nn_ops import Standardize
+from ..random import _const as _bconst, _draw
 from ._f_activation import _const, _inplace, _tensor_arg, _tname
 
 __all__ = ["normalize", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
@@ -41,9 +42,14 @@ def _check_p(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _keep(shape, p):
-    from ..random import _rng
-    return _rng(None).random(shape) >= p
+def _keep(shape, p, op):
+    """The keep mask (True with probability 1 - p) and the vmap levels it is batched at."""
+    u, lv = _draw(op, "random", shape)
+    return u >= p, lv
+
+
+def _mask(arr, x, levels):
+    return _bconst(arr, levels, x._data.dtype) if levels else _const(arr, x)
 
 
 def _mask_shape(x, feature):
@@ -69,18 +75,19 @@ def _dropout(input, p, training, inplace, feature, alpha, name):
         def fn(x):
             return x * _const(np.zeros(shape), x)
     elif alpha:
-        keep = _keep(shape, p)
+        keep, lv = _keep(shape, p, name)
         a = ((_ALPHA_PRIME ** 2 * p + 1) * (1 - p)) ** -0.5
         mult = keep * a
         shift = (keep - 1.0) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p
 
         def fn(x):
-            return x * _const(mult, x) + _const(shift, x)
+            return x * _mask(mult, x, lv) + _mask(shift, x, lv)
     else:
-        mult = _keep(shape, p) * (1.0 / (1 - p))
+        keep, lv = _keep(shape, p, name)
+        mult = keep * (1.0 / (1 - p))
 
         def fn(x):
-            return x * _const(mult, x)
+            return x * _mask(mult, x, lv)
     return _inplace(fn, input, name=name + "_") if inplace else fn(input)
 
 

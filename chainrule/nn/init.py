@@ -3,6 +3,7 @@ import math
 import warnings
 
 from ..autograd.grad_mode import no_grad
+from ..random import _check_inplace
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
            "zeros_", "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
@@ -110,6 +111,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     if accept < 1e-6:
         raise ValueError(f"trunc_normal_: [a, b] = [{a}, {b}] has probability {accept:.3g} "
                          f"under N({mean}, {std}^2); rejection sampling would not finish")
+    _check_inplace(tensor, "trunc_normal_")
     with no_grad():
         n = tensor.numel()
         out = cr.empty(n, dtype=cr.float64)
@@ -273,6 +275,7 @@ def orthogonal_(tensor, gain=1, generator=None):
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
         return tensor
+    _check_inplace(tensor, "orthogonal_")
     rows = tensor.size(0)
     cols = tensor.numel() // rows
     flat = cr.randn(rows, cols, dtype=cr.float64, generator=generator)

@@ -1,6 +1,8 @@
 """In-place operations: compute out of place, write into the tensor's memory, bump the shared
 version counter and move the tensor's history onto the new node. An in-place op on a view also
 rewrites its base's history (torch's CopySlices), so gradients through the base stay right."""
+import weakref
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -25,9 +27,18 @@ def _check_inplace(t, record):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
     base = t._base
-    if base is not None and base._rg and base.grad_fn is None:
+    if base is None:
+        return
+    if base._rg and base.grad_fn is None or _face_is_grad_leaf(base, t):
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
+
+
+def _face_is_grad_leaf(base, t):
+    """base is the hidden base of a re-laid-out leaf that requires grad (and t is not it)."""
+    face = base.__dict__.get("_face")
+    f = face() if face is not None else None
+    return f is not None and f is not t and f._rg and f.grad_fn is None
 
 
 class ViewAssign(Op):
@@ -140,11 +151,28 @@ def _rebind_saved_output(r, t):
 
 def _rebase_view(t, r, base):
     vf = t.__dict__["_view_fn"]
+    if base._base is not None:
+        # base was re-laid-out in place (t_(), unsqueeze_(), resize_()) after t was taken from
+        # it: t's view function reads base's former layout, which base's hidden base keeps
+        base = base._base
+    if not np.may_share_memory(base._data, t._data):
+        # base moved to new memory (resize_ grew it): t no longer aliases it
+        t.__dict__.pop("_base", None)
+        t.__dict__.pop("_view_fn", None)
+        t.grad_fn, t._nr, t._rg = r.grad_fn, r._nr, True
+        return
     old = _make(base._data, base._rg, base.grad_fn, base._nr)
     new_base = ViewAssign.apply(old, r, vf)
     base.grad_fn, base._nr, base._rg = new_base.grad_fn, 0, True
     v = vf(base)
     t.grad_fn, t._nr, t._rg = v.grad_fn, v._nr, True
+    face = base.__dict__.get("_face")
+    if face is not None:
+        # a hidden base: the re-laid-out tensor that shows it takes the new history too
+        f = face()
+        if f is not None and f is not t and f._base is base:
+            o = f.__dict__["_view_fn"](base)
+            f.grad_fn, f._nr, f._rg = o.grad_fn, o._nr, True
 
 
 class CopyFrom(Op):
@@ -188,3 +216,83 @@ def fill_(t, value):
     if not isinstance(value, Tensor):
         value = _make(np.asarray(value, t._data.dtype))
     return inplace(t, CopyFrom.apply, value, name="fill_")
+
+
+# -- in-place view ops: t_(), squeeze_(), unsqueeze_(), transpose_(), resize_() ----------------
+def inplace_view(t, fn, *args):
+    """``t.t_()``-style ops: t takes the layout of the view ``fn(t, *args)`` of its own memory
+    and that view's history; the version counter bumps (as torch)."""
+    _check_inplace(t, _mode.grad and t._rg)
+    hide = _needs_hidden_base(t)
+    _adopt(t, fn(t, *args), hide)
+    return t
+
+
+def _needs_hidden_base(t):
+    """A root that may have views (it has a version counter) and is not a leaf requiring grad
+    (whose views cannot record in-place ops) keeps its old layout as a hidden base."""
+    return t._base is None and t._vc is not None and not (t._rg and t.grad_fn is None)
+
+
+def _adopt(t, r, hide):
+    """Give t the array, view function and history of r, a view of t."""
+    d = t.__dict__
+    vf = r.__dict__.get("_view_fn")
+    if vf is None:          # an empty result is no view of anything
+        d.pop("_base", None)
+        d.pop("_view_fn", None)
+    else:
+        if hide:
+            b = _make(t._data, t._rg, t.grad_fn, t._nr)
+            b._vc = t._vc
+            b.__dict__["_face"] = weakref.ref(t)
+            t._base = b
+        if t._base is not None:
+            d["_view_fn"] = vf
+    t._data = r._data
+    if r.grad_fn is not None:
+        t.grad_fn, t._nr = r.grad_fn, r._nr
+    _bump(t)
+
+
+def _dense_order(a):
+    """The axis order that makes ``a`` C-contiguous (its memory one dense block), or None."""
+    if a.flags.c_contiguous:
+        return tuple(range(a.ndim))
+    perm = tuple(sorted(range(a.ndim), key=lambda i: -a.strides[i]))
+    return perm if a.transpose(perm).flags.c_contiguous else None
+
+
+def resize_(t, shape):
+    """Give t the shape ``shape`` over its memory read in order (torch's resize_): a prefix of
+    the same memory when it is one dense block large enough, else new memory holding the old
+    elements first (row-major when the old memory had gaps); new elements are uninitialised."""
+    from .. import _runtime
+    from . import shape as S
+    from .index import getitem
+    if t._rg or (t._base is not None and t._base._rg):
+        raise RuntimeError("cannot resize variables that require grad")
+    a = t._data
+    if shape == a.shape:
+        return t
+    n = 1
+    for s in shape:
+        n *= s
+    perm = _dense_order(a)
+    if perm is not None and n <= a.size:
+        hide = _needs_hidden_base(t)
+        r = t if perm == tuple(range(a.ndim)) else S.permute(t, perm)
+        r = S.reshape(getitem(S.reshape(r, (-1,)), slice(0, n)), shape)
+        _adopt(t, r, hide)
+        return t
+    flat = a.ravel(order="K" if perm is not None else "C")
+    new = np.empty(n, a.dtype)
+    k = min(n, flat.size)
+    new[:k] = flat[:k]
+    _runtime._fill_uninitialized(new[k:])
+    d = t.__dict__
+    d.pop("_base", None)
+    d.pop("_view_fn", None)
+    t._data = new.reshape(shape)
+    _bump(t)
+    return t

@@ -156,8 +156,7 @@ def dot(input, other):
 # -- catalogue: linear algebra (issue 3) ------------------------------------------------------
 from collections import Counter
 
-from scipy import linalg as _sla
-
+from .. import _linalg_np as _lnp
 from .._tensor import _wrap_dim
 from .index import _ret, getitem
 
@@ -833,7 +832,7 @@ class MatrixExp(Op):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return np.asarray(_sla.expm(a), dtype=a.dtype)
+        return np.asarray(_lnp.expm(a), dtype=a.dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -1171,7 +1170,7 @@ class Lu(Op):
 
     @staticmethod
     def forward(ctx, a):
-        p, low, up = _sla.lu(a, check_finite=False)
+        p, low, up = _lnp.lu(a)
         p, low, up = p.astype(a.dtype), low.astype(a.dtype), up.astype(a.dtype)
         ctx.save_for_backward(p, low, up)
         ctx.mark_non_differentiable(p)

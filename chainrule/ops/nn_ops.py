@@ -373,19 +373,16 @@ def _linear_grads(n, g, x, w):
         if n[1]:
             x2 = _xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
             gw = g2.T @ x2          # one GEMM, (out, in) like the weight
-        if n[2]:
-            gb = _xp.col_sum(g2)    # a 1-D result: an array (or Tensor) either way
+        if n[2]:    # a 1-D result: an array (or Tensor) either way
+            gb = _col_sum(g2) if type(g2) is _nd else g2.sum(0)
     return gx, gw, gb
 
 
 _new = object.__new__
+_nd = np.ndarray
+_col_sum = _backend.col_sum
 _INTERPOSE = _fn._INTERPOSE
 _anomaly = _fn._anomaly
-
-
-def _rec(t):
-    vc = t._vc
-    return (0, t, vc.v if vc is not None else 0)
 
 
 def linear_fast(x, w, b, relu=False):
@@ -432,7 +429,12 @@ def linear_fast(x, w, b, relu=False):
     ctx._in_meta = ((xd.shape, dt) if rx else None, (ws, dt) if rw else None,
                     (bd.shape, dt) if rb else None)
     ctx._nout = 1
-    saved = [_rec(x) if rw else _fn._NONE_REC, _rec(w) if rx else _fn._NONE_REC]
+    if rw:      # _rec(x), inline
+        vc = x._vc
+        saved = [(0, x, vc.v if vc is not None else 0)]
+    else:
+        saved = [_fn._NONE_REC]
+    saved.append((0, w, w._vc.v if w._vc is not None else 0) if rx else _fn._NONE_REC)
     res = _new(Tensor)
     res._data = out
     res._rg = True

@@ -651,7 +651,8 @@ class Module:
                 continue
             else:
                 device = a
-        check_device(device)
+        if device is not None:
+            check_device(device)
         if dtype is not None:
             dtype = _dt.to_dtype(dtype)
             if not dtype.is_floating_point:
