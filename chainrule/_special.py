@@ -151,10 +151,14 @@ def _erf64(x):
 
 
 def _erfc64(x):
+    a = np.abs(x)
     out = np.where(x < -6.0, 2.0, np.nan)
-    _fill(out, np.abs(x) <= _ERF_SMALL, lambda x: 1.0 - _erf_small(x), x)
-    _fill(out, x > _ERF_SMALL, _erfc_pos, x)
-    _fill(out, (x < -_ERF_SMALL) & (x >= -6.0), lambda x: 2.0 - _erfc_pos(-x), x)
+    _fill(out, a <= _ERF_SMALL, lambda x: 1.0 - _erf_small(x), x)
+
+    def big(x, a):
+        r = _erfc_pos(a)
+        return np.where(x < 0, 2.0 - r, r)
+    _fill(out, (a > _ERF_SMALL) & (x >= -6.0), big, x, a)
     return out
 
 
