@@ -518,12 +518,14 @@ class Tensor(*MIXINS):
         if self.grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
                                "support the deepcopy protocol at the moment.")
-        t = type(self).__new__(type(self))
+        cls = Tensor if type(self) is _View else type(self)     # a copy is nobody's view
+        t = cls.__new__(cls)
         Tensor.__init__(t, self)
         t._rg = self._rg
         if self.grad is not None:
             t.grad = self.grad.__deepcopy__(memo)
-        t.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("_acc",)})
+        t.__dict__.update({k: v for k, v in self.__dict__.items()
+                           if k not in ("_acc", "_base", "_view_fn", "_gg")})
         memo[id(self)] = t
         return t
 
@@ -944,6 +946,81 @@ def _autograd():
 
 
 _SEEDS = {}     # loss.backward()'s seed gradients (ones) by (shape, dtype)
+
+_GF, _NR, _RG = Tensor.__dict__["grad_fn"], Tensor.__dict__["_nr"], Tensor.__dict__["_rg"]
+_VC = Tensor.__dict__["_vc"]
+
+
+def _rederive(v):
+    """Give view v the history of its view function applied to its base's current history: a
+    recorded in-place op through another view (or the base) changed the memory v shows."""
+    d = v.__dict__
+    d["_gg"] = v._vc.g
+    vb = v._base
+    vf = d.get("_view_fn")
+    if vb is None or vf is None:
+        return
+    if vb._base is not None:    # the base was re-laid-out in place: its old layout is kept there
+        vb = vb._base
+    if not np.may_share_memory(vb._data, v._data):
+        return
+    prev = _mode.grad
+    _mode.grad = True
+    try:
+        o = vf(vb)
+    finally:
+        _mode.grad = prev
+    _GF.__set__(v, o.grad_fn)
+    _NR.__set__(v, o._nr)
+    _RG.__set__(v, o._rg)
+
+
+class _View(Tensor):
+    """A Tensor that shares memory with a base (ops.shape._as_view makes views this class).
+    Reading its history first checks that no recorded in-place op changed the shared memory
+    since the history was derived, and re-derives it if one did, as torch regenerates a view's
+    grad_fn. The check costs an attribute look-up, and only views pay it."""
+    __slots__ = ()
+
+    @property
+    def grad_fn(self):
+        vc = self._vc
+        if vc is not None and self.__dict__.get("_gg") != vc.g:
+            _rederive(self)
+        return _GF.__get__(self)
+
+    @grad_fn.setter
+    def grad_fn(self, fn):
+        _GF.__set__(self, fn)
+        try:
+            self.__dict__["_gg"] = _VC.__get__(self).g
+        except AttributeError:      # no version counter (yet): Tensor.__init__ sets it later
+            pass
+
+    @property
+    def _nr(self):
+        vc = self._vc
+        if vc is not None and self.__dict__.get("_gg") != vc.g:
+            _rederive(self)
+        return _NR.__get__(self)
+
+    @_nr.setter
+    def _nr(self, nr):
+        _NR.__set__(self, nr)
+
+    @property
+    def _rg(self):
+        vc = self._vc
+        if vc is not None and self.__dict__.get("_gg") != vc.g:
+            _rederive(self)
+        return _RG.__get__(self)
+
+    @_rg.setter
+    def _rg(self, rg):
+        _RG.__set__(self, rg)
+
+
+_View.__name__ = _View.__qualname__ = "Tensor"      # type(view) reads like torch's
 
 
 def _backward_root(t, g, retain_graph):

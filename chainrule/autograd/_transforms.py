@@ -637,8 +637,7 @@ def dispatch(cls, args, kwargs):
     t = _make(t if B else t[0])
     vc = out._vc
     if vc is None:
-        vc = out._vc = _new(_Version)
-        vc.v = 0
+        vc = out._vc = _Version()
     out.__dict__["_tan"] = {lv: t}
     key = id(od)
     e = TAN.get(key)

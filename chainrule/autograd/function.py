@@ -32,10 +32,13 @@ Tensor = None          # bound by chainrule._tensor at import
 
 
 class _Version:
-    __slots__ = ("v",)
+    # v: the version (bumped by every in-place write); g: how many recorded in-place ops have
+    # changed the history of this memory (views re-derive their own history when it moved)
+    __slots__ = ("v", "g")
 
     def __init__(self):
         self.v = 0
+        self.g = 0
 
 
 def _type_str(t):

@@ -131,6 +131,7 @@ def inplace(t, fn, *args, name, **kwargs):
     np.copyto(t._data, r._data)
     _bump(t)
     if record and r.grad_fn is not None:
+        t._vc.g += 1        # every other view of this memory re-derives its history when read
         _rebind_saved_output(r, t)
         base = t._base
         if base is not None:

@@ -2,7 +2,7 @@
 counter with their base and remember how to re-derive themselves from it (for in-place ops)."""
 import numpy as np
 
-from .._tensor import Tensor, _wrap_dim
+from .._tensor import Tensor, _View, _wrap_dim
 from ..autograd.function import Op, _Version
 from . import _xp
 
@@ -18,9 +18,13 @@ def _as_view(out, base, fn):
     if o is not base._data and (type(o) is np.ndarray and o.base is None
                                 or not np.may_share_memory(o, base._data)):
         return out      # a fresh array (owns its memory) or one apart from base's
-    if base._vc is None:
-        base._vc = _Version()
-    out._vc = base._vc
+    vc = base._vc
+    if vc is None:
+        vc = base._vc = _Version()
+    out._vc = vc
+    if type(out) is Tensor:
+        out.__class__ = _View       # its history follows in-place ops through other views
+    out.__dict__["_gg"] = vc.g
     root = base._base
     if root is None:
         out._base = base
