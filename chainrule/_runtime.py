@@ -309,8 +309,8 @@ def is_anomaly_check_nan_enabled():
 
 def set_anomaly_enabled(enabled, check_nan=True):
     """Turn chainrule's anomaly mode on or off (``chainrule.autograd.set_detect_anomaly``):
-    forward call sites are recorded and a backward that produces NaN raises. chainrule's
-    anomaly mode is that NaN check, so ``check_nan=False`` leaves it off.
+    forward call sites are recorded, a backward error warns with the forward traceback of the
+    failing node, and with ``check_nan`` a backward that produces NaN raises.
 
     >>> import chainrule
     >>> chainrule.set_anomaly_enabled(True); chainrule.is_anomaly_enabled()

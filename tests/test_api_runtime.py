@@ -1068,3 +1068,44 @@ def test_views_of_a_relaid_out_leaf_that_requires_grad_refuse_inplace_ops():
         with m.no_grad():
             v.mul_(3)
         assert w.tolist()[0] == [3.0, 3.0, 3.0]
+
+
+def _anomaly_scenario(m):
+    """(is_enabled, check_nan inside, NaN check raised?, backward-error warning first line,
+    does the warning's traceback name this file)"""
+    class Bad(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            raise ValueError("boom in backward")
+
+    x = m.ones(2, requires_grad=True)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        with m.autograd.detect_anomaly(check_nan=False):
+            flags = (m.is_anomaly_enabled(), m.is_anomaly_check_nan_enabled())
+            y = Bad.apply(x)
+            with pytest.raises(ValueError, match="boom"):
+                y.sum().backward()
+            z = m.tensor([0.0], requires_grad=True)
+            nan_raised = False
+            try:
+                (m.sqrt(z) * 0).sum().backward()
+            except RuntimeError:
+                nan_raised = True
+    msgs = [str(i.message) for i in w if "Error detected" in str(i.message)]
+    return flags + (nan_raised, msgs[0].splitlines()[0] if msgs else None,
+                    bool(msgs) and "test_api_runtime.py" in msgs[0])
+
+
+def test_anomaly_without_nan_check_still_traces(restore_runtime):
+    assert _anomaly_scenario(c) == (True, False, False, "Error detected in BadBackward. "
+                                    "Traceback of forward call that caused the error:", True)
+
+
+@needs_torch
+def test_anomaly_without_nan_check_matches_torch(torch_runtime, restore_runtime):
+    assert _anomaly_scenario(c) == _anomaly_scenario(torch_runtime)

@@ -1,15 +1,18 @@
 """Anomaly detection: remember where each forward op was called; fail on NaN gradients."""
-from .function import _anomaly
+from .function import _anomaly, _anomaly_nan as _check_nan
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
 
-_check_nan = [True]     # the check_nan flag last set (torch.is_anomaly_check_nan_enabled)
-
 
 def _set(mode, check_nan):
-    """Anomaly mode on/off; the mode is its NaN check, so check_nan=False leaves it off."""
+    """Anomaly mode on/off: forward call sites are recorded (a backward error warns with the
+    forward traceback of the failing node) and, with check_nan, NaN gradients raise."""
     prev = (_anomaly[0], _check_nan[0])
-    _anomaly[0] = bool(mode) and bool(check_nan)
+    if mode:
+        import warnings
+        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime "
+                      "and should only be enabled for debugging.", UserWarning, stacklevel=3)
+    _anomaly[0] = bool(mode)
     _check_nan[0] = bool(check_nan)
     return prev
 
@@ -20,7 +23,8 @@ def is_anomaly_enabled():
 
 class detect_anomaly:
     """Inside this block, a backward that produces NaN raises an error naming the Function
-    and showing the traceback of the forward call that created it.
+    and showing the traceback of the forward call that created it (``check_nan=False``: no
+    NaN check), and an error raised by a backward first warns with that traceback.
 
     >>> import chainrule
     >>> x = chainrule.tensor([0.0], requires_grad=True)

@@ -16,7 +16,7 @@ import threading
 import numpy as np
 
 from . import function as F
-from .function import _FREED_MARK, AccumulateGrad, FunctionCtx, _anomaly
+from .function import _FREED_MARK, AccumulateGrad, FunctionCtx, _anomaly, _anomaly_nan
 from .grad_mode import _mode
 from ..backend import col_sum as _col_sum
 
@@ -360,9 +360,16 @@ def _walk(ready, deps, pending, fast, raw, create_graph, retain_graph, targets, 
                 if node.variable._post_hooks:
                     _run_post_hooks(node.variable)
                 continue
-            else:
+            elif not _anomaly[0]:
                 _run_node(node, buf, raw, create_graph, retain_graph, pending, targets,
                           captured, inputs, accumulate, need)
+            else:
+                try:
+                    _run_node(node, buf, raw, create_graph, retain_graph, pending, targets,
+                              captured, inputs, accumulate, need)
+                except Exception:
+                    _warn_forward_trace(node)
+                    raise
             for e in node._next:
                 if e is None:
                     continue
@@ -427,7 +434,7 @@ def _run_node(node, buf, raw, create_graph, retain_graph, pending, targets, capt
         gin = node._backward(buf)
     if not retain_graph:
         node._saved = _FREED_MARK
-    if _anomaly[0]:
+    if _anomaly[0] and _anomaly_nan[0]:
         _check_nan(node, gin)
     if node._hooks:
         for h in node._hooks:
@@ -464,6 +471,17 @@ def _wrap(g, raw):
     if g is None or not raw:
         return g
     return F.Tensor._make(g)
+
+
+def _warn_forward_trace(node):
+    """Anomaly mode: a backward failed in ``node``; say where its forward op was called."""
+    import warnings
+    name = node.name() if type(node) is not AccumulateGrad else "AccumulateGrad"
+    trace = getattr(node, "_trace", None)
+    msg = f"Error detected in {name}."
+    if trace:
+        msg += " Traceback of forward call that caused the error:\n" + trace
+    warnings.warn(msg, UserWarning, stacklevel=2)
 
 
 def _check_nan(node, gin):

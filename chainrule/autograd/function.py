@@ -25,6 +25,7 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
           "tensors after calling backward.")
 
 _anomaly = [False]     # set by anomaly_mode; a list so the engine reads one shared cell
+_anomaly_nan = [True]  # anomaly mode's check_nan flag
 # Transforms (forward-mode AD, vmap) may interpose on every primitive call: a function
 # f(op_class, args, kwargs) returning the result, or NotImplemented to run the op normally.
 _INTERPOSE = [None]
@@ -256,8 +257,10 @@ def _resolve_saved(ctx, inputs, in_arrays, outs, out_arrays):
     ctx._saved = res
 
 
-def _record_trace(ctx):
-    ctx._trace = "".join(traceback.format_stack()[:-3])
+def _record_trace(ctx, internal=3):
+    # the forward call's stack, without the last ``internal`` frames (this one and the
+    # dispatch between the public call and here)
+    ctx._trace = "".join(traceback.format_stack()[:-internal])
 
 
 def _describe(x):
@@ -736,7 +739,7 @@ class Function:
                            [o if isinstance(o, Tensor) else None for o in new_outs])
             # tensors saved before being returned are outputs: store them by value
         if _anomaly[0]:
-            _record_trace(ctx)
+            _record_trace(ctx, 1)       # down to Function.apply, as torch shows it
         return new_outs[0] if single else tuple(new_outs)
 
     @classmethod
