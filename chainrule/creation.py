@@ -157,7 +157,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
     >>> chainrule.empty(2, 2).shape
     chainrule.Size([2, 2])
     """
-    return _finish(np.empty(_size(size), _dtype(dtype)), requires_grad, device)
+    return _finish(_uninit(np.empty(_size(size), _dtype(dtype))), requires_grad, device)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None):
@@ -217,7 +217,7 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
     >>> chainrule.empty_like(chainrule.zeros(3)).shape
     chainrule.Size([3])
     """
-    return _like_fill(input, np.empty, dtype, requires_grad, device)
+    return _like_fill(input, lambda s, d: _uninit(np.empty(s, d)), dtype, requires_grad, device)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
@@ -292,3 +292,9 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None):
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"eye: n and m must be non-negative, got n={n}, m={m}")
     return _finish(np.eye(n, m, dtype=_dtype(dtype)), requires_grad, device)
+
+
+def _uninit(arr):
+    # deterministic mode (use_deterministic_algorithms) fills uninitialised memory as torch does
+    from . import _runtime
+    return _runtime._fill_uninitialized(arr)

@@ -1109,3 +1109,18 @@ def test_anomaly_without_nan_check_still_traces(restore_runtime):
 @needs_torch
 def test_anomaly_without_nan_check_matches_torch(torch_runtime, restore_runtime):
     assert _anomaly_scenario(c) == _anomaly_scenario(torch_runtime)
+
+
+@needs_torch
+def test_deterministic_mode_fills_empty_like_torch(torch_runtime, restore_runtime):
+    torch = torch_runtime
+    res = []
+    for m in (c, torch):
+        m.use_deterministic_algorithms(True)
+        try:
+            res.append([m.empty(3).tolist(), m.empty(2, dtype=m.int64).tolist(),
+                        m.empty_like(m.ones(2, dtype=m.int32)).tolist(),
+                        m.empty(2, dtype=m.bool).tolist()])
+        finally:
+            m.use_deterministic_algorithms(False)
+    assert str(res[0]) == str(res[1])       # nan == nan only as text
