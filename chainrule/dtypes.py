@@ -57,6 +57,13 @@ _NAMES = {d.name: d for d in _ALL}
 _NAMES.update(float=float32, double=float64, half=float16, long=int64, int=int32, short=int16)
 
 
+# torch's scalar-type names, as its error messages spell them ('Float', 'Long', ...), by
+# NumPy dtype name
+SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                "bool": "Bool"}
+
+
 def _by_name(name):
     return _NAMES[name]
 

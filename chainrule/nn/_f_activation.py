@@ -20,9 +20,7 @@ __all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_",
            "softmax", "log_softmax", "softmin", "gumbel_softmax", "sigmoid", "tanh"]
 
 _make = Tensor._make
-_TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double",
-                "float16": "Half"}
+_TORCH_NAMES = _dt.SCALAR_NAMES
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 

@@ -32,8 +32,7 @@ __all__ = ["addcmul", "addcdiv", "cdist", "pdist", "cosine_similarity", "pairwis
            "bartlett_window", "kaiser_window", "is_signed"]
 
 _make = Tensor._make
-_TNAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+_TNAMES = _dt.SCALAR_NAMES
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -157,6 +157,7 @@ def dot(input, other):
 from collections import Counter
 
 from .. import _linalg_np as _lnp
+from .. import dtypes as _dtypes
 from .._tensor import _wrap_dim
 from .index import _ret, getitem
 
@@ -164,8 +165,7 @@ __all__ += ["einsum", "tensordot", "outer", "ger", "inner", "kron", "cross", "tr
             "logdet", "slogdet", "inverse", "cholesky", "qr", "svd", "pinverse",
             "matrix_power", "matrix_exp"]
 
-_DT_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
-             "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+_DT_NAMES = _dtypes.SCALAR_NAMES
 
 
 class LinAlgError(RuntimeError):
