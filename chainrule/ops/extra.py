@@ -62,12 +62,7 @@ def _number(v, op, name):
     return v
 
 
-def _bcast_shape(shapes, op):
-    try:
-        return np.broadcast_shapes(*shapes)
-    except ValueError:
-        raise RuntimeError(f"{op}: shapes {[list(s) for s in shapes]} cannot be broadcast "
-                           "together") from None
+_bcast_shape = I._bcast     # the broadcast shape, or a RuntimeError naming op and shapes
 
 
 def _not_impl(op, x):
