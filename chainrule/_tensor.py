@@ -1,5 +1,7 @@
 """Tensor: one NumPy array plus autograd metadata. Methods forward to the functions in
 ``chainrule.ops`` and ``chainrule.functional_ops``; no derivative math lives here."""
+import copy
+
 import numpy as np
 
 from . import dtypes as _dt
@@ -524,8 +526,9 @@ class Tensor(*MIXINS):
         t._rg = self._rg
         if self.grad is not None:
             t.grad = self.grad.__deepcopy__(memo)
-        t.__dict__.update({k: v for k, v in self.__dict__.items()
-                           if k not in ("_acc", "_base", "_view_fn", "_gg")})
+        # hooks and other attributes are copied too (a hook list is not shared), as torch
+        t.__dict__.update(copy.deepcopy({k: v for k, v in self.__dict__.items()
+                                         if k not in ("_acc", "_base", "_view_fn", "_gg")}, memo))
         memo[id(self)] = t
         return t
 

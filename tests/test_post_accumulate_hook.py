@@ -109,3 +109,17 @@ def test_error_classes_match_torch():
         x.register_post_accumulate_grad_hook(lambda t: 5)
         with pytest.raises(TypeError):
             (x * 3).sum().backward()
+
+
+def test_deepcopy_does_not_share_hooks():
+    import copy
+    for make in (lambda: chainrule.ones(2, requires_grad=True),
+                 lambda: chainrule.nn.Parameter(chainrule.ones(2))):
+        p = make()
+        p.register_hook(lambda g: g)
+        p.register_post_accumulate_grad_hook(lambda t: None)
+        q = copy.deepcopy(p)
+        q.register_hook(lambda g: g * 2)
+        q.register_post_accumulate_grad_hook(lambda t: None)
+        assert (len(p._hooks), len(q._hooks)) == (1, 2)
+        assert (len(p._post_hooks), len(q._post_hooks)) == (1, 2)

@@ -1,5 +1,7 @@
 """nn.Parameter (a Tensor a Module registers as learnable), nn.Buffer and the lazy
 UninitializedParameter / UninitializedBuffer placeholders."""
+import copy
+
 from .._tensor import Tensor
 
 __all__ = ["Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer"]
@@ -53,8 +55,9 @@ class Parameter(Tensor):
         out = type(self)(self.data.clone(), self.requires_grad)
         if self.grad is not None:
             out.grad = self.grad.clone()
-        out.__dict__.update({k: v for k, v in self.__dict__.items()
-                             if k not in ("_acc", "_base", "_view_fn", "_retains")})
+        out.__dict__.update(copy.deepcopy({k: v for k, v in self.__dict__.items()
+                                           if k not in ("_acc", "_base", "_view_fn", "_gg",
+                                                        "_retains")}, memo))
         memo[id(self)] = out
         return out
 
