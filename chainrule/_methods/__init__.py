@@ -1,5 +1,6 @@
 """Tensor method groups, one mixin per part of the catalogue (Tensor inherits them all)."""
 from .elementwise_ext import ElementwiseMethods
+from .compat_ext import CompatMethods
 from .extra_ext import ExtraMethods
 from .index_ext import IndexMethods
 from .linalg_ext import LinalgMethods
@@ -12,3 +13,4 @@ from .shape_ext import ShapeMethods
 MIXINS = (ElementwiseMethods, ReduceMethods, ShapeMethods, IndexMethods, LinalgMethods, NewMethods,
           NNMethods, RandomMethods)
 MIXINS += (ExtraMethods,)
+MIXINS += (CompatMethods,)

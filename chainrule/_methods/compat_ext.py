@@ -1,0 +1,40 @@
+"""Tensor methods of the conjugation family (real dtypes only: identities), forwarding to
+chainrule._compat."""
+
+
+def _C():
+    from .. import _compat
+    return _compat
+
+
+class CompatMethods:
+    __slots__ = ()
+
+    def is_conj(self):
+        return _C().is_conj(self)
+
+    def is_neg(self):
+        return _C().is_neg(self)
+
+    def resolve_conj(self):
+        return _C().resolve_conj(self)
+
+    def resolve_neg(self):
+        return _C().resolve_neg(self)
+
+    def conj(self):
+        return _C().conj(self)
+
+    def conj_physical(self):
+        return _C().conj_physical(self)
+
+    def conj_physical_(self):
+        return _C().conj_physical_(self)
+
+    @property
+    def real(self):
+        return _C().real(self)
+
+    @property
+    def imag(self):
+        return _C().imag(self)
