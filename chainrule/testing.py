@@ -185,7 +185,13 @@ def _leaf(actual, expected, kw):
 
 def _no_pair(actual, expected):
     raise _Mismatch(TypeError, f"No comparison pair was able to handle inputs of type "
-                               f"{type(actual)} and {type(expected)}.")
+                               f"{_tname(actual)} and {_tname(expected)}.")
+
+
+def _tname(x):
+    if type(x) is Tensor:
+        return "<class 'chainrule.Tensor'>"
+    return str(type(x))
 
 
 def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=None,
