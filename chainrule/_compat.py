@@ -9,7 +9,7 @@ from ._tensor import Tensor
 
 __all__ = ["compile", "is_autocast_enabled", "is_autocast_cpu_enabled",
            "set_default_tensor_type", "can_cast", "is_conj", "is_neg", "resolve_conj",
-           "resolve_neg", "conj", "conj_physical", "conj_physical_", "real", "imag"]
+           "resolve_neg", "conj", "conj_physical", "real", "imag"]
 
 _MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
 
@@ -197,14 +197,6 @@ conj_physical = _identity("conj_physical", f"""The input itself: {_REAL} conjuga
     >>> import chainrule
     >>> x = chainrule.tensor([1.0, -2.0])
     >>> chainrule.conj_physical(x) is x
-    True
-    """)
-conj_physical_ = _identity("conj_physical_", f"""In-place conjugation: {_REAL} nothing changes;
-    returns the input.
-
-    >>> import chainrule
-    >>> x = chainrule.tensor([1.0, -2.0])
-    >>> chainrule.conj_physical_(x) is x
     True
     """)
 real = _identity("real", f"""The input itself: {_REAL} a tensor is its own real part.

@@ -425,6 +425,9 @@ def test_real_imag_properties_and_conj_physical_():
     assert _outcome(lambda: x.imag) == _outcome(lambda: tx.imag)
     assert _outcome(chainrule.imag, x) == _outcome(torch.imag, tx)
     assert x.conj_physical_() is x and chainrule.conj_physical_(x) is x
+    tx.conj_physical_()
+    tx.conj_physical_()
+    assert x._version == tx._version == 2 and x.tolist() == [1., 1.]
     y = chainrule.tensor([1., 2.], requires_grad=True)
     (chainrule.conj(y) * 3).sum().backward()
     assert y.grad.tolist() == [3., 3.]

@@ -29,7 +29,9 @@ class CompatMethods:
         return _C().conj_physical(self)
 
     def conj_physical_(self):
-        return _C().conj_physical_(self)
+        # real dtypes: the values stay; an in-place op all the same (version bump, checks)
+        from ..ops.inplace import inplace
+        return inplace(self, lambda t: t.clone(), name="conj_physical_")
 
     @property
     def real(self):
