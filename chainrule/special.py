@@ -1,0 +1,387 @@
+"""``chainrule.special``: torch.special's namespace. Most names are aliases or composites of
+chainrule's ops; the primitives below (erfcx, log_ndtr, ndtri, i0e, i1e, zeta, gammainc) exist
+because a composite would overflow, underflow or cancel. Float64 accuracy against
+scipy.special is ~1e-15 relative (zeta and gammainc ~1e-13).
+
+>>> import chainrule
+>>> x = chainrule.tensor([0.5, 1.0], requires_grad=True)
+>>> y = chainrule.special.ndtr(x).sum()
+>>> y.backward()
+>>> x.grad
+tensor([0.3521, 0.2420])
+"""
+import math
+import warnings
+
+import numpy as np
+
+from . import _special as _sp
+from . import dtypes as _dt
+from ._tensor import Tensor
+from .autograd.function import Op
+from .autograd.grad_mode import is_grad_enabled, no_grad
+from .nn import _toplevel as _top
+from .ops import _xp
+from .ops import elementwise as E
+from .ops import extra as X
+from .ops import reduce as R
+
+__all__ = ["erf", "erfc", "erfcx", "erfinv", "expit", "logit", "xlogy", "xlog1py", "gammaln",
+           "digamma", "psi", "polygamma", "multigammaln", "i0", "i0e", "i1", "i1e", "ndtr",
+           "ndtri", "log_ndtr", "logsumexp", "softmax", "log_softmax", "sinc", "round", "entr",
+           "expm1", "exp2", "log1p", "zeta", "gammainc", "gammaincc", "bessel_j0", "bessel_j1",
+           "spherical_bessel_j0", "modified_bessel_i0", "modified_bessel_i1",
+           "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
+           "scaled_modified_bessel_k1"]
+
+_make = Tensor._make
+_SQRT2 = math.sqrt(2.0)
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+_TWO_RSQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _with_out(name, res, out, *inputs):
+    """Write ``res`` into ``out`` as torch's ``out=`` does (no autograd through it)."""
+    if out is None:
+        return res
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad
+                                 for t in inputs + (out,)):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
+                           "automatic differentiation, but one of the arguments requires grad.")
+    if not np.can_cast(res._data.dtype, out._data.dtype, "same_kind"):
+        raise RuntimeError(f"{name}: result type {res.dtype} can't be cast to the desired output "
+                           f"type {out.dtype}")
+    with no_grad():
+        if tuple(out.shape) != tuple(res.shape):
+            if out._data.size:
+                warnings.warn(f"{name}: an output with one or more elements was resized",
+                              UserWarning, stacklevel=3)
+            out._data = np.empty(res._data.shape, out._data.dtype)
+        out.copy_(res)
+    return out
+
+
+def _aliased(fn, name, example):
+    def f(input, *, out=None):
+        return _with_out(name, fn(input), out, input)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = (f"``chainrule.{fn.__name__}`` under torch.special's name.\n\n"
+                 f"    >>> import chainrule\n    >>> {example}\n")
+    return f
+
+
+def _float_in(x, name):
+    return E._unary_in(x, name)
+
+
+# -- aliases ---------------------------------------------------------------------------------
+erf = _aliased(E.erf, "erf", "chainrule.special.erf(chainrule.tensor([0.0]))\n    tensor([0.])")
+erfc = _aliased(E.erfc, "erfc",
+                "chainrule.special.erfc(chainrule.tensor([0.0]))\n    tensor([1.])")
+erfinv = _aliased(E.erfinv, "erfinv",
+                  "chainrule.special.erfinv(chainrule.tensor([0.0]))\n    tensor([0.])")
+expit = _aliased(E.sigmoid, "expit",
+                 "chainrule.special.expit(chainrule.tensor([0.0]))\n    tensor([0.5000])")
+gammaln = _aliased(E.lgamma, "gammaln",
+                   "chainrule.special.gammaln(chainrule.tensor([3.0]))\n    tensor([0.6931])")
+digamma = _aliased(E.digamma, "digamma",
+                   "chainrule.special.digamma(chainrule.tensor([1.0]))\n    tensor([-0.5772])")
+psi = _aliased(E.digamma, "psi",
+               "chainrule.special.psi(chainrule.tensor([1.0]))\n    tensor([-0.5772])")
+i0 = _aliased(X.i0, "i0", "chainrule.special.i0(chainrule.tensor([0.0]))\n    tensor([1.])")
+sinc = _aliased(X.sinc, "sinc",
+                "chainrule.special.sinc(chainrule.tensor([0.0]))\n    tensor([1.])")
+expm1 = _aliased(E.expm1, "expm1",
+                 "chainrule.special.expm1(chainrule.tensor([0.0]))\n    tensor([0.])")
+exp2 = _aliased(E.exp2, "exp2",
+                "chainrule.special.exp2(chainrule.tensor([3.0]))\n    tensor([8.])")
+log1p = _aliased(E.log1p, "log1p",
+                 "chainrule.special.log1p(chainrule.tensor([0.0]))\n    tensor([0.])")
+
+
+def round(input, *, decimals=0, out=None):
+    """Round half to even (``chainrule.round``).
+
+    >>> import chainrule
+    >>> chainrule.special.round(chainrule.tensor([0.5, 1.5, 1.26]), decimals=0)
+    tensor([0., 2., 1.])
+    """
+    return _with_out("round", E.round(input, decimals=decimals), out, input)
+
+
+def logit(input, eps=None, *, out=None):
+    """log(p / (1 - p)), p clamped to [eps, 1 - eps] when eps is given.
+
+    >>> import chainrule
+    >>> chainrule.special.logit(chainrule.tensor([0.5]))
+    tensor([0.])
+    """
+    return _with_out("logit", X.logit(input, eps), out, input)
+
+
+def xlogy(input, other, *, out=None):
+    """input * log(other), 0 where input == 0.
+
+    >>> import chainrule
+    >>> chainrule.special.xlogy(chainrule.tensor([0.0, 2.0]), chainrule.tensor([0.0, 1.0]))
+    tensor([0., 0.])
+    """
+    return _with_out("xlogy", E.xlogy(input, other), out, input, other)
+
+
+def polygamma(n, input, *, out=None):
+    """The n-th derivative of digamma.
+
+    >>> import chainrule
+    >>> chainrule.special.polygamma(1, chainrule.tensor([1.0]))
+    tensor([1.6449])
+    """
+    return _with_out("polygamma", E.polygamma(n, input), out, input)
+
+
+def multigammaln(input, p, *, out=None):
+    """The log of the multivariate gamma function of dimension ``p`` (``mvlgamma``).
+
+    >>> import chainrule
+    >>> chainrule.special.multigammaln(chainrule.tensor([2.5]), 2)
+    tensor([0.8570])
+    """
+    return _with_out("multigammaln", X.mvlgamma(input, p), out, input)
+
+
+def logsumexp(input, dim, keepdim=False, *, out=None):
+    """log(sum(exp(input))) over ``dim``, computed stably.
+
+    >>> import chainrule
+    >>> chainrule.special.logsumexp(chainrule.tensor([0.0, 0.0]), 0)
+    tensor(0.6931)
+    """
+    return _with_out("logsumexp", R.logsumexp(input, dim, keepdim), out, input)
+
+
+def softmax(input, dim, *, dtype=None):
+    """Softmax over ``dim``.
+
+    >>> import chainrule
+    >>> chainrule.special.softmax(chainrule.tensor([0.0, 0.0]), 0)
+    tensor([0.5000, 0.5000])
+    """
+    return _top.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim, *, dtype=None):
+    """Log-softmax over ``dim``.
+
+    >>> import chainrule
+    >>> chainrule.special.log_softmax(chainrule.tensor([0.0, 0.0]), 0)
+    tensor([-0.6931, -0.6931])
+    """
+    return _top.log_softmax(input, dim, dtype=dtype)
+
+
+# -- composites ------------------------------------------------------------------------------
+def _const(a):
+    return _make(np.asarray(a))
+
+
+def xlog1py(input, other, *, out=None):
+    """input * log1p(other), 0 where input == 0 (unless other is NaN).
+
+    >>> import chainrule
+    >>> chainrule.special.xlog1py(chainrule.tensor([0.0, 2.0]), chainrule.tensor([-1.0, 1.0]))
+    tensor([0.0000, 1.3863])
+    """
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError("xlog1py(): expected at least one Tensor argument")
+    a, b = E._promote(input, other, "xlog1py", float_only=True)
+    E._check_broadcast(a, b, "xlog1py")
+    ad = a._data if isinstance(a, Tensor) else np.asarray(a)
+    bd = b._data if isinstance(b, Tensor) else np.asarray(b)
+    zero = (ad == 0) & ~np.isnan(bd)
+    if zero.any():
+        m = _const(zero)
+        res = E.where(m, 0.0, a * E.log1p(E.where(m, 0.0, b)))
+    else:
+        res = a * E.log1p(b)
+    return _with_out("xlog1py", res, out, input, other)
+
+
+def entr(input, *, out=None):
+    """-x log(x) for x > 0, 0 at 0, -inf for x < 0.
+
+    >>> import chainrule
+    >>> chainrule.special.entr(chainrule.tensor([0.0, 0.5, -1.0]))
+    tensor([0.0000, 0.3466,   -inf])
+    """
+    x = _float_in(input, "entr")
+    d = x._data
+    pos = d > 0
+    if pos.all():
+        res = -x * E.log(x)
+    else:
+        p = _const(pos)
+        rest = np.where(d == 0, 0.0, np.where(np.isnan(d), np.nan, -np.inf)).astype(d.dtype)
+        res = E.where(p, -x * E.log(E.where(p, x, 1.0)), _const(rest))
+    return _with_out("entr", res, out, input)
+
+
+def ndtr(input, *, out=None):
+    """The standard normal CDF, erfc(-x / sqrt 2) / 2.
+
+    >>> import chainrule
+    >>> chainrule.special.ndtr(chainrule.tensor([0.0, 1.0]))
+    tensor([0.5000, 0.8413])
+    """
+    x = _float_in(input, "ndtr")
+    return _with_out("ndtr", 0.5 * E.erfc(x * (-1.0 / _SQRT2)), out, input)
+
+
+# -- primitives ------------------------------------------------------------------------------
+def _exp_sq(y):
+    # NOTE: exp(y*y) with y = h + (y - h), h = y to 1/16 so h*h is exact (no 1e-16 * y*y loss)
+    h = np.trunc(y * 16.0) / 16.0
+    return np.exp(h * h) * np.exp((y - h) * (y + h))
+
+
+def _erfcx_asym(y):
+    """erfcx(y) for y >= 10: (1/(y sqrt pi)) sum_k (-1)^k (2k-1)!! / (2 y^2)^k."""
+    t = 0.5 / (y * y)
+    term = np.ones_like(y)
+    s = np.ones_like(y)
+    for k in range(1, 30):
+        term = term * -(2 * k - 1) * t
+        s = s + term
+    return s / (y * math.sqrt(math.pi))
+
+
+def _erfcx64(x):
+    out = np.where(x < -26.7, np.inf, np.nan)       # 2 exp(x^2) overflows
+    _sp._fill(out, (x >= -26.7) & (x < 10.0), lambda x: _exp_sq(x) * _sp._erfc64(x), x)
+    _sp._fill(out, x >= 10.0, _erfcx_asym, x)
+    return out
+
+
+def _np_unary(fn):
+    @_sp._quiet
+    def run(a):
+        shape = a.shape
+        x = a.astype(np.float64).reshape(shape or (1,))
+        return fn(x).astype(a.dtype, copy=False).reshape(shape)
+    return run
+
+
+_erfcx_np = _np_unary(_erfcx64)
+
+
+class Erfcx(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = _erfcx_np(a)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        return g * (2.0 * a * out - _TWO_RSQRT_PI)
+
+
+def erfcx(input, *, out=None):
+    """The scaled complementary error function exp(x^2) erfc(x), accurate for large x.
+
+    >>> import chainrule
+    >>> chainrule.special.erfcx(chainrule.tensor([0.0, 30.0]))
+    tensor([1.0000, 0.0188])
+    """
+    return _with_out("erfcx", Erfcx.apply(_float_in(input, "erfcx")), out, input)
+
+
+def _log_ndtr64(x):
+    # NOTE: x > -1: log1p(-ndtr(-x)) (no cancellation as ndtr(x) -> 1); below, with
+    # ndtr(x) = erfcx(-x / sqrt 2) exp(-x^2 / 2) / 2, the exponent stays outside the log.
+    out = np.empty_like(x)
+    _sp._fill(out, x > -1.0, lambda x: np.log1p(-0.5 * _sp._erfc64(x / _SQRT2)), x)
+    _sp._fill(out, ~(x > -1.0),
+              lambda x: np.log(0.5 * _erfcx64(-x / _SQRT2)) - 0.5 * x * x, x)
+    return out
+
+
+_log_ndtr_np = _np_unary(_log_ndtr64)
+
+
+class LogNdtr(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = _log_ndtr_np(a)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        return g * _xp.exp(-0.5 * a * a - out - _LOG_SQRT_2PI)
+
+
+def log_ndtr(input, *, out=None):
+    """log of the standard normal CDF, accurate far into the left tail.
+
+    >>> import chainrule
+    >>> chainrule.special.log_ndtr(chainrule.tensor([0.0, -40.0], dtype=chainrule.float64))
+    tensor([  -0.6931, -804.6084], dtype=torch.float64)
+    """
+    return _with_out("log_ndtr", LogNdtr.apply(_float_in(input, "log_ndtr")), out, input)
+
+
+def _ndtri_tail(q):
+    """ndtri(q) for 0 < q < 1/4."""
+    c = 2.0 * q
+    z = np.empty_like(q)
+    _sp._fill(z, c < 1e-7, lambda c: -_sp._erfinv_far(c), c)
+    _sp._fill(z, c >= 1e-7, lambda c: _sp._erfinv_open(c - 1.0), c)
+    z = _SQRT2 * z
+    logq = np.log(q)
+    # NOTE: erfinv(2q - 1) loses q's low bits (and the far start is good to 2e-5 only), so
+    # Newton steps on log_ndtr(z) = log q restore full relative accuracy (error squares).
+    for _ in range(3):
+        ln = _log_ndtr64(z)
+        z = z - (ln - logq) * np.exp(0.5 * z * z + ln + _LOG_SQRT_2PI)
+    return z
+
+
+def _ndtri64(p):
+    out = np.where(p == 0.0, -np.inf, np.where(p == 1.0, np.inf, np.nan))
+    _sp._fill(out, (p >= 0.25) & (p <= 0.75),
+              lambda p: _SQRT2 * _sp._erfinv_open(2.0 * p - 1.0), p)
+    out[p == 0.5] = 0.0
+    _sp._fill(out, (p > 0.0) & (p < 0.25), _ndtri_tail, p)
+    _sp._fill(out, (p > 0.75) & (p < 1.0), lambda p: -_ndtri_tail(1.0 - p), p)
+    return out
+
+
+_ndtri_np = _np_unary(_ndtri64)
+
+
+class Ndtri(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = _ndtri_np(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        out, = ctx.saved_tensors
+        return g * _SQRT_2PI * _xp.exp(0.5 * out * out)
+
+
+def ndtri(input, *, out=None):
+    """The inverse of the standard normal CDF.
+
+    >>> import chainrule
+    >>> chainrule.special.ndtri(chainrule.tensor([0.5, 0.975]))
+    tensor([0.0000, 1.9600])
+    """
+    return _with_out("ndtri", Ndtri.apply(_float_in(input, "ndtri")), out, input)
