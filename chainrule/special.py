@@ -29,10 +29,7 @@ from . import functional_ops as _fo
 __all__ = ["erf", "erfc", "erfcx", "erfinv", "expit", "logit", "xlogy", "xlog1py", "gammaln",
            "digamma", "psi", "polygamma", "multigammaln", "i0", "i0e", "i1", "i1e", "ndtr",
            "ndtri", "log_ndtr", "logsumexp", "softmax", "log_softmax", "sinc", "round", "entr",
-           "expm1", "exp2", "log1p", "zeta", "gammainc", "gammaincc", "bessel_j0", "bessel_j1",
-           "spherical_bessel_j0", "modified_bessel_i0", "modified_bessel_i1",
-           "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
-           "scaled_modified_bessel_k1"]
+           "expm1", "exp2", "log1p", "zeta", "gammainc", "gammaincc"]
 
 _make = Tensor._make
 _SQRT2 = math.sqrt(2.0)
@@ -91,7 +88,7 @@ digamma = _aliased(E.digamma, "digamma",
                    "chainrule.special.digamma(chainrule.tensor([1.0]))\n    tensor([-0.5772])")
 psi = _aliased(E.digamma, "psi",
                "chainrule.special.psi(chainrule.tensor([1.0]))\n    tensor([-0.5772])")
-i0 = _aliased(X.i0, "i0", "chainrule.special.i0(chainrule.tensor([0.0]))\n    tensor([1.])")
+i0 = _aliased(X.i0, "i0", "chainrule.special.i0(chainrule.tensor([1.0]))\n    tensor([1.2661])")
 sinc = _aliased(X.sinc, "sinc",
                 "chainrule.special.sinc(chainrule.tensor([0.0]))\n    tensor([1.])")
 expm1 = _aliased(E.expm1, "expm1",
@@ -385,3 +382,344 @@ def ndtri(input, *, out=None):
     tensor([0.0000, 1.9600])
     """
     return _with_out("ndtri", Ndtri.apply(_float_in(input, "ndtri")), out, input)
+
+
+# -- scaled modified Bessel functions --------------------------------------------------------
+def _ive64(nu, x):
+    """exp(-|x|) I_nu(x), nu in {0, 1}: the power series (positive terms) for |x| <= 20, the
+    asymptotic expansion beyond (its terms shrink until k ~ 2|x| > 40)."""
+    ax = np.abs(x)
+    out = np.where(np.isnan(x), np.nan, 0.0)
+
+    def series(x, ax):
+        h = 0.5 * ax
+        h2 = h * h
+        term = np.ones_like(h) if nu == 0 else h.copy()
+        s = term.copy()
+        for k in range(1, 60):
+            term = term * h2 / (k * (k + nu))
+            s = s + term
+        return s * np.exp(-ax)
+
+    def asym(x, ax):
+        c = np.ones_like(ax)
+        s = np.ones_like(ax)
+        mu = 4.0 * nu * nu
+        for k in range(1, 41):
+            c = c * -(mu - (2 * k - 1) ** 2) / (8.0 * k * ax)
+            s = s + c
+        return s / np.sqrt(2.0 * np.pi * ax)
+    _sp._fill(out, ax <= 20.0, series, x, ax)
+    _sp._fill(out, (ax > 20.0) & (ax < np.inf), asym, x, ax)
+    return np.copysign(out, x) if nu == 1 else out
+
+
+_i0e_np = _np_unary(lambda x: _ive64(0, x))
+_i1e_np = _np_unary(lambda x: _ive64(1, x))
+
+
+class I0e(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = _i0e_np(a)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        return g * (_xp.call(I1e, a) - _xp.sign(a) * out)
+
+
+class I1e(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = _i1e_np(a)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        zero = a == 0
+        d = _xp.call(I0e, a) - out * (_xp.sign(a) + 1.0 / _xp.where(zero, 1.0, a))
+        return g * _xp.where(zero, 0.5, d)
+
+
+def i0e(input, *, out=None):
+    """exp(-|x|) I0(x), the exponentially scaled modified Bessel function of order 0.
+
+    >>> import chainrule
+    >>> chainrule.special.i0e(chainrule.tensor([0.0, 1000.0]))
+    tensor([1.0000, 0.0126])
+    """
+    return _with_out("i0e", I0e.apply(_float_in(input, "special_i0e")), out, input)
+
+
+def i1e(input, *, out=None):
+    """exp(-|x|) I1(x), the exponentially scaled modified Bessel function of order 1.
+
+    >>> import chainrule
+    >>> chainrule.special.i1e(chainrule.tensor([1.0, 1000.0]))
+    tensor([0.2079, 0.0126])
+    """
+    return _with_out("i1e", I1e.apply(_float_in(input, "special_i1e")), out, input)
+
+
+def i1(input, *, out=None):
+    """The modified Bessel function of the first kind, order 1.
+
+    >>> import chainrule
+    >>> chainrule.special.i1(chainrule.tensor([1.0]))
+    tensor([0.5652])
+    """
+    return _with_out("i1", X.I1.apply(_float_in(input, "special_i1")), out, input)
+
+
+# -- Hurwitz zeta ----------------------------------------------------------------------------
+_EM_B = tuple(float(b / math.factorial(2 * j)) for j, b in enumerate(_sp._B2K, 1))
+
+
+def _zeta_em(s, w):
+    """Euler-Maclaurin tail sum_{k>=0} (w + k)^-s for w >= s + 10 (12 Bernoulli terms)."""
+    u = 1.0 / w
+    acc = w / (s - 1.0) + 0.5
+    poch = s.copy()
+    wp = u                                   # w^(1 - 2j)
+    for j, b in enumerate(_EM_B, 1):
+        acc = acc + b * poch * wp
+        poch = poch * (s + 2 * j - 1) * (s + 2 * j)
+        wp = wp * u * u
+    return np.power(w, -s) * acc
+
+
+def _zeta_ok(s, q):
+    """zeta(s, q) for s > 1 and q > 0, or q < 0 non-integer with integer s."""
+    n = np.maximum(np.ceil(np.maximum(s, 0.0) + 10.0 - q), 0.0)
+    n = np.where(np.isfinite(q), n, 0.0)
+    acc = np.zeros_like(q)
+    for k in range(int(n.max()) if n.size else 0):
+        acc = acc + np.where(k < n, np.power(q + k, -s), 0.0)
+    return acc + _zeta_em(s, q + n)
+
+
+@_sp._quiet
+def _zeta64(s, q):
+    s, q = np.broadcast_arrays(np.asarray(s, np.float64), np.asarray(q, np.float64))
+    shape = s.shape
+    s, q = s.reshape(-1), q.reshape(-1)
+    out = np.full(s.shape, np.nan)
+    out[s == 1.0] = np.inf
+    pole = (s > 1.0) & (q <= 0) & (q == np.floor(q))
+    out[pole] = np.inf
+    ok = (s > 1.0) & (s < np.inf) & ~pole & ((q > 0) | (s == np.floor(s)))
+    _sp._fill(out, ok & (q == np.inf), lambda q: np.zeros_like(q), q)
+    _sp._fill(out, ok & (q < np.inf), _zeta_ok, s, q)
+    return out.reshape(shape)
+
+
+class Zeta(Op):
+    @staticmethod
+    def forward(ctx, s, q):
+        ctx.save_for_backward(s, q)
+        return _zeta64(s, q).astype(np.result_type(s, q), copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        s, q = ctx.saved_tensors
+        if ctx.needs_input_grad[0]:
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+        gq = None
+        if ctx.needs_input_grad[1]:
+            gq = g * -s * _xp.call(Zeta, s + 1.0, q)
+        return None, gq
+
+
+def _pair(input, other, name, scalars=True):
+    ta, tb = isinstance(input, Tensor), isinstance(other, Tensor)
+    if not scalars:
+        for v, arg, pos in ((input, "input", 1), (other, "other", 2)):
+            if not isinstance(v, Tensor):
+                raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, "
+                                f"not {type(v).__name__}")
+    elif not ta and not tb:
+        raise TypeError(f"{name}(): expected at least one Tensor argument")
+    a, b = E._promote(input, other, name, float_only=True)
+    E._check_broadcast(a, b, name)
+    if not isinstance(a, Tensor):
+        a = _make(np.asarray(a, b._data.dtype))
+    if not isinstance(b, Tensor):
+        b = _make(np.asarray(b, a._data.dtype))
+    return a, b
+
+
+def zeta(input, other, *, out=None):
+    """The Hurwitz zeta function sum_k (other + k)^-input. Differentiable in ``other``
+    (d/dq zeta(s, q) = -s zeta(s + 1, q)); as in torch, not in ``input``.
+
+    >>> import chainrule
+    >>> chainrule.special.zeta(chainrule.tensor([2.0]), chainrule.tensor([1.0]))
+    tensor([1.6449])
+    """
+    s, q = _pair(input, other, "special_zeta")
+    return _with_out("zeta", Zeta.apply(s, q), out, input, other)
+
+
+# -- regularised incomplete gamma ------------------------------------------------------------
+def _log1pmx(d):
+    """log(1 + d) - d."""
+    out = np.log1p(d) - d
+    small = np.abs(d) < 0.5
+
+    def series(d):
+        # NOTE: log1p(d) = 2 atanh(t), t = d / (2 + d); 2t - d = -d^2 / (2 + d) exactly
+        t = d / (2.0 + d)
+        t2 = t * t
+        s = np.zeros_like(d)
+        for k in range(27, 1, -2):
+            s = (s + 1.0 / k) * t2
+        return -d * d / (2.0 + d) + 2.0 * t * s
+    _sp._fill(out, small, series, d)
+    return out
+
+
+def _igam_prefix(a, x):
+    """x^a e^-x / Gamma(a)."""
+    out = np.exp(a * np.log(x) - x - _sp.gammaln(a))
+
+    def big(a, x):
+        # NOTE: Stirling's split: a log(x/a) + a - x = a log1pmx((x - a) / a), with no
+        # cancellation between the large terms a log x, x and lgamma(a)
+        r = 1.0 / a
+        corr = r * _sp._horner(r * r, _sp._STIRLING)
+        d = (x - a) / a
+        near = np.abs(d) < 0.5
+        lpm = np.where(near, _log1pmx(np.where(near, d, 0.0)), np.log(x / a) - d)
+        return np.exp(a * lpm - corr) * np.sqrt(a / (2.0 * np.pi))
+    _sp._fill(out, a >= 10.0, big, a, x)
+    return out
+
+
+def _igam_series(a, x):
+    """P(a, x) by its power series (x < a + 1)."""
+    term = np.ones_like(x)
+    s = np.ones_like(x)
+    for n in range(1, 20000):
+        term = term * x / (a + n)
+        s = s + term
+        if n % 16 == 0 and not (term > 1e-17 * s).any():
+            break
+    return _igam_prefix(a, x) / a * s
+
+
+def _igamc_cf(a, x):
+    """Q(a, x) by its continued fraction (x >= a + 1), modified Lentz."""
+    tiny = 1e-300
+    b = x + 1.0 - a
+    c = np.full_like(x, 1.0 / tiny)
+    d = 1.0 / b
+    h = d.copy()
+    for n in range(1, 20000):
+        an = -n * (n - a)
+        b = b + 2.0
+        d = an * d + b
+        d = np.where(np.abs(d) < tiny, tiny, d)
+        c = b + an / c
+        c = np.where(np.abs(c) < tiny, tiny, c)
+        d = 1.0 / d
+        delta = d * c
+        h = h * delta
+        if n % 8 == 0 and not (np.abs(delta - 1.0) > 1e-16).any():
+            break
+    return _igam_prefix(a, x) * h
+
+
+def _igamc_small(a, x):
+    """Q(a, x) for a < 1, x < 2: Q = 1 - x^a / Gamma(a+1) - x^a / Gamma(a) sum_{n>=1}
+    (-x)^n / (n! (a + n))."""
+    # NOTE: 1 - x^a / Gamma(a+1) = (expm1(lgamma(1+a)) - expm1(a log x)) / Gamma(a+1) keeps
+    # the small difference; lgamma(1+a) = lgamma(2+a) - log1p(a) never rounds 1 + a
+    lg1 = np.where(a <= 0.5, _sp._lg2(np.minimum(a, 0.5)) - np.log1p(a), _sp.gammaln(1.0 + a))
+    xa = np.exp(a * np.log(x))
+    first = (np.expm1(lg1) - np.expm1(a * np.log(x))) * np.exp(-lg1)
+    term = np.ones_like(x)
+    s = np.zeros_like(x)
+    for n in range(1, 40):
+        term = term * -x / n
+        s = s + term / (a + n)
+    return first - xa * a * np.exp(-lg1) * s
+
+
+@_sp._quiet
+def _igam64(a, x, upper):
+    a, x = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(x, np.float64))
+    shape = a.shape
+    a, x = a.reshape(-1), x.reshape(-1)
+    lo, hi = (1.0, 0.0) if upper else (0.0, 1.0)       # values of P -> (Q if upper)
+    out = np.full(a.shape, np.nan)
+    out[(a == 0) & (x > 0)] = hi
+    out[(x == 0) & (a > 0)] = lo
+    out[(x == np.inf) & (a > 0) & (a < np.inf)] = hi
+    out[(a == np.inf) & (x > 0) & (x < np.inf)] = lo
+    reg = (a > 0) & (a < np.inf) & (x > 0) & (x < np.inf)
+    ser = reg & (x < a + 1.0)
+    cf = reg & ~(x < a + 1.0)
+    if upper:
+        _sp._fill(out, ser & (a < 1.0), _igamc_small, a, x)
+        _sp._fill(out, ser & (a >= 1.0), lambda a, x: 1.0 - _igam_series(a, x), a, x)
+    else:
+        _sp._fill(out, ser, _igam_series, a, x)
+    _sp._fill(out, cf, lambda a, x: _igamc_cf(a, x) if upper
+              else 1.0 - _igamc_cf(a, x), a, x)
+    return out.reshape(shape)
+
+
+class Igamma(Op):
+    @staticmethod
+    def forward(ctx, a, x, upper):
+        ctx.upper = upper
+        if ctx.needs_input_grad[1]:
+            ctx.save_for_backward(a, x)
+            ctx.lg = _sp.gammaln(a.astype(np.float64)).astype(x.dtype, copy=False)
+        return _igam64(a, x, upper).astype(np.result_type(a, x), copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.needs_input_grad[0]:
+            which = "igammac" if ctx.upper else "igamma"
+            raise NotImplementedError(f"the derivative for '{which}: input' is not implemented.")
+        a, x = ctx.saved_tensors
+        # d/dx P(a, x) = x^(a-1) e^-x / Gamma(a)
+        dens = _xp.exp((a - 1.0) * _xp.log(x) - x - ctx.lg)
+        return None, (-g if ctx.upper else g) * dens, None
+
+
+def _igam_args(input, other, name):
+    a, x = _pair(input, other, name, scalars=False)
+    if input._data.dtype.kind != "f" and other._data.dtype.kind != "f":
+        raise NotImplementedError(f'"igamma_cpu" not implemented for {input.dtype} inputs')
+    return a, x
+
+
+def gammainc(input, other, *, out=None):
+    """The regularised lower incomplete gamma function P(a, x), a = input, x = other.
+    Differentiable in ``other``; as in torch, not in ``input``.
+
+    >>> import chainrule
+    >>> chainrule.special.gammainc(chainrule.tensor([1.0]), chainrule.tensor([1.0]))
+    tensor([0.6321])
+    """
+    a, x = _igam_args(input, other, "special_gammainc")
+    return _with_out("gammainc", Igamma.apply(a, x, False), out, input, other)
+
+
+def gammaincc(input, other, *, out=None):
+    """The regularised upper incomplete gamma function Q(a, x) = 1 - P(a, x).
+    Differentiable in ``other``; as in torch, not in ``input``.
+
+    >>> import chainrule
+    >>> chainrule.special.gammaincc(chainrule.tensor([1.0]), chainrule.tensor([1.0]))
+    tensor([0.3679])
+    """
+    a, x = _igam_args(input, other, "special_gammaincc")
+    return _with_out("gammaincc", Igamma.apply(a, x, True), out, input, other)
