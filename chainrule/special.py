@@ -619,6 +619,7 @@ def _igamc_cf(a, x):
     c = np.full_like(x, 1.0 / tiny)
     d = 1.0 / b
     h = d.copy()
+    done = np.zeros(x.shape, bool)
     for n in range(1, 20000):
         an = -n * (n - a)
         b = b + 2.0
@@ -628,8 +629,10 @@ def _igamc_cf(a, x):
         c = np.where(np.abs(c) < tiny, tiny, c)
         d = 1.0 / d
         delta = d * c
-        h = h * delta
-        if n % 8 == 0 and not (np.abs(delta - 1.0) > 1e-16).any():
+        # NOTE: converged entries stay frozen: their later deltas drift by rounding
+        h = np.where(done, h, h * delta)
+        done = done | (np.abs(delta - 1.0) <= 1e-16)
+        if n % 8 == 0 and done.all():
             break
     return _igam_prefix(a, x) * h
 
