@@ -156,7 +156,13 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
     >>> chainrule.special.logsumexp(chainrule.tensor([0.0, 0.0]), 0)
     tensor(0.6931)
     """
-    return _with_out("logsumexp", _fo.logsumexp(input, dim, keepdim), out, input)
+    if isinstance(input, Tensor) and input.dim() == 0 and not isinstance(dim, (tuple, list)):
+        X._wrap_dim(dim, 0, "logsumexp")       # 0-d: dim 0 or -1, the value itself
+        res = _fo.logsumexp(input.reshape(1), 0, keepdim)
+        res = res.reshape(()) if keepdim else res
+    else:
+        res = _fo.logsumexp(input, dim, keepdim)
+    return _with_out("logsumexp", res, out, input)
 
 
 def softmax(input, dim, *, dtype=None):
