@@ -227,7 +227,8 @@ def entr(input, *, out=None):
     else:
         p = _const(pos)
         rest = np.where(d == 0, 0.0, np.where(np.isnan(d), np.nan, -np.inf)).astype(d.dtype)
-        res = E.where(p, -x * E.log(E.where(p, x, 1.0)), _const(rest))
+        with np.errstate(invalid="ignore"):          # -inf * log(1) in the unused branch
+            res = E.where(p, -x * E.log(E.where(p, x, 1.0)), _const(rest))
     return _with_out("entr", res, out, input)
 
 
