@@ -29,7 +29,10 @@ from . import functional_ops as _fo
 __all__ = ["erf", "erfc", "erfcx", "erfinv", "expit", "logit", "xlogy", "xlog1py", "gammaln",
            "digamma", "psi", "polygamma", "multigammaln", "i0", "i0e", "i1", "i1e", "ndtr",
            "ndtri", "log_ndtr", "logsumexp", "softmax", "log_softmax", "sinc", "round", "entr",
-           "expm1", "exp2", "log1p", "zeta", "gammainc", "gammaincc"]
+           "expm1", "exp2", "log1p", "zeta", "gammainc", "gammaincc", "bessel_j0", "bessel_j1",
+           "spherical_bessel_j0", "modified_bessel_i0", "modified_bessel_i1",
+           "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
+           "scaled_modified_bessel_k1"]
 
 _make = Tensor._make
 _SQRT2 = math.sqrt(2.0)
@@ -473,6 +476,27 @@ def i1e(input, *, out=None):
     return _with_out("i1e", I1e.apply(_float_in(input, "special_i1e")), out, input)
 
 
+def _i1_64(x):
+    return _ive64(1, x) * np.exp(np.abs(x))
+
+
+class I1(Op):
+    """I1 = exp(|x|) i1e(x) (2 ulp; extra.I1's exp(x - log(2 pi x) / 2) loses ~x ulp)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = _np_unary(_i1_64)(a)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        zero = a == 0
+        d = _xp.call(X.I0, a) - out / _xp.where(zero, 1.0, a)
+        return g * _xp.where(zero, 0.5, d)
+
+
 def i1(input, *, out=None):
     """The modified Bessel function of the first kind, order 1.
 
@@ -480,7 +504,7 @@ def i1(input, *, out=None):
     >>> chainrule.special.i1(chainrule.tensor([1.0]))
     tensor([0.5652])
     """
-    return _with_out("i1", X.I1.apply(_float_in(input, "special_i1")), out, input)
+    return _with_out("i1", I1.apply(_float_in(input, "special_i1")), out, input)
 
 
 # -- Hurwitz zeta ----------------------------------------------------------------------------
@@ -733,3 +757,166 @@ def gammaincc(input, other, *, out=None):
     """
     a, x = _igam_args(input, other, "special_gammaincc")
     return _with_out("gammaincc", Igamma.apply(a, x, True), out, input, other)
+
+
+# -- Bessel functions torch gives no derivative (results are constants) ---------------------
+def _j_miller(nu, x):
+    """J_nu(x), nu in {0, 1}, 0 < x <= 25, by Miller's backward recurrence normalised with
+    J0 + 2 (J2 + J4 + ...) = 1."""
+    top = int(2 * ((x.max() + 15.0 + math.sqrt(40.0 * x.max())) // 2)) + 2
+    jp1 = np.zeros_like(x)
+    j = np.full_like(x, 1e-300)
+    norm = np.zeros_like(x)
+    want = np.zeros_like(x)
+    for k in range(top, 0, -1):                  # j = J_k, jp1 = J_{k+1} (unnormalised)
+        jm1 = 2.0 * k / x * j - jp1
+        jp1, j = j, jm1
+        if k - 1 == nu:
+            want = j.copy()
+        if (k - 1) % 2 == 0 and k - 1 > 0:
+            norm = norm + 2.0 * j
+        big = np.abs(j) > 1e250                  # rescale to stay in range
+        if big.any():
+            sc = np.where(big, 1e-250, 1.0)
+            j, jp1, norm, want = j * sc, jp1 * sc, norm * sc, want * sc
+    return want / (norm + j)
+
+
+def _j_asym(nu, x):
+    """Hankel's expansion for x > 25: J_nu = sqrt(2/(pi x)) (P cos chi - Q sin chi)."""
+    mu = 4.0 * nu * nu
+    p = np.ones_like(x)
+    q = np.zeros_like(x)
+    term = np.ones_like(x)
+    for k in range(1, 60):
+        term = term * (mu - (2 * k - 1) ** 2) / (k * 8.0 * x)
+        if k % 2:
+            q = q + (term if k % 4 == 1 else -term)
+        else:
+            p = p + (-term if k % 4 == 2 else term)
+    c, s = np.cos(x), np.sin(x)
+    # NOTE: chi = x - (2 nu + 1) pi / 4, expanded so that only x itself is range-reduced
+    if nu == 0:
+        cc, sc = (c + s), (s - c)
+    else:
+        cc, sc = (s - c), -(c + s)
+    return np.sqrt(1.0 / (np.pi * x)) * (p * cc - q * sc)
+
+
+def _jn64(nu, x):
+    ax = np.abs(x)
+    out = np.where(np.isfinite(x), 0.0, np.nan)        # nan at +-inf too, as torch and scipy
+    if nu == 0:
+        out[ax == 0] = 1.0
+    _sp._fill(out, (ax > 0) & (ax <= 25.0), lambda a: _j_miller(nu, a), ax)
+    _sp._fill(out, (ax > 25.0) & (ax < np.inf), lambda a: _j_asym(nu, a), ax)
+    return np.where(x < 0, -out, out) if nu == 1 else out
+
+
+def _k_series(nu, x):
+    """K_nu(x), nu in {0, 1}, 0 < x <= 2, from the ascending series."""
+    h2 = 0.25 * x * x
+    lg = np.log(0.5 * x)
+    euler = 0.5772156649015329
+    psi1, psi2 = -euler, 1.0 - euler              # psi(k+1), psi(k+2) at k = 0
+    term = np.ones_like(x)                        # (x^2/4)^k / (k! (k+nu)!)
+    i_sum = term.copy()
+    s = (psi1 if nu == 0 else psi1 + psi2) * term
+    for k in range(1, 30):
+        term = term * h2 / (k * (k + nu))
+        psi1 = psi1 + 1.0 / k
+        psi2 = psi2 + 1.0 / (k + 1)
+        i_sum = i_sum + term
+        s = s + (psi1 if nu == 0 else psi1 + psi2) * term
+    if nu == 0:
+        return -lg * i_sum + s
+    return 1.0 / x + lg * (0.5 * x * i_sum) - 0.25 * x * s
+
+
+def _ke_quad(nu, x):
+    """exp(x) K_nu(x) for 2 < x <= 25: the trapezoid rule on int_0^inf exp(-x (cosh t - 1))
+    cosh(nu t) dt, exponentially accurate for this smooth, fast-decaying integrand."""
+    h = 0.02
+    t = np.arange(0.0, 6.0 + h, h)[:, None]
+    w = np.full(t.shape, h)
+    w[0] = 0.5 * h
+    f = np.exp(-x[None, :] * (2.0 * np.sinh(0.5 * t) ** 2))
+    if nu == 1:
+        f = f * np.cosh(t)
+    return (w * f).sum(0)
+
+
+def _ke_asym(nu, x):
+    mu = 4.0 * nu * nu
+    term = np.ones_like(x)
+    s = np.ones_like(x)
+    for k in range(1, 50):
+        term = term * (mu - (2 * k - 1) ** 2) / (k * 8.0 * x)
+        s = s + term
+    return np.sqrt(np.pi / (2.0 * x)) * s
+
+
+def _kn64(nu, x, scaled):
+    out = np.where(x == 0, np.inf, np.where(x == np.inf, 0.0, np.nan))
+    _sp._fill(out, (x > 0) & (x <= 2.0),
+              lambda x: _k_series(nu, x) * (np.exp(x) if scaled else 1.0), x)
+    for lo, hi, fn in ((2.0, 25.0, _ke_quad), (25.0, np.inf, _ke_asym)):
+        _sp._fill(out, (x > lo) & (x <= hi) if hi < np.inf else (x > lo) & (x < hi),
+                  lambda x, fn=fn: fn(nu, x) * (1.0 if scaled else np.exp(-x)), x)
+    return out
+
+
+def _const_op(name, fn, example, what):
+    def f(input, *, out=None):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"special_{name}(): argument 'input' (position 1) must be Tensor, "
+                            f"not {type(input).__name__}")
+        x = _float_in(input, name)._data
+        res = _make(_np_unary(fn)(x))
+        return _with_out(name, res, out, input)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = (f"{what} (no gradient, as in torch).\n\n    >>> import chainrule\n"
+                 f"    >>> {example}\n")
+    return f
+
+
+bessel_j0 = _const_op("bessel_j0", lambda x: _jn64(0, x),
+                      "chainrule.special.bessel_j0(chainrule.tensor([1.0]))\n"
+                      "    tensor([0.7652])", "The Bessel function of the first kind, order 0")
+bessel_j1 = _const_op("bessel_j1", lambda x: _jn64(1, x),
+                      "chainrule.special.bessel_j1(chainrule.tensor([1.0]))\n"
+                      "    tensor([0.4401])", "The Bessel function of the first kind, order 1")
+modified_bessel_i0 = _const_op("modified_bessel_i0", lambda x: np.i0(x),
+                               "chainrule.special.modified_bessel_i0(chainrule.tensor([1.0]))\n"
+                               "    tensor([1.2661])", "The modified Bessel function I0")
+modified_bessel_i1 = _const_op("modified_bessel_i1", lambda x: _i1_64(x),
+                               "chainrule.special.modified_bessel_i1(chainrule.tensor([1.0]))\n"
+                               "    tensor([0.5652])", "The modified Bessel function I1")
+modified_bessel_k0 = _const_op("modified_bessel_k0", lambda x: _kn64(0, x, False),
+                               "chainrule.special.modified_bessel_k0(chainrule.tensor([1.0]))\n"
+                               "    tensor([0.4210])", "The modified Bessel function K0")
+modified_bessel_k1 = _const_op("modified_bessel_k1", lambda x: _kn64(1, x, False),
+                               "chainrule.special.modified_bessel_k1(chainrule.tensor([1.0]))\n"
+                               "    tensor([0.6019])", "The modified Bessel function K1")
+scaled_modified_bessel_k0 = _const_op(
+    "scaled_modified_bessel_k0", lambda x: _kn64(0, x, True),
+    "chainrule.special.scaled_modified_bessel_k0(chainrule.tensor([1.0]))\n    tensor([1.1445])",
+    "exp(x) K0(x)")
+scaled_modified_bessel_k1 = _const_op(
+    "scaled_modified_bessel_k1", lambda x: _kn64(1, x, True),
+    "chainrule.special.scaled_modified_bessel_k1(chainrule.tensor([1.0]))\n    tensor([1.6362])",
+    "exp(x) K1(x)")
+
+
+def _sph_j0(x):
+    out = np.where(np.isinf(x), 0.0, np.nan)
+    small = np.abs(x) < 1e-3
+    _sp._fill(out, small, lambda x: 1.0 - x * x / 6.0 * (1.0 - x * x / 20.0), x)
+    _sp._fill(out, ~small & np.isfinite(x), lambda x: np.sin(x) / x, x)
+    return out
+
+
+spherical_bessel_j0 = _const_op(
+    "spherical_bessel_j0", _sph_j0,
+    "chainrule.special.spherical_bessel_j0(chainrule.tensor([0.0, 1.0]))\n"
+    "    tensor([1.0000, 0.8415])", "sin(x) / x, the spherical Bessel function j0")

@@ -189,3 +189,43 @@ def test_module_namespace():
     assert chainrule.special is S
     for name in S.__all__:
         assert callable(getattr(S, name)), name
+
+
+BESSEL = [("bessel_j0", "j0"), ("bessel_j1", "j1"), ("modified_bessel_i0", "i0"),
+          ("modified_bessel_i1", "i1"), ("modified_bessel_k0", "k0"),
+          ("modified_bessel_k1", "k1"), ("scaled_modified_bessel_k0", "k0e"),
+          ("scaled_modified_bessel_k1", "k1e")]
+
+
+@pytest.mark.parametrize("name,ref", BESSEL + [("spherical_bessel_j0", None)])
+def test_bessel_values_vs_scipy(name, ref):
+    x = np.concatenate([np.linspace(-100, 100, 4001), np.logspace(-8, 3, 300),
+                        -np.logspace(-8, 3, 300), [0.0, np.inf, -np.inf, np.nan]])
+    want = (getattr(sp, ref)(x) if ref else sp.spherical_jn(0, x))
+    got = getattr(S, name)(_t(x)).numpy()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    m = np.isfinite(want)
+    np.testing.assert_array_equal(got[~m & ~np.isnan(want)], want[~m & ~np.isnan(want)])
+    # oscillating J's: error relative to max(|f|, 1) (absolute near their zeros)
+    scale = 1.0 if (ref or "j").startswith("j") else 1e-300
+    err = np.abs(got[m] - want[m]) / np.maximum(np.abs(want[m]), scale)
+    assert err.max() < 5e-15
+
+
+@needs_torch
+@pytest.mark.parametrize("name", [n for n, _ in BESSEL] + ["spherical_bessel_j0"])
+def test_bessel_no_grad_dtype_errors_match_torch(name):
+    import torch
+    x = chainrule.tensor([0.5, 3.0], requires_grad=True)
+    r = getattr(S, name)(x)
+    t = getattr(torch.special, name)(torch.tensor([0.5, 3.0], requires_grad=True))
+    assert r.requires_grad == t.requires_grad
+    assert r.dtype == chainrule.float32
+    np.testing.assert_allclose(r.numpy(), t.numpy(), rtol=1e-5)
+    assert getattr(S, name)(chainrule.tensor([1, 2])).dtype == chainrule.float32
+    with pytest.raises(TypeError):
+        getattr(S, name)(1.0)
+    v = [0.0, -1.0, 1e-6, 2.0, 2.5, 24.9, 25.1, 60.0, float("inf"), float("nan")]
+    a = getattr(S, name)(chainrule.tensor(v, dtype=chainrule.float64)).numpy()
+    b = getattr(torch.special, name)(torch.tensor(v, dtype=torch.float64)).numpy()
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)     # torch's J's are ~1e-7
