@@ -30,8 +30,9 @@ __all__ = ["detach", "detach_", "scalar_tensor", "asarray", "frombuffer", "empty
            "conv_transpose3d", "convolution", "embedding", "max_pool1d", "max_pool2d",
            "max_pool3d", "max_pool1d_with_indices", "avg_pool1d", "adaptive_avg_pool1d",
            "adaptive_max_pool1d", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
-           "native_channel_shuffle", "bilinear", "constant_pad_nd", "ctc_loss", "native_layer_norm", "native_batch_norm",
-           "native_group_norm", "native_dropout", "embedding_renorm_"]
+           "native_channel_shuffle", "bilinear", "constant_pad_nd", "ctc_loss",
+           "native_layer_norm", "native_batch_norm", "native_group_norm", "native_dropout",
+           "embedding_renorm_"]
 
 _make = Tensor._make
 
