@@ -16,7 +16,6 @@ import warnings
 import numpy as np
 
 from . import _special as _sp
-from . import dtypes as _dt
 from ._tensor import Tensor
 from .autograd.function import Op
 from .autograd.grad_mode import is_grad_enabled, no_grad

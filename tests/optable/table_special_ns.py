@@ -1,5 +1,5 @@
 """chainrule.special (torch.special's namespace): gradients and torch parity."""
-from .spec import A, B, Bad, I, OpInfo
+from .spec import A, Bad, OpInfo
 
 UNARY = {"broadcast": "unary op: one input"}
 
