@@ -37,6 +37,7 @@ from ._print import set_printoptions
 _t._E = _E
 
 from . import linalg, nn, optim, utils  # noqa: E402
+from . import special  # noqa: E402
 from .nn._toplevel import *  # noqa: F401,F403,E402  (torch.softmax & co.)
 from .serialization import *  # noqa: F401,F403,E402  (save, load)
 from . import func  # noqa: E402
