@@ -20,13 +20,14 @@ def _dims(dim, ndim, op):
     if dim is None:
         return None
     if isinstance(dim, (int, np.integer)):
-        return (_wrap_dim(int(dim), ndim, op),)
+        d = _wrap_dim(int(dim), ndim, op)
+        return (d,) if ndim else None     # a 0-d tensor takes dim 0 or -1: all of it
     if len(dim) == 0:
         return None
     axes = tuple(sorted(_wrap_dim(int(d), ndim, op) for d in dim))
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"{op}: dim {list(dim)} appears multiple times in the list of dims")
-    return axes
+    return axes if ndim else None
 
 
 def _keep_shape(shape, axes):
