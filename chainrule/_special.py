@@ -483,3 +483,33 @@ def polygamma(n, x):
         k = int(k)
         out[m] = _psi64(x[m]) if k == 0 else _polygamma1(k, x[m])
     return out.astype(dt, copy=False)
+
+
+# -- scaled modified Bessel functions --------------------------------------------------------
+def ive(nu, x):
+    """exp(-|x|) I_nu(x) in float64, nu in {0, 1}: the power series (positive terms) for |x| <= 20, the
+    asymptotic expansion beyond (its terms shrink until k ~ 2|x| > 40)."""
+    ax = np.abs(x)
+    out = np.where(np.isnan(x), np.nan, 0.0)
+
+    def series(x, ax):
+        h = 0.5 * ax
+        h2 = h * h
+        term = np.ones_like(h) if nu == 0 else h.copy()
+        s = term.copy()
+        for k in range(1, 60):
+            term = term * h2 / (k * (k + nu))
+            s = s + term
+        return s * np.exp(-ax)
+
+    def asym(x, ax):
+        c = np.ones_like(ax)
+        s = np.ones_like(ax)
+        mu = 4.0 * nu * nu
+        for k in range(1, 41):
+            c = c * -(mu - (2 * k - 1) ** 2) / (8.0 * k * ax)
+            s = s + c
+        return s / np.sqrt(2.0 * np.pi * ax)
+    _fill(out, ax <= 20.0, series, x, ax)
+    _fill(out, (ax > 20.0) & (ax < np.inf), asym, x, ax)
+    return np.copysign(out, x) if nu == 1 else out

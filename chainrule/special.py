@@ -394,37 +394,8 @@ def ndtri(input, *, out=None):
 
 
 # -- scaled modified Bessel functions --------------------------------------------------------
-def _ive64(nu, x):
-    """exp(-|x|) I_nu(x), nu in {0, 1}: the power series (positive terms) for |x| <= 20, the
-    asymptotic expansion beyond (its terms shrink until k ~ 2|x| > 40)."""
-    ax = np.abs(x)
-    out = np.where(np.isnan(x), np.nan, 0.0)
-
-    def series(x, ax):
-        h = 0.5 * ax
-        h2 = h * h
-        term = np.ones_like(h) if nu == 0 else h.copy()
-        s = term.copy()
-        for k in range(1, 60):
-            term = term * h2 / (k * (k + nu))
-            s = s + term
-        return s * np.exp(-ax)
-
-    def asym(x, ax):
-        c = np.ones_like(ax)
-        s = np.ones_like(ax)
-        mu = 4.0 * nu * nu
-        for k in range(1, 41):
-            c = c * -(mu - (2 * k - 1) ** 2) / (8.0 * k * ax)
-            s = s + c
-        return s / np.sqrt(2.0 * np.pi * ax)
-    _sp._fill(out, ax <= 20.0, series, x, ax)
-    _sp._fill(out, (ax > 20.0) & (ax < np.inf), asym, x, ax)
-    return np.copysign(out, x) if nu == 1 else out
-
-
-_i0e_np = _np_unary(lambda x: _ive64(0, x))
-_i1e_np = _np_unary(lambda x: _ive64(1, x))
+_i0e_np = _np_unary(lambda x: _sp.ive(0, x))
+_i1e_np = _np_unary(lambda x: _sp.ive(1, x))
 
 
 class I0e(Op):
@@ -475,25 +446,6 @@ def i1e(input, *, out=None):
     return _with_out("i1e", I1e.apply(_float_in(input, "special_i1e")), out, input)
 
 
-def _i1_64(x):
-    return _ive64(1, x) * np.exp(np.abs(x))
-
-
-class I1(Op):
-    """I1 = exp(|x|) i1e(x) (2 ulp; extra.I1's exp(x - log(2 pi x) / 2) loses ~x ulp)."""
-
-    @staticmethod
-    def forward(ctx, a):
-        out = _np_unary(_i1_64)(a)
-        ctx.save_for_backward(a, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        a, out = ctx.saved_tensors
-        zero = a == 0
-        d = _xp.call(X.I0, a) - out / _xp.where(zero, 1.0, a)
-        return g * _xp.where(zero, 0.5, d)
 
 
 def i1(input, *, out=None):
@@ -503,7 +455,7 @@ def i1(input, *, out=None):
     >>> chainrule.special.i1(chainrule.tensor([1.0]))
     tensor([0.5652])
     """
-    return _with_out("i1", I1.apply(_float_in(input, "special_i1")), out, input)
+    return _with_out("i1", X.I1.apply(_float_in(input, "special_i1")), out, input)
 
 
 # -- Hurwitz zeta ----------------------------------------------------------------------------
@@ -888,7 +840,7 @@ bessel_j1 = _const_op("bessel_j1", lambda x: _jn64(1, x),
 modified_bessel_i0 = _const_op("modified_bessel_i0", lambda x: np.i0(x),
                                "chainrule.special.modified_bessel_i0(chainrule.tensor([1.0]))\n"
                                "    tensor([1.2661])", "The modified Bessel function I0")
-modified_bessel_i1 = _const_op("modified_bessel_i1", lambda x: _i1_64(x),
+modified_bessel_i1 = _const_op("modified_bessel_i1", lambda x: X._i1(x),
                                "chainrule.special.modified_bessel_i1(chainrule.tensor([1.0]))\n"
                                "    tensor([0.5652])", "The modified Bessel function I1")
 modified_bessel_k0 = _const_op("modified_bessel_k0", lambda x: _kn64(0, x, False),

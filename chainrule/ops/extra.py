@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from .. import _special as _sp
 from .. import backend as _backend
 from .. import dtypes as _dt
 from .._tensor import Tensor, _wrap_dim
@@ -406,34 +407,11 @@ def logcumsumexp(input, dim, *, out=None):
 
 # -- Bessel I0 (and I1, its derivative) ------------------------------------------------------
 def _i1(x):
-    """The modified Bessel function I1 in float64: the power series (all terms positive, so
-    no cancellation) for |x| <= 20, the asymptotic expansion beyond."""
+    """The modified Bessel function I1 in float64: exp(|x|) times the scaled ive(1, x)
+    (2 ulp; exponentiating an asymptotic log form loses about x ulp)."""
     x = np.asarray(x, np.float64)
-    ax = np.abs(x)
-    out = np.empty_like(x)
-    small = ax <= 20.0
-    if small.any():
-        h = x[small] / 2.0
-        h2 = h * h
-        term = h.copy()
-        s = h.copy()
-        for k in range(1, 48):      # term k: h^(2k+1) / (k! (k+1)!)
-            term = term * h2 / (k * (k + 1))
-            s = s + term
-        out[small] = s
-    big = ~small
-    if big.any():
-        xb = ax[big]
-        # NOTE: I1(x) ~ e^x / sqrt(2 pi x) * sum_k c_k / x^k, c_k = c_{k-1} (-(4 - (2k-1)^2))
-        # / (8k); its terms shrink until k ~ 2x > 40, so 40 terms reach double precision
-        c = np.ones_like(xb)
-        s = np.ones_like(xb)
-        for k in range(1, 41):
-            c = c * -(4.0 - (2 * k - 1) ** 2) / (8.0 * k * xb)
-            s = s + c
-        with np.errstate(over="ignore"):
-            out[big] = np.sign(x[big]) * np.exp(xb - 0.5 * np.log(2 * np.pi * xb)) * s
-    return out
+    with np.errstate(over="ignore"):
+        return _sp.ive(1, x) * np.exp(np.abs(x))
 
 
 class I0(Op):
