@@ -3,13 +3,14 @@ package. chainrule's einsum always lets NumPy choose the contraction order, so t
 reported as torch would (available when the package is installed) but steer nothing.
 
 >>> import chainrule
->>> chainrule.backends.opt_einsum.enabled
+>>> chainrule.backends.opt_einsum.enabled == chainrule.backends.opt_einsum.is_available()
 True
 """
 import importlib.util
 
-enabled = True
-strategy = "auto"
+# torch's defaults: on, with the "auto" strategy, when the package is installed
+enabled = importlib.util.find_spec("opt_einsum") is not None
+strategy = "auto" if enabled else None
 
 
 def is_available():
