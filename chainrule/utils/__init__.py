@@ -1,2 +1,2 @@
 """chainrule.utils: data loading and checkpointing."""
-from . import data  # noqa: F401
+from . import checkpoint, data  # noqa: F401  (both reachable as attributes, as in torch)
