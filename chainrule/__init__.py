@@ -47,6 +47,7 @@ from ._aliases import *  # noqa: F401,F403,E402  (detach, asarray, conv2d, exp_,
 from ._compat import *  # noqa: F401,F403,E402  (compile, can_cast, conj, autocast queries)
 from . import backends, cuda, testing  # noqa: E402,F401
 from . import amp  # noqa: E402
+from . import distributions  # noqa: E402,F401
 from .amp import autocast  # noqa: E402,F401
 
 __version__ = "0.1.0"
