@@ -325,11 +325,6 @@ class OneHotCategorical(Distribution):
             v = v.expand((n,) + tuple(self._batch_shape) + (n,))
         return v
 
-    def __repr__(self):
-        names = [k for k in self.arg_constraints if k in self._categorical.__dict__]
-        args = ", ".join(f"{p}: {self._categorical.__dict__[p].size()}" for p in names)
-        return f"OneHotCategorical({args})"
-
 
 class Uniform(Distribution):
     """Uniform distribution on the half-open interval ``[low, high)``.
