@@ -10,9 +10,10 @@ from . import constraints
 from .distribution import Distribution
 from .dists import (Bernoulli, Categorical, Exponential, Independent, Laplace,
                     MultivariateNormal, Normal, OneHotCategorical, Uniform)
+from .gamma import Beta, Dirichlet, Gamma
 from . import kl
 from .kl import kl_divergence, register_kl
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Exponential", "Independent", "Laplace",
-           "MultivariateNormal", "Normal", "OneHotCategorical", "Uniform", "constraints",
-           "kl_divergence", "register_kl"]
+__all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Exponential",
+           "Gamma", "Independent", "Laplace", "MultivariateNormal", "Normal",
+           "OneHotCategorical", "Uniform", "constraints", "kl_divergence", "register_kl"]

@@ -13,6 +13,7 @@ from .dists import (Bernoulli, Categorical, Exponential, Independent, Laplace,
                     MultivariateNormal, Normal, OneHotCategorical, Uniform,
                     _batch_mahalanobis)
 from .distribution import sum_rightmost
+from .gamma import Beta, Dirichlet, Gamma
 
 __all__ = ["kl_divergence", "register_kl"]
 
@@ -153,3 +154,35 @@ def _kl_laplace_laplace(p, q):
     sr = p.scale / q.scale
     d = (p.loc - q.loc).abs()
     return -_c.log(sr) + d / q.scale + sr * _c.exp(-d / p.scale) - 1
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma_gamma(p, q):
+    t1 = q.concentration * _c.log(p.rate / q.rate)
+    t2 = _c.lgamma(q.concentration) - _c.lgamma(p.concentration)
+    t3 = (p.concentration - q.concentration) * _c.digamma(p.concentration)
+    t4 = (q.rate - p.rate) * (p.concentration / p.rate)
+    return t1 + t2 + t3 + t4
+
+
+@register_kl(Beta, Beta)
+def _kl_beta_beta(p, q):
+    sp = p.concentration1 + p.concentration0
+    sq = q.concentration1 + q.concentration0
+    t1 = _c.lgamma(q.concentration1) + _c.lgamma(q.concentration0) + _c.lgamma(sp)
+    t2 = _c.lgamma(p.concentration1) + _c.lgamma(p.concentration0) + _c.lgamma(sq)
+    t3 = (p.concentration1 - q.concentration1) * _c.digamma(p.concentration1)
+    t4 = (p.concentration0 - q.concentration0) * _c.digamma(p.concentration0)
+    t5 = (sq - sp) * _c.digamma(sp)
+    return t1 - t2 + t3 + t4 + t5
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p, q):
+    sp = p.concentration.sum(-1)
+    sq = q.concentration.sum(-1)
+    t1 = _c.lgamma(sp) - _c.lgamma(sq)
+    t2 = (_c.lgamma(p.concentration) - _c.lgamma(q.concentration)).sum(-1)
+    t3 = p.concentration - q.concentration
+    t4 = _c.digamma(p.concentration) - _c.digamma(sp).unsqueeze(-1)
+    return t1 - t2 + (t3 * t4).sum(-1)
