@@ -222,7 +222,7 @@ class Distribution:
 
     def __repr__(self):
         names = [k for k in self.arg_constraints if k in self.__dict__]
-        args = ", ".join(
-            f"{p}: {_fmt(self.__dict__[p]) if self.__dict__[p].numel() == 1 else self.__dict__[p].size()}"  # noqa: E501
-            for p in names)
+        vals = [self.__dict__[p] for p in names]
+        args = ", ".join(f"{p}: {_fmt(v) if v.numel() == 1 else v.size()}"
+                         for p, v in zip(names, vals))
         return f"{type(self).__name__}({args})"
