@@ -290,3 +290,95 @@ def test_spectral_norm_errors():
             sn(lib.nn.Linear(2, 2), dim=2)
         with pytest.raises(ValueError):
             sn(lib.nn.Linear(2, 2), n_power_iterations=0)
+
+
+# -- legacy hooks ------------------------------------------------------------------------------
+def _legacy_train(cm, tm, x, steps=3):
+    copt = chainrule.optim.SGD(cm.parameters(), lr=0.1)
+    topt = torch.optim.SGD(tm.parameters(), lr=0.1)
+    for _ in range(steps):
+        for m, o, lib in ((cm, copt, chainrule), (tm, topt, torch)):
+            o.zero_grad()
+            out = m(lib.tensor(x))
+            (out * out).sum().backward()
+            o.step()
+    assert sorted(cm.state_dict()) == sorted(tm.state_dict())
+    for k, v in tm.state_dict().items():
+        _close(cm.state_dict()[k], v, rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("dim", [0, 1, None])
+def test_legacy_weight_norm(dim):
+    cm, tm = _pair(lambda m: m.nn.Linear(3, 2))
+    for m, lib in ((cm, chainrule), (tm, torch)):
+        with pytest.warns(FutureWarning, match="deprecated"):
+            lib.nn.utils.weight_norm(m, dim=dim)
+    assert [n for n, _ in cm.named_parameters()] == [n for n, _ in tm.named_parameters()]
+    _close(cm.weight_g, tm.weight_g)
+    assert tuple(cm.weight_g.shape) == tuple(tm.weight_g.shape)
+    _close(cm.weight, tm.weight)
+    x = np.random.default_rng(4).standard_normal((2, 3))
+    _legacy_train(cm, tm, x)
+    for m, lib in ((cm, chainrule), (tm, torch)):
+        lib.nn.utils.remove_weight_norm(m)
+    assert sorted(cm.state_dict()) == sorted(tm.state_dict())
+    _close(cm.weight, tm.weight)
+    assert isinstance(cm.weight, chainrule.nn.Parameter)
+
+
+def test_legacy_weight_norm_errors():
+    for lib in (chainrule, torch):
+        m = lib.nn.Linear(2, 2)
+        with pytest.raises(ValueError):
+            lib.nn.utils.remove_weight_norm(m)
+        with pytest.warns(FutureWarning):
+            lib.nn.utils.weight_norm(m)
+        with pytest.raises(RuntimeError), pytest.warns(FutureWarning):
+            lib.nn.utils.weight_norm(m)
+
+
+@pytest.mark.parametrize("make", [lambda m: m.nn.Linear(4, 3),
+                                  lambda m: m.nn.ConvTranspose1d(2, 3, 2)])
+def test_legacy_spectral_norm(make):
+    cm, tm = _pair(make)
+    for m, lib in ((cm, chainrule), (tm, torch)):
+        lib.nn.utils.spectral_norm(m, n_power_iterations=2)
+    sd = tm.state_dict()
+    assert sorted(cm.state_dict()) == sorted(sd)
+    assert cm.state_dict()._metadata[""]["spectral_norm"] == sd._metadata[""]["spectral_norm"]
+    _sync_state(cm, tm)
+    shape = (2, 4) if isinstance(cm, chainrule.nn.Linear) else (1, 2, 5)
+    x = np.random.default_rng(5).standard_normal(shape)
+    _legacy_train(cm, tm, x)
+    cm.eval(), tm.eval()
+    u0 = cm.weight_u.clone()
+    _close(cm(chainrule.tensor(x)), tm(torch.tensor(x)))
+    _close(cm.weight_u, u0, rtol=0, atol=0)
+    for m, lib in ((cm, chainrule), (tm, torch)):
+        lib.nn.utils.remove_spectral_norm(m)
+    assert sorted(cm.state_dict()) == sorted(tm.state_dict())
+    _close(cm.weight, tm.weight)
+    assert not cm._state_dict_hooks and not cm._load_state_dict_pre_hooks
+
+
+def test_legacy_spectral_norm_old_checkpoint_and_errors():
+    cm, tm = _pair(lambda m: m.nn.Linear(4, 3))
+    for m, lib in ((cm, chainrule), (tm, torch)):
+        lib.nn.utils.spectral_norm(m)
+    _sync_state(cm, tm)
+    tm(torch.zeros(1, 4, dtype=torch.float64))
+    old = {k: chainrule.tensor(v.numpy().copy()) for k, v in tm.state_dict().items()
+           if k != "weight_v"}
+    old["weight"] = chainrule.tensor(tm.weight.detach().numpy().copy())
+    cm.load_state_dict(old)   # no metadata: v is solved from weight_orig / weight
+    cm.eval(), tm.eval()
+    _close(cm(chainrule.ones(1, 4).double()), tm(torch.ones(1, 4).double()),
+           rtol=1e-8, atol=1e-10)
+    for lib in (chainrule, torch):
+        m = lib.nn.utils.spectral_norm(lib.nn.Linear(2, 2))
+        with pytest.raises(RuntimeError):
+            lib.nn.utils.spectral_norm(m)
+        with pytest.raises(ValueError):
+            lib.nn.utils.remove_spectral_norm(lib.nn.Linear(2, 2))
+        with pytest.raises(ValueError):
+            lib.nn.utils.spectral_norm(lib.nn.Linear(2, 2), n_power_iterations=0)
