@@ -382,3 +382,40 @@ def test_legacy_spectral_norm_old_checkpoint_and_errors():
             lib.nn.utils.remove_spectral_norm(lib.nn.Linear(2, 2))
         with pytest.raises(ValueError):
             lib.nn.utils.spectral_norm(lib.nn.Linear(2, 2), n_power_iterations=0)
+
+
+# -- parametrizations.orthogonal ---------------------------------------------------------------
+@pytest.mark.parametrize("shape,omap,triv", [
+    ((3, 3), None, True), ((3, 3), "cayley", True), ((3, 5), None, True),
+    ((5, 3), "householder", True), ((4, 2), "matrix_exp", True),
+    ((5, 3), "householder", False), ((3, 5), "householder", False),
+])
+def test_orthogonal_values_and_training(shape, omap, triv):
+    cm, tm = _pair(lambda m: m.nn.Linear(shape[1], shape[0]))
+    torch.manual_seed(0)
+    for m, lib in ((cm, chainrule), (tm, torch)):
+        lib.nn.utils.parametrizations.orthogonal(m, orthogonal_map=omap,
+                                                 use_trivialization=triv)
+    assert sorted(cm.state_dict()) == sorted(tm.state_dict())
+    if not triv or shape[0] == shape[1]:   # deterministic right_inverse
+        for k, v in tm.state_dict().items():
+            _close(cm.state_dict()[k], v, rtol=1e-9, atol=1e-11)
+    _sync_state(cm, tm)   # the random completion of a non-square base
+    _close(cm.weight, tm.weight, rtol=1e-9, atol=1e-11)
+    w = _np(cm.weight)
+    gram = w @ w.T if shape[0] < shape[1] else w.T @ w
+    np.testing.assert_allclose(gram, np.eye(min(shape)), atol=1e-10)
+    x = np.random.default_rng(6).standard_normal((2, shape[1]))
+    _train(cm, tm, x, steps=3)
+
+
+def test_orthogonal_errors():
+    for lib in (chainrule, torch):
+        orth = lib.nn.utils.parametrizations.orthogonal
+        with pytest.raises(ValueError):
+            orth(lib.nn.Linear(2, 2), "bias")
+        with pytest.raises(ValueError):
+            orth(lib.nn.Linear(2, 2), orthogonal_map="qr")
+        m = orth(lib.nn.Linear(2, 2), use_trivialization=False)
+        with pytest.raises(NotImplementedError):
+            m.weight = lib.eye(2)
