@@ -548,117 +548,6 @@ def zeta(input, other, *, out=None):
 
 
 # -- regularised incomplete gamma ------------------------------------------------------------
-def _log1pmx(d):
-    """log(1 + d) - d."""
-    out = np.log1p(d) - d
-    small = np.abs(d) < 0.5
-
-    def series(d):
-        # NOTE: log1p(d) = 2 atanh(t), t = d / (2 + d); 2t - d = -d^2 / (2 + d) exactly
-        t = d / (2.0 + d)
-        t2 = t * t
-        s = np.zeros_like(d)
-        for k in range(27, 1, -2):
-            s = (s + 1.0 / k) * t2
-        return -d * d / (2.0 + d) + 2.0 * t * s
-    _sp._fill(out, small, series, d)
-    return out
-
-
-def _igam_prefix(a, x):
-    """x^a e^-x / Gamma(a)."""
-    out = np.exp(a * np.log(x) - x - _sp.gammaln(a))
-
-    def big(a, x):
-        # NOTE: Stirling's split: a log(x/a) + a - x = a log1pmx((x - a) / a), with no
-        # cancellation between the large terms a log x, x and lgamma(a)
-        r = 1.0 / a
-        corr = r * _sp._horner(r * r, _sp._STIRLING)
-        d = (x - a) / a
-        near = np.abs(d) < 0.5
-        lpm = np.where(near, _log1pmx(np.where(near, d, 0.0)), np.log(x / a) - d)
-        return np.exp(a * lpm - corr) * np.sqrt(a / (2.0 * np.pi))
-    _sp._fill(out, a >= 10.0, big, a, x)
-    return out
-
-
-def _igam_series(a, x):
-    """P(a, x) by its power series (x < a + 1)."""
-    term = np.ones_like(x)
-    s = np.ones_like(x)
-    for n in range(1, 20000):
-        term = term * x / (a + n)
-        s = s + term
-        if n % 16 == 0 and not (term > 1e-17 * s).any():
-            break
-    return _igam_prefix(a, x) / a * s
-
-
-def _igamc_cf(a, x):
-    """Q(a, x) by its continued fraction (x >= a + 1), modified Lentz."""
-    tiny = 1e-300
-    b = x + 1.0 - a
-    c = np.full_like(x, 1.0 / tiny)
-    d = 1.0 / b
-    h = d.copy()
-    done = np.zeros(x.shape, bool)
-    for n in range(1, 20000):
-        an = -n * (n - a)
-        b = b + 2.0
-        d = an * d + b
-        d = np.where(np.abs(d) < tiny, tiny, d)
-        c = b + an / c
-        c = np.where(np.abs(c) < tiny, tiny, c)
-        d = 1.0 / d
-        delta = d * c
-        # NOTE: converged entries stay frozen: their later deltas drift by rounding
-        h = np.where(done, h, h * delta)
-        done = done | (np.abs(delta - 1.0) <= 1e-16)
-        if n % 8 == 0 and done.all():
-            break
-    return _igam_prefix(a, x) * h
-
-
-def _igamc_small(a, x):
-    """Q(a, x) for a < 1, x < 2: Q = 1 - x^a / Gamma(a+1) - x^a / Gamma(a) sum_{n>=1}
-    (-x)^n / (n! (a + n))."""
-    # NOTE: 1 - x^a / Gamma(a+1) = (expm1(lgamma(1+a)) - expm1(a log x)) / Gamma(a+1) keeps
-    # the small difference; lgamma(1+a) = lgamma(2+a) - log1p(a) never rounds 1 + a
-    lg1 = np.where(a <= 0.5, _sp._lg2(np.minimum(a, 0.5)) - np.log1p(a), _sp.gammaln(1.0 + a))
-    xa = np.exp(a * np.log(x))
-    first = (np.expm1(lg1) - np.expm1(a * np.log(x))) * np.exp(-lg1)
-    term = np.ones_like(x)
-    s = np.zeros_like(x)
-    for n in range(1, 40):
-        term = term * -x / n
-        s = s + term / (a + n)
-    return first - xa * a * np.exp(-lg1) * s
-
-
-@_sp._quiet
-def _igam64(a, x, upper):
-    a, x = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(x, np.float64))
-    shape = a.shape
-    a, x = a.reshape(-1), x.reshape(-1)
-    lo, hi = (1.0, 0.0) if upper else (0.0, 1.0)       # values of P -> (Q if upper)
-    out = np.full(a.shape, np.nan)
-    out[(a == 0) & (x > 0)] = hi
-    out[(x == 0) & (a > 0)] = lo
-    out[(x == np.inf) & (a > 0) & (a < np.inf)] = hi
-    out[(a == np.inf) & (x > 0) & (x < np.inf)] = lo
-    reg = (a > 0) & (a < np.inf) & (x > 0) & (x < np.inf)
-    ser = reg & (x < a + 1.0)
-    cf = reg & ~(x < a + 1.0)
-    if upper:
-        _sp._fill(out, ser & (a < 1.0), _igamc_small, a, x)
-        _sp._fill(out, ser & (a >= 1.0), lambda a, x: 1.0 - _igam_series(a, x), a, x)
-    else:
-        _sp._fill(out, ser, _igam_series, a, x)
-    _sp._fill(out, cf, lambda a, x: _igamc_cf(a, x) if upper
-              else 1.0 - _igamc_cf(a, x), a, x)
-    return out.reshape(shape)
-
-
 class Igamma(Op):
     @staticmethod
     def forward(ctx, a, x, upper):
@@ -666,7 +555,7 @@ class Igamma(Op):
         if ctx.needs_input_grad[1]:
             ctx.save_for_backward(a, x)
             ctx.lg = _sp.gammaln(a.astype(np.float64)).astype(x.dtype, copy=False)
-        return _igam64(a, x, upper).astype(np.result_type(a, x), copy=False)
+        return _sp._igam64(a, x, upper).astype(np.result_type(a, x), copy=False)
 
     @staticmethod
     def backward(ctx, g):

@@ -15,7 +15,7 @@ __all__ = ["Beta", "Dirichlet", "Gamma"]
 def _gamma_dx_dalpha(a, x):
     """d x / d alpha of a standard gamma draw x at fixed CDF value (implicit
     reparameterisation): -(dP(alpha, x)/d alpha) / pdf(x)."""
-    from chainrule.special import _igam64, _igam_prefix
+    from chainrule._special import _igam64, _igam_prefix
     upper = x >= a
     # NOTE: central differences of P (or Q in the right tail, where P ~ 1 would cancel)
     # with one Richardson step: O(h^4) truncation, ~1e-11 relative overall.
