@@ -7,15 +7,17 @@ built disabled (with torch's warnings) and then change nothing.
 ...     chainrule.cuda.amp.GradScaler().is_enabled()
 False
 """
-import functools
 import warnings
+
+from . import amp as _amp
 
 __all__ = ["GradScaler", "autocast"]
 
 
-class GradScaler:
-    """A loss scaler that is always disabled (no CUDA): ``scale`` returns its input,
-    ``step(optimizer)`` calls ``optimizer.step()``, ``update``/``unscale_`` do nothing.
+class GradScaler(_amp.GradScaler):
+    """``amp.GradScaler('cuda')`` under its deprecated name: always disabled (no CUDA), so
+    ``scale`` returns its input, ``step(optimizer)`` calls ``optimizer.step()`` and
+    ``update``/``unscale_`` do nothing.
 
     >>> import warnings, chainrule
     >>> with warnings.catch_warnings():
@@ -30,38 +32,13 @@ class GradScaler:
         warnings.warn("`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use "
                       "`torch.amp.GradScaler('cuda', args...)` instead.", FutureWarning,
                       stacklevel=2)
-        if enabled:
-            warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  "
-                          "Disabling.", stacklevel=2)
-        self._enabled = False
-
-    def is_enabled(self):
-        return self._enabled
-
-    def scale(self, outputs):
-        return outputs
-
-    def unscale_(self, optimizer):
-        return None
-
-    def step(self, optimizer, *args, **kwargs):
-        return optimizer.step(*args, **kwargs)
-
-    def update(self, new_scale=None):
-        return None
-
-    def get_scale(self):
-        return 1.0
-
-    def state_dict(self):
-        return {}
-
-    def load_state_dict(self, state_dict):
-        return None
+        super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval,
+                         enabled)
 
 
-class autocast:
-    """CUDA autocast, always disabled (no CUDA): entering it changes nothing; also a decorator.
+class autocast(_amp.autocast):
+    """``amp.autocast('cuda')`` under its deprecated name: always disabled (no CUDA); entering
+    it changes nothing; also a decorator.
 
     >>> import warnings, chainrule
     >>> with warnings.catch_warnings():
@@ -75,20 +52,4 @@ class autocast:
         warnings.warn("`torch.cuda.amp.autocast(args...)` is deprecated. Please use "
                       "`torch.amp.autocast('cuda', args...)` instead.", FutureWarning,
                       stacklevel=2)
-        if enabled:
-            warnings.warn("CUDA is not available or torch_xla is imported. Disabling autocast.",
-                          stacklevel=2)
-        self._enabled = False
-
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with self:
-                return fn(*args, **kwargs)
-        return wrapper
+        super().__init__("cuda", dtype, enabled, cache_enabled)

@@ -487,8 +487,8 @@ def polygamma(n, x):
 
 # -- scaled modified Bessel functions --------------------------------------------------------
 def ive(nu, x):
-    """exp(-|x|) I_nu(x) in float64, nu in {0, 1}: the power series (positive terms) for |x| <= 20, the
-    asymptotic expansion beyond (its terms shrink until k ~ 2|x| > 40)."""
+    """exp(-|x|) I_nu(x) in float64, nu in {0, 1}: the power series (positive terms) for
+    |x| <= 20, the asymptotic expansion beyond (its terms shrink until k ~ 2|x| > 40)."""
     ax = np.abs(x)
     out = np.where(np.isnan(x), np.nan, 0.0)
 

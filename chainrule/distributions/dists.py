@@ -25,15 +25,9 @@ def _nan_like(t, shape):
     return _c.full(tuple(shape), math.nan, dtype=t.dtype)
 
 
-class Normal(Distribution):
-    """Normal distribution with mean ``loc`` and standard deviation ``scale``.
-
-    >>> import chainrule
-    >>> from chainrule.distributions import Normal
-    >>> d = Normal(chainrule.tensor([0.0, 1.0]), 2.0)
-    >>> d.log_prob(chainrule.tensor([0.0, 1.0]))
-    tensor([-1.6121, -1.6121])
-    """
+class _LocScale(Distribution):
+    """What Normal and Laplace share: a real location and a positive scale, broadcast
+    together; the mean and the mode are the location."""
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
@@ -55,6 +49,16 @@ class Normal(Distribution):
     def mode(self):
         return self.loc
 
+
+class Normal(_LocScale):
+    """Normal distribution with mean ``loc`` and standard deviation ``scale``.
+
+    >>> import chainrule
+    >>> from chainrule.distributions import Normal
+    >>> d = Normal(chainrule.tensor([0.0, 1.0]), 2.0)
+    >>> d.log_prob(chainrule.tensor([0.0, 1.0]))
+    tensor([-1.6121, -1.6121])
+    """
     @property
     def stddev(self):
         return self.scale
@@ -539,7 +543,7 @@ class Exponential(Distribution):
         return 1.0 - _c.log(self.rate)
 
 
-class Laplace(Distribution):
+class Laplace(_LocScale):
     """Laplace distribution with location ``loc`` and scale ``scale``.
 
     >>> import chainrule
@@ -547,27 +551,6 @@ class Laplace(Distribution):
     >>> Laplace(0.0, 1.0).log_prob(chainrule.tensor(1.0))
     tensor(-1.6931)
     """
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-    _param_event_dims = {"loc": 0, "scale": 0}
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        if isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number):
-            batch = ()
-        else:
-            batch = self.loc.shape
-        super().__init__(batch, validate_args=validate_args)
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
-
     @property
     def variance(self):
         return 2 * self.scale ** 2
