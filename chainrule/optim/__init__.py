@@ -9,6 +9,7 @@
 tensor([0.2500], requires_grad=True)
 """
 from . import lr_scheduler
+from . import swa_utils
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
