@@ -1,0 +1,431 @@
+"""Audit of chainrule.save / chainrule.load (issue 5): a seeded fuzz of valid checkpoints
+(byte flips, truncations, splices, and header/tree mutations re-signed so they pass the
+checksum), plus one targeted test per edge case and per problem the audit found."""
+import builtins
+import collections
+import io
+import json
+import math
+import os
+import pickle
+import signal
+import struct
+import sys
+import threading
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import chainrule
+from chainrule import serialization
+from chainrule.serialization import CheckpointError
+from conftest import needs_torch
+
+pytest.importorskip("safetensors.numpy")      # chainrule.save writes through it
+
+_SLACK = 256 * 1024     # Python-object overhead on top of the file size (small headers only)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def _same(a, b):
+    """Deep equality of types, dtypes, values (NaN-aware, sign of zero), flags."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, chainrule.Tensor):
+        x, y = a.detach().numpy(), b.detach().numpy()
+        return a.dtype == b.dtype and a.shape == b.shape and \
+            a.requires_grad == b.requires_grad and \
+            np.array_equal(x, y, equal_nan=a.is_floating_point()) and \
+            np.array_equal(np.signbit(x), np.signbit(y))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float):
+        return (math.isnan(a) and math.isnan(b)) or \
+            (a == b and math.copysign(1, a) == math.copysign(1, b))
+    return a == b
+
+
+def _dump(obj):
+    buf = io.BytesIO()
+    chainrule.save(obj, buf)
+    return buf.getvalue()
+
+
+def _load_bytes(data):
+    return chainrule.load(io.BytesIO(data))
+
+
+def _rt(obj):
+    return _load_bytes(_dump(obj))
+
+
+def _split(data):
+    n = struct.unpack("<Q", data[:8])[0]
+    return json.loads(data[8:8 + n]), data[8 + n:]
+
+
+def _join(header, body=b""):
+    blob = json.dumps(header).encode() if not isinstance(header, bytes) else header
+    return struct.pack("<Q", len(blob)) + blob + body
+
+
+def _signed(tree, arrays=None, codes=None, entries=None, body=b""):
+    """A file whose object tree passes the checksum (the checksum is not a signature, so an
+    attacker can always do this)."""
+    text = tree if isinstance(tree, str) else json.dumps(tree)
+    digest = serialization._digest(arrays or {}, codes or {}, text)
+    header = dict(entries or {})
+    header["__metadata__"] = {"chainrule.tree": text, "chainrule.sha256": digest}
+    return _join(header, body)
+
+
+@pytest.fixture
+def deadline():
+    """Fail (rather than hang) past the given number of seconds."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda s: None
+        return
+
+    def on_alarm(*_):
+        raise TimeoutError("chainrule.load hung")
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    yield lambda s: signal.setitimer(signal.ITIMER_REAL, s)
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, old)
+
+
+@pytest.fixture
+def no_code(monkeypatch):
+    """Any unpickling, eval, exec or import of a module not already loaded fails the test."""
+    def boom(*args, **kwargs):
+        raise AssertionError("the loader ran code from the file")
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, boom)
+    monkeypatch.setattr(builtins, "eval", boom)
+    monkeypatch.setattr(builtins, "exec", boom)
+    real_import = builtins.__import__
+
+    def guarded_import(name, *args, **kwargs):
+        level = args[3] if len(args) > 3 else kwargs.get("level", 0)
+        if level == 0 and name not in sys.modules:
+            raise AssertionError(f"the loader imported {name}")
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", guarded_import)
+
+
+def _checkpoint():
+    g = chainrule.Generator().manual_seed(0)
+    w = chainrule.nn.Parameter(chainrule.randn(3, 2, generator=g))
+    return {"model": {"w": w, "b": chainrule.zeros(2),
+                      "n": chainrule.tensor([1, 2], dtype=chainrule.int64)},
+            "opt": {"state": {0: {"step": chainrule.tensor(3.0),
+                                  "exp_avg": chainrule.ones(3, 2)}},
+                    "param_groups": [{"lr": 1e-3, "betas": (0.9, 0.999), "params": [0],
+                                      "foreach": None, "amsgrad": False}]},
+            "tied": w, "half": chainrule.tensor([1.0, -0.0, float("inf")]).half(),
+            "mask": chainrule.tensor([True, False]), "tag": "run-1", "blob": b"\x00\x80",
+            "big": 3 ** 70, "nan": float("nan")}
+
+
+# -- fuzz -------------------------------------------------------------------------------------
+def _byte_mutations(data, rng, count):
+    n = len(data)
+    for i in range(count):
+        kind = i % 6
+        d = bytearray(data)
+        if kind == 0:                               # 1-4 random byte flips
+            for _ in range(int(rng.integers(1, 5))):
+                d[int(rng.integers(n))] ^= int(rng.integers(1, 256))
+        elif kind == 1:                             # truncation
+            d = d[:int(rng.integers(n))]
+        elif kind == 2:                             # random bytes spliced in
+            at = int(rng.integers(n))
+            d[at:at] = rng.bytes(int(rng.integers(1, 16)))
+        elif kind == 3:                             # a span deleted
+            at = int(rng.integers(n))
+            del d[at:at + int(rng.integers(1, 32))]
+        elif kind == 4:                             # the header length field rewritten
+            lengths = [0, 1, 2, n, n - 8, 2 ** 63, 2 ** 64 - 1, int(rng.integers(2 ** 16))]
+            d[:8] = struct.pack("<Q", lengths[int(rng.integers(len(lengths)))])
+        else:                                       # trailing garbage
+            d += rng.bytes(int(rng.integers(1, 64)))
+        yield bytes(d)
+
+
+def test_fuzz_bytes_load_identically_or_raise_checkpoint_error(deadline, no_code):
+    original = _checkpoint()
+    data = _dump(original)
+    rng = np.random.default_rng(5)
+    deadline(60)
+    outcomes = collections.Counter()
+    for corrupt in _byte_mutations(data, rng, 600):
+        try:
+            back = _load_bytes(corrupt)
+        except CheckpointError as e:
+            assert str(e).startswith("chainrule.load: ")
+            outcomes["error"] += 1
+            continue
+        assert _same(back, original), "a corrupted file loaded with different content"
+        outcomes["same"] += 1
+    assert outcomes["error"] >= 550, outcomes
+
+
+_JUNK = [None, True, 0, -1, 1.5, "", "x", [], {}, [[]], {"T": []}, {"T": {}}, {"T": "nope"},
+         {"N": 3}, {"I": "zz"}, {"I": []}, {"B": "!!"}, {"BA": 1}, {"F": "nan2"}, {"dt": "os"},
+         {"D": [[[], 1]]}, {"D": [[{"L": []}, 1]]}, {"D": [1]}, {"L": {}}, {"U": 1},
+         {"T": "model.w", "g": 2}, {"T": "model.w", "a": -1}, {"T": "model.w", "P": []},
+         {"C": [["a", "b"]]}, {"O": [[1, 2, 3]]}, 2 ** 80, -0.0, {"x": 1, "y": 2},
+         {"T": "model.n", "g": 1}]
+
+
+def _mutate_tree(node, rng):
+    """Replace one random node of a JSON tree by junk (in place when possible)."""
+    if isinstance(node, list) and node and rng.random() < 0.7:
+        i = int(rng.integers(len(node)))
+        node[i] = _mutate_tree(node[i], rng)
+        return node
+    if isinstance(node, dict) and node and rng.random() < 0.7:
+        k = list(node)[int(rng.integers(len(node)))]
+        node[k] = _mutate_tree(node[k], rng)
+        return node
+    return json.loads(json.dumps(_JUNK[int(rng.integers(len(_JUNK)))]))
+
+
+def _mutate_entry(header, rng):
+    names = [k for k in header if k != "__metadata__"]
+    info = header[names[int(rng.integers(len(names)))]]
+    field = ["dtype", "shape", "data_offsets", None][int(rng.integers(4))]
+    values = {"dtype": ["F64", "I32", "BF16", "U16", "F8_E4M3", "", 5, [], {}, None],
+              "shape": [[], [0], [-1], [2 ** 62, 2 ** 62], [1.5], [True], "3", None, [[2]],
+                        [2 ** 40]],
+              "data_offsets": [[0], [0, 0], [-4, 4], [4, 0], [0, 2 ** 64], [1.0, 2.0], "0,4",
+                               None, [0, 1, 2], [10 ** 30, 10 ** 30 + 4]]}
+    if field is None:
+        info["extra"] = 1
+    else:
+        choices = values[field]
+        info[field] = choices[int(rng.integers(len(choices)))]
+
+
+def test_fuzz_resigned_headers_raise_checkpoint_error_or_load(deadline, no_code):
+    """Mutations that keep the checksum valid reach the decoder: each must load or raise
+    CheckpointError, never another exception, never allocate past the file size."""
+    data = _dump(_checkpoint())
+    header, body = _split(data)
+    entries = {k: v for k, v in header.items() if k != "__metadata__"}
+    arrs, codes = _arrays_of(header, body)
+    rng = np.random.default_rng(7)
+    deadline(60)
+    errors = 0
+    for i in range(300):
+        h = json.loads(json.dumps(entries))
+        tree = json.loads(header["__metadata__"]["chainrule.tree"])
+        if i % 3 == 2:
+            _mutate_entry(h, rng)
+            text = json.dumps(tree)
+        else:
+            text = json.dumps(_mutate_tree(tree, rng))
+        # re-sign over the real tensors so the checksum never explains the error
+        digest = serialization._digest(arrs, codes, text)
+        h["__metadata__"] = {"chainrule.tree": text, "chainrule.sha256": digest}
+        blob = _join(h, body)
+        tracemalloc.start()
+        try:
+            _load_bytes(blob)
+        except CheckpointError:
+            errors += 1
+        finally:
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        assert peak <= len(blob) + _SLACK
+    assert errors >= 150
+
+
+def _arrays_of(header, body):
+    arrays, codes = {}, {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = info["data_offsets"]
+        arr = np.frombuffer(body[begin:end], dtype=serialization._CODES[info["dtype"]])
+        arrays[name] = arr.reshape(info["shape"])
+        codes[name] = info["dtype"]
+    return arrays, codes
+
+
+# -- regressions: problems this audit found ---------------------------------------------------
+def test_header_lengths_that_begin_like_a_pickle_still_load():
+    """A header of 640 bytes starts the file with b"\\x80\\x02", a pickle's signature; such
+    files (one in 256 of all checkpoints had a first byte 0x80) were refused as pickles."""
+    found = set()
+    for k in range(1400):
+        data = _dump({"w": chainrule.ones(2), "pad": "x" * k})
+        if data[0] == 0x80:
+            found.add(struct.unpack("<Q", data[:8])[0])
+            back = _load_bytes(data)
+            assert back["pad"] == "x" * k and _same(back["w"], chainrule.ones(2))
+    assert {640, 896, 1152, 1408} <= found
+
+
+@pytest.mark.parametrize("dtype", [[], {}, None, 3, ["F32"]])
+def test_non_string_dtype_raises_checkpoint_error(dtype):
+    entry = {"dtype": dtype, "shape": [0], "data_offsets": [0, 0]}
+    with pytest.raises(CheckpointError, match="unsupported dtype"):
+        _load_bytes(_join({"a": entry}))
+
+
+@pytest.mark.parametrize("tree", [{"T": []}, {"T": {}}, {"N": []}, {"T": "x", "g": []},
+                                  {"L": [{"T": ["a"]}]}, {"D": [[{"T": {}}, 1]]}])
+def test_tree_references_of_the_wrong_type_raise_checkpoint_error(tree):
+    arrays = {"x": np.zeros(1, np.float32)}
+    entries = {"x": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}
+    with pytest.raises(CheckpointError):
+        _load_bytes(_signed(tree, arrays, {"x": "F32"}, entries, bytes(4)))
+
+
+def test_distinct_tensors_over_one_array_keep_their_own_flags():
+    """p and p.data (or w and w.detach()) share memory; each used to load as the first one
+    saved, so p.data came back a Parameter requiring grad."""
+    p = chainrule.nn.Parameter(chainrule.arange(3.0))
+    w = chainrule.ones(2, requires_grad=True)
+    back = _rt({"p": p, "data": p.data, "w": w, "d": w.detach(), "p2": p, "d2": w.detach()})
+    assert type(back["p"]) is chainrule.nn.Parameter and back["p"].requires_grad
+    assert type(back["data"]) is chainrule.Tensor and not back["data"].requires_grad
+    assert back["w"].requires_grad and not back["d"].requires_grad
+    assert back["p2"] is back["p"] and back["d2"] is not back["d"]
+    back["data"].add_(1)                    # still one storage, as in torch
+    np.testing.assert_array_equal(back["p"].detach().numpy(), [1.0, 2.0, 3.0])
+
+
+def test_bytes_round_trip():
+    obj = {"b": b"\x00\xff\x80", "ba": bytearray(b"xy"), "e": b"", "k": {b"key": 1}}
+    back = _rt(obj)
+    assert _same(back, obj) and type(back["ba"]) is bytearray
+
+
+@pytest.mark.parametrize("value", [10 ** 5000, -(3 ** 4000), 2 ** 63, -2 ** 63, 2 ** 64 + 1,
+                                   2 ** 63 - 1], ids=lambda v: f"{v.bit_length()}bits")
+def test_huge_ints_round_trip(value):
+    """Ints past 4300 decimal digits made save fail with Python's int-to-str limit."""
+    back = _rt({"n": value, "l": [value]})
+    assert type(back["n"]) is int and back["n"] == value and back["l"] == [value]
+
+
+@pytest.mark.parametrize("tree", [{"I": "zz"}, {"I": 5}, {"B": "!!"}, {"B": 1}, {"BA": "@"},
+                                  {"I": "1" * 20000}], ids=str)
+def test_malformed_new_tags_raise_checkpoint_error(tree):
+    if tree == {"I": "1" * 20000}:
+        assert _load_bytes(_signed(tree)) == int("1" * 20000, 16)
+        return
+    with pytest.raises(CheckpointError, match="malformed"):
+        _load_bytes(_signed(tree))
+
+
+def _nest(depth, make):
+    x = 1
+    for _ in range(depth):
+        x = make(x)
+    return x
+
+
+@pytest.mark.parametrize("make", [lambda x: [x], lambda x: {"k": x}, lambda x: (x,),
+                                  lambda x: {(): x}])
+def test_deep_nesting_works_to_the_limit_then_fails_clearly(tmp_path, make):
+    limit = serialization._MAX_DEPTH
+    obj = _nest(limit, make)
+    path = tmp_path / "deep.safetensors"
+    chainrule.save(obj, path)
+    assert _same(chainrule.load(path), obj)
+    path.unlink()
+    for depth in (limit + 1, 5000):
+        with pytest.raises(ValueError, match="nests deeper"):
+            chainrule.save(_nest(depth, make), path)
+    assert os.listdir(tmp_path) == []
+
+
+def test_reference_cycles_fail_clearly():
+    cyc = []
+    cyc.append(cyc)
+    d = {}
+    d["self"] = d
+    for obj in (cyc, d):
+        with pytest.raises(ValueError, match="reference cycle"):
+            _dump(obj)
+
+
+@pytest.mark.parametrize("text", ['{"L":[' * 800 + "1" + "]}" * 800,
+                                  "[" * 50_000 + "]" * 50_000,
+                                  '{"D":[["k",' * 400 + "1" + "]]}" * 400],
+                         ids=["lists", "raw", "dicts"])
+def test_deep_trees_in_a_file_raise_checkpoint_error(text):
+    with pytest.raises(CheckpointError):
+        _load_bytes(_signed(text))
+
+
+def test_text_mode_file_gives_a_clear_error(tmp_path):
+    path = tmp_path / "c.safetensors"
+    chainrule.save({"a": 1}, path)
+    with open(path, encoding="latin-1") as fh, pytest.raises(TypeError, match="binary mode"):
+        chainrule.load(fh)
+
+
+def test_non_seekable_streams_load():
+    data = _dump(_checkpoint())
+    r, w = os.pipe()
+    writer = threading.Thread(target=lambda: (os.write(w, data), os.close(w)))
+    writer.start()
+    with os.fdopen(r, "rb") as fh:
+        back = chainrule.load(fh)
+    writer.join()
+    assert _same(back, _checkpoint())
+
+    class Stream(io.RawIOBase):
+        def __init__(self, blob):
+            self.inner = io.BytesIO(blob)
+
+        def readable(self):
+            return True
+
+        def readinto(self, b):
+            return self.inner.readinto(b)
+    assert _same(chainrule.load(Stream(data)), _checkpoint())
+    with pytest.raises(CheckpointError, match="truncated"):
+        chainrule.load(Stream(data[:-1]))
+
+
+def test_saving_through_a_symlink_replaces_its_target(tmp_path):
+    target = tmp_path / "step100.safetensors"
+    link = tmp_path / "latest.safetensors"
+    chainrule.save({"v": 1}, target)
+    link.symlink_to(target)
+    chainrule.save({"v": 2}, link)
+    assert link.is_symlink() and chainrule.load(target) == {"v": 2}
+    assert sorted(os.listdir(tmp_path)) == ["latest.safetensors", "step100.safetensors"]
+
+
+def test_path_kinds(tmp_path):
+    long_name = tmp_path / ("c" * 250)                  # near NAME_MAX: the temp name must fit
+    chainrule.save({"v": 1}, long_name)
+    assert chainrule.load(long_name) == {"v": 1}
+    raw_path = os.fsencode(tmp_path / "b.safetensors")  # bytes paths, as open() takes
+    chainrule.save({"v": 2}, raw_path)
+    assert chainrule.load(raw_path) == {"v": 2}
+    chainrule.save({"v": 3}, str(tmp_path / "s.safetensors"))
+    assert chainrule.load(tmp_path / "s.safetensors") == {"v": 3}
+    assert sorted(os.listdir(tmp_path)) == sorted(["c" * 250, "b.safetensors", "s.safetensors"])
+
+
+def test_missing_parent_directory_raises_runtime_error_like_torch(tmp_path):
+    with pytest.raises(RuntimeError, match="does not exist"):
+        chainrule.save({"v": 1}, tmp_path / "no" / "such" / "c.safetensors")
+    assert os.listdir(tmp_path) == []
+
+
+@needs_torch
+def test_torch_also_refuses_a_missing_parent_directory_with_runtime_error(tmp_path):
+    import torch
+    with pytest.raises(RuntimeError):
+        torch.save({"v": 1}, tmp_path / "no" / "c.pt")
