@@ -216,9 +216,12 @@ def _write_atomic(path, data):
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
          _disable_byteorder_record=False):
     """Save tensors, state dicts, optimizer state dicts, and nested dicts/lists/tuples of
-    tensors, NumPy arrays and plain values (int, float, bool, str, None) to ``f`` (a path or a
-    writable binary file) in the safetensors format. Never pickles; the pickle arguments are
-    accepted for compatibility and ignored. Writing to a path is atomic.
+    tensors, NumPy arrays and plain values (int, float, bool, str, bytes, None) to ``f`` (a path
+    or a writable binary file) in the safetensors format. Never pickles; the pickle arguments
+    are accepted for compatibility and ignored. Writing to a path is atomic (a symlink is
+    written through). Nesting deeper than 100 levels, or a reference cycle, raises ValueError.
+    The same tensor object saved twice loads as one object; distinct views of one storage
+    load as separate tensors.
 
     A flat dict of tensors is stored under its own keys, so other safetensors readers see
     those names; nested entries are named by their path (``state.0.exp_avg``).
@@ -471,13 +474,15 @@ def _binary_only(where):
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
          **pickle_load_args):
     """Load what ``chainrule.save`` stored (or any safetensors file: its tensors come back
-    as a dict by name, bf16 widened to float32) from a path or a readable binary file.
+    as a dict by name, bf16 widened exactly to float32) from a path or a readable binary file
+    (a non-seekable stream is read into memory first).
 
     Never unpickles and executes nothing from the file. A truncated, corrupted, hostile or
     non-safetensors file (a pickle, a zip archive such as torch's ``.pt`` or NumPy's ``.npz``)
     raises :class:`CheckpointError`; the header is validated against the file size before it
-    is read, and at most the file's size is allocated for tensor data. ``map_location``,
-    ``weights_only`` and ``mmap`` are accepted for compatibility (everything loads to the CPU).
+    is read, and at most the file's size is allocated for tensor data (bf16: the float32
+    result). ``map_location``, ``weights_only``, ``mmap`` and the pickle arguments are accepted
+    for compatibility (everything loads to the CPU).
 
     >>> import chainrule, io
     >>> buf = io.BytesIO(); chainrule.save([chainrule.tensor([1, 2]), None], buf)
@@ -490,6 +495,21 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     finally:
         if owned:
             fh.close()
+
+
+def _read_bf16(fh, shape, where, name):
+    """bfloat16 is the top half of a float32: widen exactly, reading in chunks so the peak
+    is the float32 result (twice the stored bytes) plus one chunk."""
+    out = np.empty(shape, dtype=np.uint32)
+    flat = out.reshape(-1)
+    step = _CHUNK // 2
+    chunk = np.empty(min(step, flat.size), dtype="<u2")
+    for start in range(0, flat.size, step):
+        part = chunk[:min(step, flat.size - start)]
+        _read_exact(fh, part, where, name)
+        flat[start:start + part.size] = part
+    flat <<= 16
+    return out.view(np.float32)
 
 
 def _format_of(first):
@@ -546,13 +566,13 @@ def _load(fh, where):
 
     arrays = {}
     for name, code, shape, begin, end in entries:
+        if code == "BF16":
+            arrays[name] = _read_bf16(fh, shape, where, name)
+            continue
         buf = np.empty(end - begin, dtype=np.uint8)
         _read_exact(fh, buf, where, name)
         arr = buf.view(_CODES[code]).reshape(shape)
-        if code == "BF16":
-            wide = arr.astype(np.uint32)
-            arr = np.left_shift(wide, 16, out=wide).view(np.float32)
-        elif arr.dtype.byteorder == "<" and not np.little_endian:
+        if arr.dtype.byteorder == "<" and not np.little_endian:
             arr = arr.astype(arr.dtype.newbyteorder("="))
         arrays[name] = arr
 

@@ -29,15 +29,19 @@ _SLACK = 256 * 1024     # Python-object overhead on top of the file size (small 
 
 # -- helpers ----------------------------------------------------------------------------------
 def _same(a, b):
-    """Deep equality of types, dtypes, values (NaN-aware, sign of zero), flags."""
-    if type(a) is not type(b):
-        return False
+    """Deep equality of types, dtypes, values (NaN-aware, sign of zero), flags (a view loads
+    as a plain Tensor: views are of a private Tensor subclass)."""
     if isinstance(a, chainrule.Tensor):
+        P = chainrule.nn.Parameter
+        if not isinstance(b, chainrule.Tensor) or isinstance(a, P) != isinstance(b, P):
+            return False
         x, y = a.detach().numpy(), b.detach().numpy()
         return a.dtype == b.dtype and a.shape == b.shape and \
             a.requires_grad == b.requires_grad and \
             np.array_equal(x, y, equal_nan=a.is_floating_point()) and \
             np.array_equal(np.signbit(x), np.signbit(y))
+    if type(a) is not type(b):
+        return False
     if isinstance(a, dict):
         return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)):
@@ -99,6 +103,10 @@ def deadline():
 
 @pytest.fixture
 def no_code(monkeypatch):
+    _guard_code(monkeypatch)
+
+
+def _guard_code(monkeypatch):
     """Any unpickling, eval, exec or import of a module not already loaded fails the test."""
     def boom(*args, **kwargs):
         raise AssertionError("the loader ran code from the file")
@@ -315,7 +323,8 @@ def test_huge_ints_round_trip(value):
 
 
 @pytest.mark.parametrize("tree", [{"I": "zz"}, {"I": 5}, {"B": "!!"}, {"B": 1}, {"BA": "@"},
-                                  {"I": "1" * 20000}], ids=str)
+                                  {"I": "1" * 20000}],
+                         ids=["I-junk", "I-int", "B-junk", "B-int", "BA-junk", "I-long"])
 def test_malformed_new_tags_raise_checkpoint_error(tree):
     if tree == {"I": "1" * 20000}:
         assert _load_bytes(_signed(tree)) == int("1" * 20000, 16)
@@ -332,7 +341,7 @@ def _nest(depth, make):
 
 
 @pytest.mark.parametrize("make", [lambda x: [x], lambda x: {"k": x}, lambda x: (x,),
-                                  lambda x: {(): x}])
+                                  lambda x: {(): x}], ids=["list", "dict", "tuple", "key"])
 def test_deep_nesting_works_to_the_limit_then_fails_clearly(tmp_path, make):
     limit = serialization._MAX_DEPTH
     obj = _nest(limit, make)
@@ -429,3 +438,264 @@ def test_torch_also_refuses_a_missing_parent_directory_with_runtime_error(tmp_pa
     import torch
     with pytest.raises(RuntimeError):
         torch.save({"v": 1}, tmp_path / "no" / "c.pt")
+
+
+# -- files written by other tools --------------------------------------------------------------
+@needs_torch
+@pytest.mark.parametrize("zipped", [True, False], ids=["zip", "legacy"])
+@pytest.mark.parametrize("suffix", [".pt", ".safetensors"])
+def test_torch_save_files_are_refused_without_unpickling(tmp_path, monkeypatch, zipped,
+                                                         suffix):
+    import torch
+    path = tmp_path / ("model" + suffix)
+    torch.save({"w": torch.ones(2)}, path, _use_new_zipfile_serialization=zipped)
+    _guard_code(monkeypatch)
+    with pytest.raises(CheckpointError) as err:
+        chainrule.load(path)
+    msg = str(err.value)
+    assert str(path) in msg and "never unpickles" in msg
+    assert ("zip archive" if zipped else "pickle") in msg
+
+
+_NP_DTYPES = {"F16": np.float16, "F32": np.float32, "F64": np.float64, "I8": np.int8,
+              "I16": np.int16, "I32": np.int32, "I64": np.int64, "U8": np.uint8,
+              "BOOL": np.bool_}
+
+
+@pytest.mark.parametrize("code", sorted(_NP_DTYPES))
+def test_safetensors_numpy_files_load_by_name(tmp_path, code):
+    from safetensors.numpy import save_file
+    rng = np.random.default_rng(1)
+    dt = np.dtype(_NP_DTYPES[code])
+    if dt.kind == "f":
+        a = rng.standard_normal((3, 4)).astype(dt)
+        a[0, :3] = [np.nan, np.inf, -0.0]
+    elif dt.kind == "b":
+        a = rng.random((3, 4)) < 0.5
+    else:
+        info = np.iinfo(dt)
+        a = rng.integers(info.min, info.max, (3, 4), dtype=dt, endpoint=True)
+        a[0, :2] = [info.min, info.max]
+    path = tmp_path / "np.safetensors"
+    save_file({"layer.0.weight": a, "scalar": np.asarray(a.flat[5]), "empty": a[:0]},
+              str(path), metadata={"format": "np"})
+    back = chainrule.load(path)
+    assert list(back) == ["empty", "layer.0.weight", "scalar"]
+    for name, ref in [("layer.0.weight", a), ("scalar", np.asarray(a.flat[5])),
+                      ("empty", a[:0])]:
+        t = back[name]
+        assert t.dtype.name == {"F16": "float16", "F32": "float32", "F64": "float64",
+                                "I8": "int8", "I16": "int16", "I32": "int32", "I64": "int64",
+                                "U8": "uint8", "BOOL": "bool"}[code]
+        assert t.shape == ref.shape
+        assert np.array_equal(t.numpy(), ref, equal_nan=dt.kind == "f")
+        assert np.array_equal(np.signbit(t.numpy()), np.signbit(ref)) if dt.kind == "f" \
+            else True
+
+
+@needs_torch
+def test_torch_safetensors_bf16_widens_exactly_and_other_dtypes_match(tmp_path):
+    import torch
+    from safetensors.torch import save_file
+    bf = torch.tensor([0.0, -0.0, 1.0, -2.5, 3.0e38, -3.0e38, float("inf"), float("-inf"),
+                       float("nan"), 1e-40, torch.finfo(torch.bfloat16).tiny],
+                      dtype=torch.bfloat16)
+    tensors = {"bf": bf, "bf0": torch.tensor(1.5, dtype=torch.bfloat16),
+               "bf_big": torch.randn(700, 1000).to(torch.bfloat16),
+               "f16": torch.tensor([65504.0, -6e-8, float("nan")], dtype=torch.float16),
+               "f64": torch.randn(2, 2, dtype=torch.float64),
+               "i8": torch.tensor([-128, 127], dtype=torch.int8),
+               "i16": torch.tensor([-2 ** 15], dtype=torch.int16),
+               "i32": torch.tensor([2 ** 31 - 1]), "i64": torch.tensor([-2 ** 63]),
+               "u8": torch.tensor([255], dtype=torch.uint8), "b": torch.tensor([True, False])}
+    path = tmp_path / "t.safetensors"
+    save_file(tensors, str(path))
+    back = chainrule.load(path)
+    assert sorted(back) == sorted(tensors)
+    for name, ref in tensors.items():
+        ours = back[name]
+        if ref.dtype == torch.bfloat16:
+            ref = ref.float()               # the documented conversion: exact widening
+        assert ours.dtype.name == str(ref.dtype).split(".")[1] and ours.shape == ref.shape
+        r = ref.numpy()
+        assert np.array_equal(ours.numpy(), r, equal_nan=ref.is_floating_point())
+        if ref.is_floating_point():
+            assert np.array_equal(np.signbit(ours.numpy()), np.signbit(r))
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", ["uint16", "uint32", "uint64", "float8_e4m3fn",
+                                   "float8_e5m2", "complex64"])
+def test_dtypes_chainrule_lacks_raise_a_clear_error(tmp_path, dtype):
+    import torch
+    from safetensors.torch import save_file
+    t = torch.zeros(2).to(getattr(torch, dtype))
+    path = tmp_path / "t.safetensors"
+    save_file({"x": t}, str(path))
+    with pytest.raises(CheckpointError, match="'x'.*(dtype|chainrule)"):
+        chainrule.load(path)
+
+
+def test_bf16_load_allocates_about_the_float32_result():
+    n = 1 << 20
+    bits = (np.arange(n) % 65536).astype("<u2")          # every bf16 bit pattern, 2 chunks
+    body = bits.tobytes()
+    data = _join({"x": {"dtype": "BF16", "shape": [n], "data_offsets": [0, 2 * n]}}, body)
+    tracemalloc.start()
+    back = _load_bytes(data)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak <= 4 * n + serialization._CHUNK + _SLACK
+    got = back["x"].numpy().view(np.uint32)
+    np.testing.assert_array_equal(got, bits.astype(np.uint32) << 16)
+
+
+# -- round trips -------------------------------------------------------------------------------
+def _tensors():
+    base = chainrule.arange(12.0).view(3, 4)
+    return {
+        "0d": chainrule.tensor(2.5), "0d_int": chainrule.tensor(-7),
+        "empty": chainrule.zeros(0, 3), "empty_i": chainrule.zeros(2, 0, dtype=chainrule.int64),
+        "f16": chainrule.tensor([65504.0, -0.0, 6e-8, float("nan"), float("-inf")],
+                                dtype=chainrule.float16),
+        "i64": chainrule.tensor([2 ** 63 - 1, -2 ** 63, 0]),
+        "bool": chainrule.tensor([[True, False]]),
+        "specials": chainrule.tensor([float("nan"), float("inf"), -float("inf"), -0.0, 5e-324],
+                                     dtype=chainrule.float64),
+        "transposed": base.t(), "strided": base[:, ::2], "view_of_view": base[1:].t()[1:],
+        "base": base, "row": base[1], "param": chainrule.nn.Parameter(chainrule.ones(2)),
+        "frozen": chainrule.nn.Parameter(chainrule.ones(2), requires_grad=False),
+        "grad": chainrule.randn(2, requires_grad=True),
+        "i8": chainrule.tensor([-1, 2], dtype=chainrule.int8),
+    }
+
+
+def test_tensor_kinds_round_trip_through_paths_and_buffers(tmp_path):
+    obj = _tensors()
+    path = tmp_path / "t.safetensors"
+    chainrule.save(obj, path)                               # a pathlib path
+    for back in (chainrule.load(path), chainrule.load(str(path)), _rt(obj)):
+        assert _same(back, obj)
+        assert type(back["param"]) is chainrule.nn.Parameter
+        assert type(back["frozen"]) is chainrule.nn.Parameter
+        assert not back["frozen"].requires_grad
+        for t in back.values():
+            assert t.is_leaf and t.grad_fn is None and t.numpy(force=True).flags.writeable
+
+
+def test_values_and_containers_round_trip():
+    obj = {
+        "list": [1, [2, (3, [4])]], "tuple": (1, (2, [3, ()])), "empty": ([], (), {}),
+        "scalars": [None, True, False, 0, -1, 2 ** 62, 1.5, -0.0, float("nan"), float("inf"),
+                    -float("inf"), 5e-324, 1.7976931348623157e308, "", "é\x00\n\"\\", b"\x00",
+                    "\ud800"],
+        0: "int key", -3: "neg", 1.5: "float key", None: "none key", True: "bool key",
+        (1, "a"): "tuple key", "a.b": 1, "a": {"b": 2}, "": 3, "__metadata__": 4,
+        "#1": 5, "日本": 6, "x" * 300: 7,
+        "od": collections.OrderedDict([("z", 1), ("a", 2)]),
+        "np": np.arange(6, dtype=np.int16).reshape(2, 3)[:, ::2],
+    }
+    back = _rt(obj)
+    assert list(back) == list(obj)
+    assert _same({k: v for k, v in back.items() if k != "np"},
+                 {k: v for k, v in obj.items() if k != "np"})
+    assert type(back["tuple"][1][1]) is list and type(back["list"][1][1]) is tuple
+    np.testing.assert_array_equal(back["np"], obj["np"])
+
+
+def test_state_dict_keys_stay_visible_to_other_readers(tmp_path):
+    from safetensors.numpy import load_file
+    model = chainrule.nn.Sequential(chainrule.nn.Linear(3, 2), chainrule.nn.ReLU(),
+                                    chainrule.nn.Linear(2, 1))
+    sd = model.state_dict()
+    path = tmp_path / "m.safetensors"
+    chainrule.save(sd, path)
+    theirs = load_file(str(path))
+    assert sorted(theirs) == sorted(sd)
+    for k, v in sd.items():
+        np.testing.assert_array_equal(theirs[k], v.numpy(force=True))
+    fresh = chainrule.nn.Sequential(chainrule.nn.Linear(3, 2), chainrule.nn.ReLU(),
+                                    chainrule.nn.Linear(2, 1))
+    fresh.load_state_dict(chainrule.load(path))
+    for k, v in fresh.state_dict().items():
+        assert _same(v, sd[k])
+
+
+def test_optimizer_state_dict_round_trips(tmp_path):
+    w = chainrule.nn.Parameter(chainrule.randn(3))
+    opt = chainrule.optim.Adam([w], lr=0.1, amsgrad=True)
+    for _ in range(2):
+        opt.zero_grad()
+        (w ** 2).sum().backward()
+        opt.step()
+    sd = opt.state_dict()
+    back = _rt(sd)
+    assert _same(back, sd)
+
+
+@pytest.mark.parametrize("kwargs", [dict(map_location="cpu"), dict(map_location=None),
+                                    dict(map_location={"cuda:0": "cpu"}),
+                                    dict(map_location=lambda storage, loc: storage),
+                                    dict(weights_only=True), dict(weights_only=False),
+                                    dict(mmap=True), dict(pickle_module=pickle),
+                                    dict(encoding="latin1")],
+                         ids=["cpu", "none", "dict", "callable", "weights_only", "full",
+                              "mmap", "pickle_module", "encoding"])
+def test_torch_load_arguments_are_accepted(tmp_path, kwargs):
+    path = tmp_path / "c.safetensors"
+    chainrule.save({"w": chainrule.ones(2)}, path, pickle_protocol=4)
+    assert _same(chainrule.load(path, **kwargs), {"w": chainrule.ones(2)})
+
+
+@needs_torch
+def test_signatures_match_torch():
+    import inspect
+    import torch
+    for ours, theirs in [(chainrule.save, torch.save), (chainrule.load, torch.load)]:
+        a, b = inspect.signature(ours).parameters, inspect.signature(theirs).parameters
+        assert list(a) == list(b)
+        assert [p.kind for p in a.values()] == [p.kind for p in b.values()]
+
+
+# -- hostile metadata ---------------------------------------------------------------------------
+_CODE_STRINGS = ["__import__('os').system('touch pwned')", "os.system", "builtins.eval",
+                 "subprocess.Popen", "torch._utils._rebuild_tensor_v2", "c__builtin__\neval\n",
+                 "!!python/object/apply:os.system ['touch pwned']"]
+
+
+def test_code_looking_metadata_is_data(tmp_path, no_code):
+    """Metadata crafted like Python code or a class path comes back as inert strings (in a
+    chainrule tree) or is ignored (a foreign file's metadata); nothing is imported or run."""
+    arrays = {"x": np.ones(1, np.float32)}
+    entries = {"x": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}
+    foreign = dict(entries, __metadata__={s: s for s in _CODE_STRINGS})
+    back = _load_bytes(_join(foreign, arrays["x"].tobytes()))
+    assert list(back) == ["x"] and back["x"].tolist() == [1.0]
+    tree = {"L": _CODE_STRINGS + [{"T": "x"}]}
+    back = _load_bytes(_signed(tree, arrays, {"x": "F32"}, entries, arrays["x"].tobytes()))
+    assert back[:-1] == _CODE_STRINGS and back[-1].tolist() == [1.0]
+    for tag in ("dt", "T", "N", "F", "I", "B", "P"):
+        for s in _CODE_STRINGS:
+            with pytest.raises(CheckpointError):
+                _load_bytes(_signed({tag: s}))
+    assert not (tmp_path / "pwned").exists() and not os.path.exists("pwned")
+
+
+@pytest.mark.parametrize("shape", [[2 ** 40], [2 ** 31, 2 ** 31], [10 ** 30], [0, 2 ** 63]])
+def test_gigantic_shapes_allocate_nothing_large(shape, no_code):
+    header = {"x": {"dtype": "F64", "shape": shape, "data_offsets": [0, 8]}}
+    data = _join(header, bytes(8))
+    tracemalloc.start()
+    with pytest.raises(CheckpointError):
+        _load_bytes(data)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak <= len(data) + _SLACK
+
+
+def test_header_must_start_with_a_brace_and_may_be_space_padded():
+    entries = {"x": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}
+    blob = json.dumps(entries).encode()
+    assert _load_bytes(_join(blob + b"    ", b"\x07"))["x"].tolist() == [7]
+    with pytest.raises(CheckpointError, match="not a JSON object"):
+        _load_bytes(_join(b"  " + blob, b"\x07"))
