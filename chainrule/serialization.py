@@ -111,7 +111,8 @@ class _Encoder:
                 node["a"] = alias
             if obj.requires_grad:
                 node["g"] = 1
-            if type(obj).__name__ == "Parameter":
+            from .nn.parameter import Parameter
+            if isinstance(obj, Parameter):
                 node["P"] = 1
             return node
         if isinstance(obj, np.ndarray):

@@ -699,3 +699,65 @@ def test_header_must_start_with_a_brace_and_may_be_space_padded():
     assert _load_bytes(_join(blob + b"    ", b"\x07"))["x"].tolist() == [7]
     with pytest.raises(CheckpointError, match="not a JSON object"):
         _load_bytes(_join(b"  " + blob, b"\x07"))
+
+
+def test_parameter_subclasses_load_as_parameters():
+    class Scaled(chainrule.nn.Parameter):
+        pass
+    back = _rt({"p": Scaled(chainrule.ones(2))})
+    assert type(back["p"]) is chainrule.nn.Parameter and back["p"].requires_grad
+
+
+# -- random structures round trip ---------------------------------------------------------------
+def _random_value(rng, depth):
+    kind = int(rng.integers(12 if depth < 4 else 7))
+    if kind == 0:
+        return [None, True, False][int(rng.integers(3))]
+    if kind == 1:
+        return int(rng.integers(-2 ** 63, 2 ** 63)) * [1, 1, 2 ** 70][int(rng.integers(3))]
+    if kind == 2:
+        return [float(rng.standard_normal()), -0.0, float("nan"), float("inf"), 1e-310,
+                -float("inf")][int(rng.integers(6))]
+    if kind == 3:
+        return "".join(chr(int(c)) for c in rng.integers(1, 0x3000, int(rng.integers(6))))
+    if kind == 4:
+        return rng.bytes(int(rng.integers(5)))
+    if kind in (5, 6):
+        dt = [chainrule.float32, chainrule.float64, chainrule.float16, chainrule.int64,
+              chainrule.int32, chainrule.uint8, chainrule.bool][int(rng.integers(7))]
+        shape = tuple(int(d) for d in rng.integers(0, 4, int(rng.integers(4))))
+        t = chainrule.tensor(rng.standard_normal(shape) * 50).to(dt)
+        if kind == 6 and t.dim() >= 2:
+            t = t.transpose(0, -1)
+        return t
+    items = [_random_value(rng, depth + 1) for _ in range(int(rng.integers(4)))]
+    if kind == 7:
+        return items
+    if kind == 8:
+        return tuple(items)
+    keys = [_random_key(rng) for _ in items]
+    if kind == 9:
+        return dict(zip(keys, items))
+    if kind == 10:
+        return collections.OrderedDict(zip(keys, items))
+    return {f"layer.{i}.weight": v for i, v in enumerate(items)}
+
+
+def _random_key(rng):
+    return [lambda: int(rng.integers(-5, 5)), lambda: "a.b" * int(rng.integers(3)),
+            lambda: "k\x00\"\\é", lambda: None, lambda: float(rng.integers(4)) / 2,
+            lambda: (1, "x"), lambda: b"\xff", lambda: "__metadata__",
+            lambda: str(rng.integers(100))][int(rng.integers(9))]()
+
+
+def test_random_structures_round_trip(deadline):
+    rng = np.random.default_rng(11)
+    deadline(60)
+    for _ in range(150):
+        obj = _random_value(rng, 0)
+        if isinstance(obj, chainrule.Tensor) and rng.random() < 0.5:
+            obj = [obj, obj]                     # the same tensor twice stays one object
+        back = _rt(obj)
+        assert _same(back, obj)
+        if isinstance(obj, list) and len(obj) == 2 and isinstance(obj[0], chainrule.Tensor):
+            assert back[0] is back[1]
