@@ -520,7 +520,7 @@ def _format_of(first):
                 "file; chainrule.load reads only safetensors and never unpickles")
     if first.startswith(b"\x93NUMPY"):
         return "a NumPy .npy file, not a safetensors file"
-    if first[:1] == b"\x80" and 2 <= first[1] <= 5:
+    if first[:1] == b"\x80" and first[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         return ("a pickle (a legacy torch.save file?), not a safetensors file; chainrule.load "
                 "never unpickles")
     return None

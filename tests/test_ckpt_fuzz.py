@@ -178,6 +178,10 @@ def test_fuzz_bytes_load_identically_or_raise_checkpoint_error(deadline, no_code
             continue
         assert _same(back, original), "a corrupted file loaded with different content"
         outcomes["same"] += 1
+    for start in (b"\x80\x02", b"PK\x03\x04", b"\x93NUMPY", b"{"):    # short prefixes
+        for cut in range(12):
+            with pytest.raises(CheckpointError):
+                _load_bytes((start + data)[:cut])
     assert outcomes["error"] >= 550, outcomes
 
 
@@ -796,3 +800,29 @@ def test_byte_order_and_memory_layout_of_numpy_arrays():
     for k, v in obj.items():
         assert back[k].dtype == v.dtype.newbyteorder("=") and back[k].flags.c_contiguous
         np.testing.assert_array_equal(back[k], v)
+
+
+def test_entries_listed_out_of_offset_order_are_valid():
+    """The JSON order of entries is free; only the byte ranges must tile the data section."""
+    a, b = np.arange(3, dtype="<i4"), np.array([1.5], dtype="<f8")
+    header = {"b": {"dtype": "F64", "shape": [1], "data_offsets": [12, 20]},
+              "a": {"dtype": "I32", "shape": [3], "data_offsets": [0, 12]},
+              "z": {"dtype": "U8", "shape": [0], "data_offsets": [20, 20]}}
+    back = _load_bytes(_join(header, a.tobytes() + b.tobytes()))
+    assert back["a"].tolist() == [0, 1, 2] and back["b"].tolist() == [1.5]
+    assert back["z"].shape == (0,)
+    header["z"]["data_offsets"] = [4, 4]                # an empty range inside another tensor
+    with pytest.raises(CheckpointError, match="overlaps"):
+        _load_bytes(_join(header, a.tobytes() + b.tobytes()))
+
+
+@pytest.mark.parametrize("data", [b"", b"\x80", b"\x80\x02", b"\x80\x05\x95", b"PK", b"PK\x03\x04",
+                                  b"\x93NUMPY", b"{}", b"\x01\x00\x00\x00\x00\x00\x00\x00{"],
+                         ids=repr)
+def test_tiny_files_raise_checkpoint_error(data):
+    with pytest.raises(CheckpointError):
+        _load_bytes(data)
+
+
+def test_the_smallest_safetensors_file_is_an_empty_dict():
+    assert _load_bytes(b"\x02\x00\x00\x00\x00\x00\x00\x00{}") == {}
