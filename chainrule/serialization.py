@@ -235,7 +235,11 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
     """
     st = _safetensors_numpy()
     enc = _Encoder()
-    tree = json.dumps(enc.encode(obj), separators=(",", ":"), allow_nan=False)
+    try:
+        tree = json.dumps(enc.encode(obj), separators=(",", ":"), allow_nan=False)
+    except RecursionError:      # within _MAX_DEPTH, but called from an already deep stack
+        raise ValueError("chainrule.save: the object nests too deeply to encode from this "
+                         "call depth") from None
     codes = {name: _CODE_OF[a.dtype] for name, a in enc.arrays.items()}
     meta = {_TREE: tree, _SUM: _digest(enc.arrays, codes, tree)}
     data = st.save(enc.arrays, metadata=meta)

@@ -826,3 +826,17 @@ def test_tiny_files_raise_checkpoint_error(data):
 
 def test_the_smallest_safetensors_file_is_an_empty_dict():
     assert _load_bytes(b"\x02\x00\x00\x00\x00\x00\x00\x00{}") == {}
+
+
+def test_deep_objects_from_a_deep_call_stack_fail_clearly():
+    obj = _nest(serialization._MAX_DEPTH, lambda x: {"k": x})
+    data = _dump(obj)
+
+    def at_depth(n, fn):
+        return fn() if n == 0 else at_depth(n - 1, fn)
+    depth = sys.getrecursionlimit() - 150
+    with pytest.raises(ValueError, match="nests too deeply"):
+        at_depth(depth, lambda: _dump(obj))
+    with pytest.raises(CheckpointError):
+        at_depth(depth, lambda: _load_bytes(data))
+    assert _same(_load_bytes(data), obj)
