@@ -62,7 +62,8 @@ class _Encoder:
         self.aliases = {}           # stored name -> number of distinct tensor objects using it
 
     def _name(self, path):
-        base = ".".join(path) or "tensor"
+        # names are UTF-8 in the file: a key holding a lone surrogate is escaped
+        base = (".".join(path) or "tensor").encode("utf-8", "backslashreplace").decode()
         name, k = base, 1
         while name in self.arrays or name == "__metadata__":
             name = f"{base}#{k}"
@@ -243,6 +244,10 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
     codes = {name: _CODE_OF[a.dtype] for name, a in enc.arrays.items()}
     meta = {_TREE: tree, _SUM: _digest(enc.arrays, codes, tree)}
     data = st.save(enc.arrays, metadata=meta)
+    if int.from_bytes(data[:8], "little") > _MAX_HEADER:
+        raise ValueError(f"chainrule.save: the header (names, shapes and the non-tensor values) "
+                         f"exceeds the {_MAX_HEADER}-byte limit of the safetensors format; "
+                         "store long lists of numbers as tensors")
     if hasattr(f, "write"):
         f.write(data)
         return

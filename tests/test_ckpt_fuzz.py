@@ -840,3 +840,22 @@ def test_deep_objects_from_a_deep_call_stack_fail_clearly():
     with pytest.raises(CheckpointError):
         at_depth(depth, lambda: _load_bytes(data))
     assert _same(_load_bytes(data), obj)
+
+
+def test_keys_with_lone_surrogates_name_tensors():
+    """Tensor names are UTF-8 in the file; such a key used to fail with UnicodeEncodeError."""
+    obj = {"\ud800": chainrule.ones(1), "a\udcff": {"b": chainrule.zeros(1)}, "\ud800x": 1}
+    assert _same(_rt(obj), obj)
+
+
+def test_headers_past_the_format_limit_are_refused_at_save(tmp_path, monkeypatch):
+    """Such a file would be one chainrule.load (and every safetensors reader) refuses."""
+    path = tmp_path / "c.safetensors"
+    chainrule.save({"v": 1}, path)
+    monkeypatch.setattr(serialization, "_MAX_HEADER", 1000)
+    chainrule.save(list(range(50)), tmp_path / "small.safetensors")
+    with pytest.raises(ValueError, match="1000-byte limit"):
+        chainrule.save(list(range(1000)), path)
+    monkeypatch.undo()
+    assert chainrule.load(path) == {"v": 1}
+    assert sorted(os.listdir(tmp_path)) == ["c.safetensors", "small.safetensors"]
