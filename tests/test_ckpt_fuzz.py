@@ -859,3 +859,10 @@ def test_headers_past_the_format_limit_are_refused_at_save(tmp_path, monkeypatch
     monkeypatch.undo()
     assert chainrule.load(path) == {"v": 1}
     assert sorted(os.listdir(tmp_path)) == ["c.safetensors", "small.safetensors"]
+
+
+def test_saving_onto_a_directory_fails_and_leaves_no_temp_file(tmp_path):
+    (tmp_path / "d").mkdir()
+    with pytest.raises(OSError):
+        chainrule.save({"v": 1}, tmp_path / "d")
+    assert os.listdir(tmp_path) == ["d"] and os.listdir(tmp_path / "d") == []
