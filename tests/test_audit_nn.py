@@ -70,3 +70,74 @@ def test_rnn_input_dim_message(cls):
 def test_small_error_texts():
     _raises_same(lambda m: m.nn.GroupNorm(3, 4))
     _raises_same(lambda m: m.nn.init.kaiming_uniform_(m.empty(3, 4), mode="fan"))
+
+
+def _cyclic_run(m, ctor, n, adam=False, reload_at=None):
+    def make():
+        ps = [m.nn.Parameter(m.ones(2)), m.nn.Parameter(m.ones(2))]
+        groups = [{"params": [ps[0]]}, {"params": [ps[1]], "lr": 0.3}]
+        return m.optim.Adam(groups, lr=0.1) if adam else m.optim.SGD(groups, lr=0.1,
+                                                                      momentum=0.9)
+    opt = make()
+    sched = ctor(m, opt)
+    seen = [[g["lr"], g["betas"][0] if adam else g["momentum"]] for g in opt.param_groups]
+    for i in range(n):
+        opt.step()
+        sched.step()
+        seen += [[g["lr"], g["betas"][0] if adam else g["momentum"]] for g in opt.param_groups]
+        seen.append(sched.get_last_lr())
+        if i == reload_at:
+            state = sched.state_dict()
+            opt2 = make()
+            opt2.load_state_dict(opt.state_dict())
+            sched = ctor(m, opt2)
+            sched.load_state_dict(state)
+            opt = opt2
+    return np.array(seen, dtype=np.float64)
+
+
+class _Halving:
+    def __init__(self):
+        self.k = 0.5
+
+    def __call__(self, x):
+        return self.k ** x
+
+
+_CYCLIC = {
+    "triangular": lambda m, o: m.optim.lr_scheduler.CyclicLR(o, 0.01, 0.1, step_size_up=3),
+    "triangular2": lambda m, o: m.optim.lr_scheduler.CyclicLR(
+        o, [0.01, 0.02], [0.1, 0.3], step_size_up=2, step_size_down=3, mode="triangular2"),
+    "exp_range": lambda m, o: m.optim.lr_scheduler.CyclicLR(
+        o, 0.01, 0.1, step_size_up=2, mode="exp_range", gamma=0.9, base_momentum=0.7,
+        max_momentum=[0.95, 0.85]),
+    "lambda": lambda m, o: m.optim.lr_scheduler.CyclicLR(
+        o, 0.01, 0.1, step_size_up=2, scale_fn=lambda x: 0.8 ** x, scale_mode="iterations"),
+    "callable": lambda m, o: m.optim.lr_scheduler.CyclicLR(o, 0.01, 0.1, step_size_up=2,
+                                                           scale_fn=_Halving()),
+    "no_momentum": lambda m, o: m.optim.lr_scheduler.CyclicLR(o, 0.01, 0.1, step_size_up=2,
+                                                              cycle_momentum=False),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(_CYCLIC))
+@pytest.mark.parametrize("adam", [False, True])
+@pytest.mark.parametrize("reload_at", [None, 4])
+def test_cyclic_lr_matches_torch(name, adam, reload_at):
+    a, b = _both(lambda m: _cyclic_run(m, _CYCLIC[name], 12, adam, reload_at))
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@needs_torch
+def test_cyclic_lr_state_dict_and_errors():
+    def keys(m):
+        opt = m.optim.SGD([m.nn.Parameter(m.ones(1))], lr=0.1, momentum=0.9)
+        state = _CYCLIC["callable"](m, opt).state_dict()
+        return sorted(state), state["_scale_fn_custom"]
+    assert keys(chainrule) == keys(__import__("torch"))
+    sgd = lambda m: m.optim.SGD([m.nn.Parameter(m.ones(1))], lr=0.1, momentum=0.9)
+    _raises_same(lambda m: m.optim.lr_scheduler.CyclicLR(sgd(m), 0.1, 1, mode="x"))
+    _raises_same(lambda m: m.optim.lr_scheduler.CyclicLR(
+        m.optim.Adagrad([m.nn.Parameter(m.ones(1))]), 0.1, 1))
+    _raises_same(lambda m: m.optim.lr_scheduler.CyclicLR(sgd(m), [0.1, 0.2], 1))
