@@ -141,3 +141,57 @@ def test_cyclic_lr_state_dict_and_errors():
     _raises_same(lambda m: m.optim.lr_scheduler.CyclicLR(
         m.optim.Adagrad([m.nn.Parameter(m.ones(1))]), 0.1, 1))
     _raises_same(lambda m: m.optim.lr_scheduler.CyclicLR(sgd(m), [0.1, 0.2], 1))
+
+
+def _encoder_out(m, *, train=False, grad=False, kpm=None, mask=None, norm=False, **kw):
+    import torch
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, **kw)
+    ref = torch.nn.TransformerEncoder(layer, 2, norm=torch.nn.LayerNorm(8) if norm else None)
+    enc = ref
+    if m is chainrule:
+        enc = m.nn.TransformerEncoder(m.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True,
+                                                                   **kw), 2,
+                                      norm=m.nn.LayerNorm(8) if norm else None)
+        enc.load_state_dict({k: m.tensor(v.detach().numpy())
+                             for k, v in ref.state_dict().items()})
+    enc.train(train)
+    src = m.tensor(np.random.RandomState(3).randn(2, 5, 8).astype(np.float32))
+    if kpm is None:
+        kpm = np.array([[False] * 3 + [True] * 2, [False] * 5])
+    args = dict(src_key_padding_mask=m.tensor(kpm),
+                mask=None if mask is None else m.tensor(mask))
+    if grad:
+        return enc(src, **args).detach().numpy()
+    with m.no_grad():
+        return enc(src, **args).numpy()
+
+
+@needs_torch
+@pytest.mark.parametrize("kw", [
+    dict(), dict(norm=True), dict(activation="gelu"), dict(grad=True), dict(dropout=0.0, train=True),
+    dict(mask=np.zeros((5, 5), bool)), dict(norm_first=True),
+    dict(kpm=np.array([[True] + [False] * 4, [False] * 5])),
+    dict(kpm=np.array([[True] * 5, [False] * 5])),
+    dict(kpm=np.where([[False] * 3 + [True] * 2, [False] * 5], -np.inf, 0).astype(np.float32))])
+def test_transformer_encoder_inference_zeroes_padding_like_torch(kw):
+    """torch runs inference on a nested (unpadded) batch, so padded positions come out 0."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a, b = _both(lambda m: _encoder_out(m, **kw))
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@needs_torch
+@pytest.mark.parametrize("kw", [dict(norm_first=True), dict(batch_first=False),
+                                dict(activation=lambda x: x), dict(bias=False)])
+def test_transformer_encoder_nested_warning_like_torch(kw):
+    import warnings
+
+    def caught(m):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            enc = m.nn.TransformerEncoder(m.nn.TransformerEncoderLayer(8, 2, 16, **kw), 2)
+        return [str(x.message) for x in w], enc.use_nested_tensor
+    assert caught(chainrule) == caught(__import__("torch"))
