@@ -169,7 +169,8 @@ def _encoder_out(m, *, train=False, grad=False, kpm=None, mask=None, norm=False,
 
 @needs_torch
 @pytest.mark.parametrize("kw", [
-    dict(), dict(norm=True), dict(activation="gelu"), dict(grad=True), dict(dropout=0.0, train=True),
+    dict(), dict(norm=True), dict(activation="gelu"), dict(grad=True),
+    dict(dropout=0.0, train=True),
     dict(mask=np.zeros((5, 5), bool)), dict(norm_first=True),
     dict(kpm=np.array([[True] + [False] * 4, [False] * 5])),
     dict(kpm=np.array([[True] * 5, [False] * 5])),
@@ -195,3 +196,52 @@ def test_transformer_encoder_nested_warning_like_torch(kw):
             enc = m.nn.TransformerEncoder(m.nn.TransformerEncoderLayer(8, 2, 16, **kw), 2)
         return [str(x.message) for x in w], enc.use_nested_tensor
     assert caught(chainrule) == caught(__import__("torch"))
+
+
+@needs_torch
+@pytest.mark.parametrize("n,reps,rank,drop", [
+    (10, 3, 1, False), (10, 3, 1, True), (10, 4, 3, False), (3, 5, 4, False), (7, 2, 0, True),
+    (0, 2, 1, False), (1, 3, 2, False)])
+def test_distributed_sampler_unshuffled_matches_torch(n, reps, rank, drop):
+    def run(m):
+        s = m.utils.data.DistributedSampler(range(n), num_replicas=reps, rank=rank,
+                                            shuffle=False, drop_last=drop)
+        return list(s), len(s), s.total_size, s.num_samples
+    a, b = _both(run)
+    assert a == b
+
+
+@needs_torch
+def test_distributed_sampler_shuffle_and_errors():
+    D = chainrule.utils.data.DistributedSampler
+    parts = [list(D(range(11), num_replicas=3, rank=r, seed=3)) for r in range(3)]
+    assert sorted(set(sum(parts, []))) == list(range(11)) and [len(p) for p in parts] == [4] * 3
+    s = D(range(11), num_replicas=3, rank=2, seed=5)
+    first = list(s)
+    assert list(s) == first
+    s.set_epoch(1)
+    assert list(s) != first and len(list(s)) == 4 and set(s) <= set(range(11))
+    _raises_same(lambda m: m.utils.data.DistributedSampler(range(5)))
+    _raises_same(lambda m: m.utils.data.DistributedSampler(range(5), num_replicas=2, rank=2))
+    loader = chainrule.utils.data.DataLoader(range(10), batch_size=2,
+                                             sampler=D(range(10), 2, 0, shuffle=False))
+    assert [b.tolist() for b in loader] == [[0, 2], [4, 6], [8]]
+
+
+@needs_torch
+def test_lr_scheduler_old_base_name():
+    import torch
+
+    def run(m):
+        class Warmup(m.optim.lr_scheduler._LRScheduler):
+            def get_lr(self):
+                return [b * min(1.0, (self.last_epoch + 1) / 3) for b in self.base_lrs]
+        opt = m.optim.SGD([m.nn.Parameter(m.ones(1))], lr=1.0)
+        sched = Warmup(opt)
+        out = []
+        for _ in range(4):
+            opt.step()
+            sched.step()
+            out.append(sched.get_last_lr()[0])
+        return out
+    assert run(chainrule) == run(torch)

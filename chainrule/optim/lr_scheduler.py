@@ -149,6 +149,10 @@ class LRScheduler:
         self._last_lr = _group_values(self.optimizer, "lr")
 
 
+
+class _LRScheduler(LRScheduler):
+    """Old name of :class:`LRScheduler`, kept for custom schedulers that subclass it."""
+
 def _per_group(optimizer, lr_lambda):
     """One lr function per param group (a single function serves every group)."""
     n = len(optimizer.param_groups)
