@@ -245,3 +245,32 @@ def test_lr_scheduler_old_base_name():
             out.append(sched.get_last_lr()[0])
         return out
     assert run(chainrule) == run(torch)
+
+
+@needs_torch
+@pytest.mark.parametrize("n,declared,bs,workers", [
+    (7, 5, None, 0), (7, 5, 2, 0), (7, 4, 2, 0), (5, 5, None, 0), (7, 5, None, 2),
+    (8, 5, 2, 2)])
+def test_iterable_dataset_overrun_warning_like_torch(n, declared, bs, workers):
+    """After len(loader), fetching more than the IterableDataset's __len__ warns (torch
+    counts fetched batches against the sample count)."""
+    import re
+    import warnings
+
+    def run(m):
+        class Stream(m.utils.data.IterableDataset):
+            def __iter__(self):
+                return iter(range(n))
+
+            def __len__(self):
+                return declared
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            loader = m.utils.data.DataLoader(Stream(), batch_size=bs, num_workers=workers)
+            size = len(loader)
+            fetched = len(list(loader))
+        texts = [re.sub(r"0x[0-9a-f]+|\w+\.Stream", "X", str(w.message)) for w in caught
+                 if "IterableDataset" in str(w.message)]
+        return size, fetched, texts
+    a, b = _both(run)
+    assert a == b
