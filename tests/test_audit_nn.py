@@ -274,3 +274,16 @@ def test_iterable_dataset_overrun_warning_like_torch(n, declared, bs, workers):
         return size, fetched, texts
     a, b = _both(run)
     assert a == b
+
+
+@needs_torch
+def test_state_dict_positional_args_warn_like_torch():
+    import warnings
+
+    def run(m):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            keys = list(m.nn.Linear(1, 1).state_dict(None, "p.").keys())
+        return keys, [(w.category.__name__, str(w.message)) for w in caught]
+    a, b = _both(run)
+    assert a == b
