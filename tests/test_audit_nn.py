@@ -287,3 +287,30 @@ def test_state_dict_positional_args_warn_like_torch():
         return keys, [(w.category.__name__, str(w.message)) for w in caught]
     a, b = _both(run)
     assert a == b
+
+
+@needs_torch
+def test_stack_dataset_getitems_like_torch():
+    class Batched:
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return -i
+
+        def __getitems__(self, idx):
+            return [i * 10 for i in idx]
+
+    def norm(x):
+        return [tuple(int(v) for v in s) if isinstance(s, tuple) else
+                {k: int(v) for k, v in s.items()} for s in x]
+
+    def run(m):
+        D = m.utils.data
+        pos = D.StackDataset(m.arange(4), Batched()).__getitems__([0, 3])
+        kw = D.StackDataset(a=m.arange(4) * 2, b=Batched()).__getitems__([1, 2])
+        loader = [[t.tolist() for t in b]
+                  for b in D.DataLoader(D.StackDataset(m.arange(4), Batched()), batch_size=2)]
+        return norm(pos), norm(kw), loader
+    a, b = _both(run)
+    assert a == b

@@ -92,6 +92,24 @@ class StackDataset(Dataset):
             return {k: d[index] for k, d in self.datasets.items()}
         return tuple(d[index] for d in self.datasets)
 
+    def __getitems__(self, indices):
+        """One sample per index, each member dataset fetched in one batched call when it
+        defines ``__getitems__``."""
+        named = isinstance(self.datasets, dict)
+        parts = []
+        for d in (self.datasets.values() if named else self.datasets):
+            if callable(getattr(d, "__getitems__", None)):
+                items = d.__getitems__(indices)
+                if len(items) != len(indices):
+                    raise ValueError("Nested dataset's output size mismatch. Expected "
+                                     f"{len(indices)}, got {len(items)}")
+            else:
+                items = [d[i] for i in indices]
+            parts.append(items)
+        if named:
+            return [dict(zip(self.datasets, row)) for row in zip(*parts)]
+        return [tuple(row) for row in zip(*parts)]
+
     def __len__(self):
         return self._length
 
