@@ -314,3 +314,11 @@ def test_stack_dataset_getitems_like_torch():
         return norm(pos), norm(kw), loader
     a, b = _both(run)
     assert a == b
+
+
+@needs_torch
+@pytest.mark.parametrize("tdt", ["int64", "int32", "uint8", "bool"])
+@pytest.mark.parametrize("idt", ["float32", "float64"])
+def test_bce_with_logits_rejects_integer_targets_like_torch(tdt, idt):
+    _raises_same(lambda m: m.nn.BCEWithLogitsLoss()(
+        m.zeros(2, 3, dtype=getattr(m, idt)), m.ones(2, 3, dtype=getattr(m, tdt))))
