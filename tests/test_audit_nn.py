@@ -322,3 +322,53 @@ def test_stack_dataset_getitems_like_torch():
 def test_bce_with_logits_rejects_integer_targets_like_torch(tdt, idt):
     _raises_same(lambda m: m.nn.BCEWithLogitsLoss()(
         m.zeros(2, 3, dtype=getattr(m, idt)), m.ones(2, 3, dtype=getattr(m, tdt))))
+
+
+def _train_opt(m, name, kw, steps=8, reload_at=None):
+    import torch
+    rng = np.random.RandomState(0)
+    x, y = m.tensor(rng.randn(8, 3)), m.tensor(rng.randn(8, 2))
+    torch.manual_seed(0)
+    ref = torch.nn.Sequential(torch.nn.Linear(3, 4, dtype=torch.float64), torch.nn.Tanh(),
+                              torch.nn.Linear(4, 2, dtype=torch.float64))
+    net = m.nn.Sequential(m.nn.Linear(3, 4, dtype=m.float64), m.nn.Tanh(),
+                          m.nn.Linear(4, 2, dtype=m.float64))
+    net.load_state_dict({k: m.tensor(v.detach().numpy()) for k, v in ref.state_dict().items()})
+    groups = lambda: [{"params": net[0].parameters()}, {"params": net[2].parameters(), "lr": 0.05}]
+    opt = getattr(m.optim, name)(groups(), **kw)
+    for i in range(steps):
+        opt.zero_grad()
+        ((net(x) - y) ** 2).mean().backward()
+        opt.step()
+        if i == reload_at:
+            state = opt.state_dict()
+            opt = getattr(m.optim, name)(groups(), **kw)
+            opt.load_state_dict(state)
+    state = opt.state_dict()
+    scalars = {k: float(v) for k, v in state["state"][0].items() if v.dim() == 0}
+    return ([p.detach().numpy() for p in net.parameters()], scalars,
+            [sorted(s) for s in state["state"].values()], state["param_groups"])
+
+
+@needs_torch
+@pytest.mark.parametrize("name,kw", [
+    ("Rprop", dict()), ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2))),
+    ("Rprop", dict(maximize=True)), ("ASGD", dict()),
+    ("ASGD", dict(lr=0.1, lambd=1e-2, alpha=0.5, t0=3, weight_decay=0.1)),
+    ("ASGD", dict(lr=0.1, t0=0, maximize=True))])
+@pytest.mark.parametrize("reload_at", [None, 2])
+def test_rprop_asgd_match_torch(name, kw, reload_at):
+    a, b = _both(lambda m: _train_opt(m, name, kw, reload_at=reload_at))
+    for x, y in zip(a[0], b[0]):
+        np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-12)
+    assert a[1:] == b[1:]
+
+
+@needs_torch
+def test_rprop_asgd_errors_and_repr():
+    one = lambda m: [m.nn.Parameter(m.ones(2))]
+    _raises_same(lambda m: m.optim.Rprop(one(m), etas=(1.5, 1.2)))
+    _raises_same(lambda m: m.optim.Rprop(one(m), lr=-1))
+    _raises_same(lambda m: m.optim.ASGD(one(m), weight_decay=-1))
+    a, b = _both(lambda m: (repr(m.optim.Rprop(one(m))), repr(m.optim.ASGD(one(m)))))
+    assert a == b
