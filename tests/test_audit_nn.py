@@ -372,3 +372,69 @@ def test_rprop_asgd_errors_and_repr():
     _raises_same(lambda m: m.optim.ASGD(one(m), weight_decay=-1))
     a, b = _both(lambda m: (repr(m.optim.Rprop(one(m))), repr(m.optim.ASGD(one(m)))))
     assert a == b
+
+
+def _fuse_case(m, kind):
+    import torch
+    torch.manual_seed(0)
+    if kind.startswith("conv"):
+        transpose = kind == "convT"
+        ref = (torch.nn.ConvTranspose2d(2, 3, 3) if transpose else torch.nn.Conv2d(2, 3, 3,
+                                                                                  bias=False))
+        bn_ref = torch.nn.BatchNorm2d(3)
+        x = np.random.RandomState(1).randn(2, 2, 5, 5).astype(np.float32)
+    else:
+        transpose = False
+        ref, bn_ref = torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4, affine=(kind == "linear"))
+        x = np.random.RandomState(1).randn(5, 3).astype(np.float32)
+    with torch.no_grad():
+        bn_ref(torch.tensor(np.random.RandomState(2).randn(*bn_ref_shape(kind)).astype(
+            np.float32) * 3 + 1))
+    layer, bn = ref, bn_ref
+    if m is chainrule:
+        layer = {"conv": lambda: m.nn.Conv2d(2, 3, 3, bias=False),
+                 "convT": lambda: m.nn.ConvTranspose2d(2, 3, 3),
+                 "linear": lambda: m.nn.Linear(3, 4),
+                 "linear_noaffine": lambda: m.nn.Linear(3, 4)}[kind]()
+        bn = (m.nn.BatchNorm2d(3) if kind.startswith("conv")
+              else m.nn.BatchNorm1d(4, affine=(kind == "linear")))
+        for src, dst in ((ref, layer), (bn_ref, bn)):
+            dst.load_state_dict({k: m.tensor(v.numpy()) for k, v in src.state_dict().items()})
+    layer.eval(), bn.eval()
+    U = m.nn.utils
+    fused = (U.fuse_conv_bn_eval(layer, bn, transpose=transpose) if kind.startswith("conv")
+             else U.fuse_linear_bn_eval(layer, bn))
+    out = fused(m.tensor(x))
+    return (out.detach().numpy(), [(n, p.requires_grad, type(p).__name__, str(p.dtype)[-7:])
+                                   for n, p in fused.named_parameters()])
+
+
+def bn_ref_shape(kind):
+    return (4, 3, 2, 2) if kind.startswith("conv") else (6, 4)
+
+
+@needs_torch
+@pytest.mark.parametrize("kind", ["conv", "convT", "linear"])
+def test_fuse_bn_eval_matches_torch(kind):
+    a, b = _both(lambda m: _fuse_case(m, kind))
+    np.testing.assert_allclose(a[0], b[0], rtol=1e-5, atol=1e-5)
+    assert a[1] == b[1]
+
+
+@needs_torch
+def test_fusion_and_skip_init_errors():
+    _raises_same(lambda m: m.nn.utils.fuse_conv_bn_eval(m.nn.Conv2d(1, 2, 1),
+                                                        m.nn.BatchNorm2d(2)))
+    _raises_same(lambda m: m.nn.utils.fuse_linear_bn_eval(m.nn.Linear(1, 2).eval(),
+                                                          m.nn.BatchNorm1d(3).eval()))
+    _raises_same(lambda m: m.nn.utils.fuse_conv_bn_eval(
+        m.nn.Conv2d(1, 2, 1).eval(), m.nn.BatchNorm2d(2, track_running_stats=False).eval()))
+    for m in _libs():   # a BatchNorm without affine cannot be folded into a Linear
+        with pytest.raises(TypeError):
+            m.nn.utils.fuse_linear_bn_eval(m.nn.Linear(3, 4).eval(),
+                                           m.nn.BatchNorm1d(4, affine=False).eval())
+    _raises_same(lambda m: m.nn.utils.skip_init(int))
+    _raises_same(lambda m: m.nn.utils.skip_init(m.nn.ReLU))
+    a, b = _both(lambda m: (tuple(m.nn.utils.skip_init(m.nn.Linear, 3, 2).weight.shape),
+                            type(m.nn.utils.skip_init(m.nn.Conv1d, 1, 2, 3)).__name__))
+    assert a == b

@@ -6,3 +6,6 @@ from .convert_parameters import parameters_to_vector, vector_to_parameters  # no
 from . import parametrizations, parametrize  # noqa: F401
 from ._spectral_norm import remove_spectral_norm, spectral_norm  # noqa: F401
 from ._weight_norm import remove_weight_norm, weight_norm  # noqa: F401
+from .fusion import (fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval,  # noqa: F401
+                     fuse_linear_bn_weights)
+from .init import skip_init  # noqa: F401
