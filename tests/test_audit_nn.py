@@ -355,9 +355,11 @@ def _train_opt(m, name, kw, steps=8, reload_at=None):
     ("Rprop", dict()), ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2))),
     ("Rprop", dict(maximize=True)), ("ASGD", dict()),
     ("ASGD", dict(lr=0.1, lambd=1e-2, alpha=0.5, t0=3, weight_decay=0.1)),
-    ("ASGD", dict(lr=0.1, t0=0, maximize=True))])
+    ("ASGD", dict(lr=0.1, t0=0, maximize=True)), ("Adafactor", dict()),
+    ("Adafactor", dict(lr=0.05, beta2_decay=-0.5, eps=(1e-20, 1e-2), d=1.5, weight_decay=0.1)),
+    ("Adafactor", dict(maximize=True))])
 @pytest.mark.parametrize("reload_at", [None, 2])
-def test_rprop_asgd_match_torch(name, kw, reload_at):
+def test_rprop_asgd_adafactor_match_torch(name, kw, reload_at):
     a, b = _both(lambda m: _train_opt(m, name, kw, reload_at=reload_at))
     for x, y in zip(a[0], b[0]):
         np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-12)
@@ -370,8 +372,26 @@ def test_rprop_asgd_errors_and_repr():
     _raises_same(lambda m: m.optim.Rprop(one(m), etas=(1.5, 1.2)))
     _raises_same(lambda m: m.optim.Rprop(one(m), lr=-1))
     _raises_same(lambda m: m.optim.ASGD(one(m), weight_decay=-1))
-    a, b = _both(lambda m: (repr(m.optim.Rprop(one(m))), repr(m.optim.ASGD(one(m)))))
+    for kw in (dict(beta2_decay=0.5), dict(eps=(-1, 1e-3)), dict(d=0.5), dict(lr=-1)):
+        _raises_same(lambda m: m.optim.Adafactor(one(m), **kw))
+    a, b = _both(lambda m: (repr(m.optim.Rprop(one(m))), repr(m.optim.ASGD(one(m))),
+                            repr(m.optim.Adafactor(one(m)))))
     assert a == b
+
+
+@needs_torch
+def test_adafactor_factored_3d_param_matches_torch():
+    def run(m):
+        w = m.tensor(np.random.RandomState(0).randn(2, 3, 4), requires_grad=True)
+        opt = m.optim.Adafactor([w], lr=0.05)
+        for _ in range(4):
+            opt.zero_grad()
+            (w ** 3).sum().backward()
+            opt.step()
+        return w.detach().numpy(), {k: tuple(v.shape) for k, v in opt.state[w].items()}
+    a, b = _both(run)
+    np.testing.assert_allclose(a[0], b[0], rtol=1e-10, atol=1e-12)
+    assert a[1] == b[1]
 
 
 def _fuse_case(m, kind):

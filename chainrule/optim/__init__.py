@@ -11,6 +11,7 @@ tensor([0.2500], requires_grad=True)
 from . import lr_scheduler
 from . import swa_utils
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam
 from .adamax import Adamax
@@ -25,4 +26,4 @@ from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
-           "NAdam", "RAdam", "LBFGS", "ASGD", "Rprop", "lr_scheduler"]
+           "NAdam", "RAdam", "LBFGS", "ASGD", "Rprop", "Adafactor", "lr_scheduler"]
