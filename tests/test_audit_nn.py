@@ -458,3 +458,10 @@ def test_fusion_and_skip_init_errors():
     a, b = _both(lambda m: (tuple(m.nn.utils.skip_init(m.nn.Linear, 3, 2).weight.shape),
                             type(m.nn.utils.skip_init(m.nn.Conv1d, 1, 2, 3)).__name__))
     assert a == b
+
+
+@needs_torch
+def test_module_to_tensor_keyword():
+    a, b = _both(lambda m: str(m.nn.Linear(2, 2).to(tensor=m.zeros(1, dtype=m.float64))
+                               .weight.dtype).split(".")[-1])
+    assert a == b == "float64"

@@ -637,6 +637,8 @@ class Module:
         from ..._device import check_device
         device = kwargs.pop("device", None)
         dtype = kwargs.pop("dtype", None)
+        if "tensor" in kwargs:
+            args = args + (kwargs.pop("tensor"),)
         kwargs.pop("non_blocking", None)
         kwargs.pop("memory_format", None)
         if kwargs:
