@@ -465,3 +465,33 @@ def test_module_to_tensor_keyword():
     a, b = _both(lambda m: str(m.nn.Linear(2, 2).to(tensor=m.zeros(1, dtype=m.float64))
                                .weight.dtype).split(".")[-1])
     assert a == b == "float64"
+
+
+@needs_torch
+def test_data_classes_generic_like_torch():
+    """Dataset[...]-style annotations (common in typed training code) work as in torch."""
+    names = ["Dataset", "IterableDataset", "Sampler", "DataLoader", "Subset", "TensorDataset",
+             "BatchSampler", "RandomSampler", "SequentialSampler", "ConcatDataset",
+             "StackDataset", "ChainDataset", "DistributedSampler", "WeightedRandomSampler"]
+
+    def run(m):
+        out = []
+        for n in names:
+            try:
+                getattr(m.utils.data, n)[int]
+                out.append((n, "ok"))
+            except TypeError:
+                out.append((n, "TypeError"))
+        return out
+    a, b = _both(run)
+    assert a == b
+
+    class Pairs(chainrule.utils.data.Dataset[tuple]):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            return chainrule.tensor([float(i)]), i
+    assert [y.tolist() for _, y in chainrule.utils.data.DataLoader(Pairs(), batch_size=2)] == \
+        [[0, 1], [2]]
+    _raises_same(lambda m: m.utils.data.IterableDataset())

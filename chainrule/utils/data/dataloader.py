@@ -5,6 +5,7 @@ import multiprocessing
 import os
 import queue
 import warnings
+from typing import Generic, TypeVar
 
 import chainrule
 
@@ -30,7 +31,10 @@ def _draw_seed(generator):
     return int(chainrule.randint(0, 2 ** 63 - 1, (), generator=generator).item())
 
 
-class DataLoader:
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class DataLoader(Generic[_T_co]):
     """Iterate over a dataset in batches.
 
     Samples are drawn in ``sampler`` order (sequential, or random with ``shuffle=True`` and

@@ -4,6 +4,7 @@ import bisect
 import itertools
 import math
 import warnings
+from typing import Generic, Iterable, TypeVar
 
 import chainrule
 
@@ -11,7 +12,10 @@ __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "Conca
            "ChainDataset", "Subset", "random_split"]
 
 
-class Dataset:
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class Dataset(Generic[_T_co]):
     """A map-style dataset: subclasses define ``__getitem__`` (and usually ``__len__``).
     ``a + b`` concatenates two datasets.
 
@@ -30,7 +34,7 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[_T_co], Iterable[_T_co]):
     """A dataset that is a stream: subclasses define ``__iter__``. With worker processes
     each worker iterates its own copy (use ``get_worker_info()`` to shard).
 
@@ -45,7 +49,7 @@ class IterableDataset(Dataset):
         return ChainDataset([self, other])
 
 
-class TensorDataset(Dataset):
+class TensorDataset(Dataset[tuple]):
     """Samples are tuples of the i-th rows of tensors that share their first dimension.
 
     >>> import chainrule
@@ -67,7 +71,7 @@ class TensorDataset(Dataset):
         return self.tensors[0].size(0)
 
 
-class StackDataset(Dataset):
+class StackDataset(Dataset[_T_co]):
     """Zip datasets of equal length: positional ones give tuples, keyword ones dicts.
 
     >>> from chainrule.utils.data import StackDataset
@@ -114,7 +118,7 @@ class StackDataset(Dataset):
         return self._length
 
 
-class ConcatDataset(Dataset):
+class ConcatDataset(Dataset[_T_co]):
     """The concatenation of map-style datasets (negative indices count from the end).
 
     >>> from chainrule.utils.data import ConcatDataset
@@ -171,7 +175,7 @@ class ChainDataset(IterableDataset):
         return sum(len(d) for d in self.datasets)
 
 
-class Subset(Dataset):
+class Subset(Dataset[_T_co]):
     """The dataset restricted to the given indices.
 
     >>> from chainrule.utils.data import Subset

@@ -3,12 +3,12 @@ import math
 
 import chainrule
 
-from .sampler import Sampler
+from .sampler import Sampler, _T_co
 
 __all__ = ["DistributedSampler"]
 
 
-class DistributedSampler(Sampler):
+class DistributedSampler(Sampler[_T_co]):
     """Indices for replica ``rank`` of ``num_replicas``: the (optionally shuffled, seeded by
     ``seed + epoch``) index list is padded by wrapping around to a multiple of
     ``num_replicas`` (or cut down with ``drop_last``), then replica ``rank`` takes every
