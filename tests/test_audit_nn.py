@@ -495,3 +495,34 @@ def test_data_classes_generic_like_torch():
     assert [y.tolist() for _, y in chainrule.utils.data.DataLoader(Pairs(), batch_size=2)] == \
         [[0, 1], [2]]
     _raises_same(lambda m: m.utils.data.IterableDataset())
+
+
+@needs_torch
+@pytest.mark.parametrize("mod,name", [
+    ("nn.modules.batchnorm", "_BatchNorm"), ("nn.modules.batchnorm", "_NormBase"),
+    ("nn.modules.batchnorm", "BatchNorm2d"), ("nn.modules.instancenorm", "_InstanceNorm"),
+    ("nn.modules.upsampling", "Upsample"), ("nn.modules.fold", "Unfold"),
+    ("nn.modules.channelshuffle", "ChannelShuffle"), ("nn.common_types", "_size_2_t"),
+    ("utils.data.distributed", "DistributedSampler"), ("optim.lr_scheduler", "_LRScheduler"),
+    ("nn.utils.fusion", "fuse_conv_bn_eval")])
+def test_torch_import_paths_exist(mod, name):
+    """Import paths that user code (isinstance checks, type hints) reaches into."""
+    import importlib
+    getattr(importlib.import_module("torch." + mod), name)
+    getattr(importlib.import_module("chainrule." + mod), name)
+
+
+@needs_torch
+def test_batchnorm_base_classes_like_torch():
+    from torch.nn.modules.batchnorm import _BatchNorm as TB
+    from torch.nn.modules.instancenorm import _InstanceNorm as TI
+
+    from chainrule.nn.modules.batchnorm import _BatchNorm as CB
+    from chainrule.nn.modules.instancenorm import _InstanceNorm as CI
+    names = ["BatchNorm1d", "BatchNorm2d", "LazyBatchNorm1d", "InstanceNorm2d",
+             "LazyInstanceNorm1d", "GroupNorm", "LayerNorm"]
+    import torch
+    assert [(issubclass(getattr(chainrule.nn, n), CB), issubclass(getattr(chainrule.nn, n), CI))
+            for n in names] == \
+        [(issubclass(getattr(torch.nn, n), TB), issubclass(getattr(torch.nn, n), TI))
+         for n in names]
