@@ -526,3 +526,18 @@ def test_batchnorm_base_classes_like_torch():
             for n in names] == \
         [(issubclass(getattr(torch.nn, n), TB), issubclass(getattr(torch.nn, n), TI))
          for n in names]
+
+
+@needs_torch
+def test_stateless_functional_call_deprecated_alias():
+    import warnings
+
+    def run(m):
+        lin = m.nn.Linear(2, 1)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = m.nn.utils.stateless.functional_call(
+                lin, {"weight": m.ones(1, 2), "bias": m.zeros(1)}, (m.tensor([[1.0, 2.0]]),))
+        return out.tolist(), [(w.category.__name__, str(w.message)) for w in caught]
+    a, b = _both(run)
+    assert a == b
