@@ -555,3 +555,9 @@ def test_embedding_bag_bad_offsets_raise(offsets, last):
         for m in _libs():
             with pytest.raises(RuntimeError):
                 call(m)
+
+
+@needs_torch
+def test_chain_dataset_only_takes_iterable_datasets():
+    _raises_same(lambda m: list(m.utils.data.ChainDataset([range(2)])))
+    _raises_same(lambda m: len(m.utils.data.ChainDataset([range(2)])))
