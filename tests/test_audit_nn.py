@@ -561,3 +561,31 @@ def test_embedding_bag_bad_offsets_raise(offsets, last):
 def test_chain_dataset_only_takes_iterable_datasets():
     _raises_same(lambda m: list(m.utils.data.ChainDataset([range(2)])))
     _raises_same(lambda m: len(m.utils.data.ChainDataset([range(2)])))
+
+
+_MIXED_NORMS = {
+    "ln x64 w32": lambda m, x, w: m.nn.functional.layer_norm(x.double(), (3,), w, w),
+    "ln x32 w64": lambda m, x, w: m.nn.functional.layer_norm(x, (3,), w.double(), w.double()),
+    "ln x64 b32": lambda m, x, w: m.nn.functional.layer_norm(x.double(), (3,), None, w),
+    "gn x64 w32": lambda m, x, w: m.nn.functional.group_norm(x.double(), 1, w, w),
+    "bn x64 w32": lambda m, x, w: m.nn.functional.batch_norm(x.double(), w * 0, w, w, w),
+    "bn x64 stats32": lambda m, x, w: m.nn.functional.batch_norm(x.double(), w * 0, w),
+    "bn x64 w64 stats32": lambda m, x, w: m.nn.functional.batch_norm(
+        x.double(), w * 0, w, w.double(), w.double()),
+    "bn x32 w64 train": lambda m, x, w: m.nn.functional.batch_norm(
+        x, None, None, w.double(), w.double(), training=True),
+    "module double input": lambda m, x, w: m.nn.BatchNorm1d(3)(x.double()),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("case", sorted(_MIXED_NORMS))
+def test_norms_reject_mixed_dtypes_like_torch(case):
+    """A float64 batch fed to a float32 model's norm layers is an error in torch too."""
+    _raises_same(lambda m: _MIXED_NORMS[case](m, m.randn(2, 3), m.ones(3)))
+
+
+@needs_torch
+def test_norms_accept_half_input_with_float_params():
+    for m in _libs():
+        m.nn.functional.layer_norm(m.randn(2, 3).half(), (3,), m.ones(3), m.zeros(3))
