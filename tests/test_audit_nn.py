@@ -589,3 +589,10 @@ def test_norms_reject_mixed_dtypes_like_torch(case):
 def test_norms_accept_half_input_with_float_params():
     for m in _libs():
         m.nn.functional.layer_norm(m.randn(2, 3).half(), (3,), m.ones(3), m.zeros(3))
+
+
+@needs_torch
+@pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
+def test_rnn_input_dtype_mismatch_value_error(cls):
+    _raises_same(lambda m: getattr(m.nn, cls)(3, 2)(m.ones(2, 1, 3, dtype=m.float64)))
+    _raises_same(lambda m: getattr(m.nn, cls)(3, 2).double()(m.ones(2, 1, 3)))

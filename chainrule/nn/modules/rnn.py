@@ -185,6 +185,11 @@ class RNNBase(Module):
 
     # -- checks -----------------------------------------------------------------------------
     def check_input(self, input, batch_sizes):
+        wdt = getattr(self, self._flat_weights_names[0]).dtype
+        if input.dtype != wdt and not _cr().is_autocast_enabled():
+            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype "
+                             f"({wdt}). Convert input: input.to({wdt}), or convert model: "
+                             f"model.to({input.dtype})")
         expected = 2 if batch_sizes is not None else 3
         if input.dim() != expected:
             raise RuntimeError(f"input must have {expected} dimensions, got {input.dim()}")
