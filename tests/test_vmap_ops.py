@@ -153,3 +153,81 @@ def test_vmap_matches_a_loop(name):
         g = vmap(grad(lambda x: fn(x).sum()))(X)
         gw = c.stack([grad(lambda x: fn(x).sum())(X[i]) for i in range(3)])
         np.testing.assert_allclose(g.numpy(), gw.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# -- indexing with index tensors batched by vmap (torch.func allows them) ----------------------
+GETS = {
+    "first": lambda x, j: x[j],
+    "middle": lambda x, j: x[:, j],
+    "last_ellipsis": lambda x, j: x[..., j],
+    "int_then_index": lambda x, j: x[1, :, j],       # torch selects the int first
+    "index_then_int": lambda x, j: x[j, 2],
+    "none_before": lambda x, j: x[None, j],
+    "none_between": lambda x, j: x[:, None, j],
+    "two_indices": lambda x, j: x[j, :, j],
+    "with_slice": lambda x, j: x[j, None, 1:3],
+}
+
+
+@pytest.mark.parametrize("name", sorted(GETS))
+@pytest.mark.parametrize("x_batched", [True, False])
+def test_batched_index_tensors(name, x_batched):
+    fn = GETS[name]
+    X = c.tensor(np.random.default_rng(2).standard_normal((2, 4, 5, 6)))
+    J = c.tensor([[0, 2], [1, 3]])
+    dims = (0 if x_batched else None, 0)
+    if not x_batched:
+        X = X[0]
+    xs = [X[k] if x_batched else X for k in range(2)]
+    got = vmap(fn, in_dims=dims)(X, J)
+    want = c.stack([fn(xs[k], J[k]) for k in range(2)])
+    np.testing.assert_allclose(got.numpy(), want.numpy())
+
+    def loss(x, j):
+        return (fn(x, j) ** 2).sum()
+    g = vmap(grad(loss), in_dims=dims)(X, J)
+    gw = c.stack([grad(loss)(xs[k], J[k]) for k in range(2)])
+    np.testing.assert_allclose(g.numpy(), gw.numpy())
+
+
+def test_batched_scalar_index_tensor():
+    X = c.tensor(np.random.default_rng(3).standard_normal((2, 4, 5)))
+    K = c.tensor([1, 3])
+    for fn in (lambda x, k: x[k], lambda x, k: x[:, k], lambda x, k: x[k, k]):
+        got = vmap(fn)(X, K)
+        want = c.stack([fn(X[i], K[i]) for i in range(2)])
+        np.testing.assert_allclose(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("which", range(4))
+def test_setitem_with_batched_index_tensors(which):
+    def put(x, j, v):
+        y = x.clone()
+        if which == 0:
+            y[j] = v
+        elif which == 1:
+            y[:, j] = 1.5
+        elif which == 2:
+            y[j, 1] = v[:, 0]
+        else:
+            y[:, 1, j] = v[:, :4, 0].T
+        return y
+    r = np.random.default_rng(4)
+    X, V = c.tensor(r.standard_normal((2, 4, 5, 6))), c.tensor(r.standard_normal((2, 2, 5, 6)))
+    J = c.tensor([[0, 2], [1, 3]])
+    got = vmap(put)(X, J, V)
+    want = c.stack([put(X[k], J[k], V[k]) for k in range(2)])
+    np.testing.assert_allclose(got.numpy(), want.numpy())
+
+    def loss(x, j, v):
+        return (put(x, j, v) ** 2).sum()
+    g = vmap(grad(loss, argnums=(0, 2)))(X, J, V)
+    for a in range(2):
+        gw = c.stack([grad(loss, argnums=(0, 2))(X[k], J[k], V[k])[a] for k in range(2)])
+        np.testing.assert_allclose(g[a].numpy(), gw.numpy())
+
+
+def test_batched_bool_mask_says_why():
+    X = c.randn(2, 4)
+    with pytest.raises(RuntimeError, match="bool mask"):
+        vmap(lambda x: x[x > 0])(X)
