@@ -1310,6 +1310,12 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         if off.size and off[0] != 0:
             raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the "
                                f"mini-batch has to start from position 0. However, got {off[0]}")
+        if off.size and off[-1] > idx.size:
+            raise RuntimeError(f"offsets[-1] can not be greater than input's length {idx.size} "
+                               f"but got offsets[-1] of {off[-1]}")
+        if (np.diff(off) < 0).any():
+            raise RuntimeError(f"embedding_bag: offsets must be non-decreasing, got "
+                               f"{off.tolist()}")
         if include_last_offset:
             off = off[:-1]
         nbags = off.size

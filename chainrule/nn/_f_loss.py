@@ -405,6 +405,23 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss, reduction)
 
 
+_SCALAR_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",
+                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte"}
+
+
+def _float_target(input, target):
+    """torch's BCE-with-logits computes in the target's dtype: integer targets cannot hold the
+    floating result, and bool targets cannot be subtracted."""
+    if target.dtype.is_floating_point:
+        return
+    if target.dtype.name == "bool":
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    src = _SCALAR_NAMES.get(input.dtype.name, input.dtype.name)
+    dst = _SCALAR_NAMES.get(target.dtype.name, target.dtype.name)
+    raise RuntimeError(f"result type {src} can't be cast to the desired output type {dst}")
+
+
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
     """binary_cross_entropy(sigmoid(input), target) computed stably from the logits;
@@ -422,6 +439,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                          f"({input.shape})")
     _constant_arg(weight, "binary_cross_entropy_with_logits", "weight")
     _constant_arg(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
+    _float_target(input, target)
     sp = Softplus.apply(-input, 1, None)        # log(1 + exp(-x)) = -log(sigmoid(x))
     if pos_weight is not None:
         sp = sp * ((pos_weight - 1) * target + 1)

@@ -191,6 +191,25 @@ def _norm_input(input, op, kernel):
         raise RuntimeError(f"\"{kernel}\" not implemented for '{_tname(input)}'")
 
 
+def _same_dtype(input, affine, stats=()):
+    """torch's CPU norms take parameters in the input's dtype (reduced-precision input may
+    use float32 parameters)."""
+    dt = input.dtype
+    if all(p is None or p.dtype == dt for p in affine + stats):
+        return
+    given = [p for p in affine + stats if p is not None]
+    if dt.itemsize < 4 and all(p.dtype.name == "float32" for p in given):
+        return
+    if any(p is not None and p.dtype != dt for p in affine) or not any(
+            p is not None for p in affine):
+        if dt.name == "float32":
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of "
+                               "Float")
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    bad = next(p for p in stats if p is not None and p.dtype != dt)
+    raise RuntimeError(f"expected scalar type {_tname(input)} but found {_tname(bad)}")
+
+
 def _channel_param(p, c, ndim, what, op_shape):
     """weight/bias of C elements as a tensor broadcasting against (N, C, *)."""
     if p.numel() != c:
@@ -246,6 +265,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
             raise RuntimeError(f"Expected {what} to be of same shape as normalized_shape, but "
                                f"got {what} of shape {list(p.shape)} and normalized_shape = "
                                f"{list(ns)}")
+    _same_dtype(input, (weight, bias))
     axes = tuple(range(input.ndim - k, input.ndim))
     return Standardize.apply(input, weight, bias, axes, eps, None)
 
@@ -292,6 +312,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
                            f"num_groups={num_groups}")
     _verify_batch_size([n * c // num_groups, num_groups] + list(shape[2:]))
     _norm_input(input, "group_norm", "GroupNormKernelImpl")
+    _same_dtype(input, (weight, bias))
     nd = input.ndim
     w = _channel_param(weight, c, nd, "weight", list(shape)) if weight is not None else None
     b = _channel_param(bias, c, nd, "bias", list(shape)) if bias is not None else None
@@ -349,6 +370,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                     (weight, "weight"), (bias, "bias")):
         if p is not None and p.numel() != c:
             raise RuntimeError(f"{what} should contain {c} elements not {p.numel()}")
+    _same_dtype(input, (weight, bias), (running_mean, running_var))
     w = _channel_param(weight, c, nd, "weight", None) if weight is not None else None
     b = _channel_param(bias, c, nd, "bias", None) if bias is not None else None
     if not training:
@@ -392,6 +414,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     for p, what in ((running_mean, "running_mean"), (running_var, "running_var")):
         if p is not None and p.numel() != c:
             raise RuntimeError(f"{what} should contain {c} elements not {p.numel()}")
+    _same_dtype(input, (weight, bias), (running_mean, running_var))
     w = _channel_param(weight, c, nd, "weight", None) if weight is not None else None
     b = _channel_param(bias, c, nd, "bias", None) if bias is not None else None
     if not use_input_stats:

@@ -2,7 +2,7 @@
 import chainrule
 
 from .optimizer import (_grad_of, Optimizer, _addcdiv_, _addcmul_, _check_lr, _check_nonneg,
-                        _step_tensor, _to_scalar)
+                        _check_fused, _step_tensor, _to_scalar)
 
 __all__ = ["Adagrad"]
 
@@ -22,6 +22,7 @@ class Adagrad(Optimizer):
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
         _check_lr(lr)
+        _check_fused(fused, foreach, differentiable)
         _check_nonneg("lr_decay", lr_decay)
         _check_nonneg("weight_decay", weight_decay)
         _check_nonneg("initial_accumulator_value", initial_accumulator_value)

@@ -2,7 +2,7 @@
 import chainrule
 
 from .optimizer import (_grad_of, Optimizer, _addcdiv_, _addcmul_, _check_betas, _check_lr,
-                        _check_nonneg, _lerp_, _to_scalar)
+                        _check_fused, _check_nonneg, _lerp_, _to_scalar)
 
 __all__ = ["Adam"]
 
@@ -25,6 +25,7 @@ class Adam(Optimizer):
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
         _check_lr(lr)
+        _check_fused(fused, foreach, differentiable)
         _check_nonneg("epsilon", eps)
         _check_betas(betas)
         _check_nonneg("weight_decay", weight_decay)

@@ -3,7 +3,7 @@
 from .._tensor import Tensor
 from ..autograd.function import _Version
 from ..ops.elementwise import _float_const
-from .optimizer import _grad_of, Optimizer, _check_lr, _to_scalar
+from .optimizer import _grad_of, Optimizer, _check_fused, _check_lr, _to_scalar
 
 __all__ = ["SGD"]
 
@@ -29,6 +29,7 @@ class SGD(Optimizer):
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None):
         _check_lr(lr)
+        _check_fused(fused, foreach, differentiable)
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
         if weight_decay < 0.0:

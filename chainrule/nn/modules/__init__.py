@@ -1,6 +1,7 @@
 """nn.Module and the layer modules (issue 5)."""
 from . import (activation, container, conv, distance, dropout, flatten, lazy, linear, loss,
                module, normalization, padding, pixelshuffle, pooling, rnn, sparse, transformer)
+from . import batchnorm, channelshuffle, fold, instancenorm, upsampling  # noqa: F401
 from .module import Module
 from .container import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403

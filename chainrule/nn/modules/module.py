@@ -637,6 +637,8 @@ class Module:
         from ..._device import check_device
         device = kwargs.pop("device", None)
         dtype = kwargs.pop("dtype", None)
+        if "tensor" in kwargs:
+            args = args + (kwargs.pop("tensor"),)
         kwargs.pop("non_blocking", None)
         kwargs.pop("memory_format", None)
         if kwargs:
@@ -1010,10 +1012,15 @@ class Module:
         """
         if args:
             # torch's deprecated positional form: state_dict(destination, prefix, keep_vars)
-            destination = args[0]
-            if len(args) > 1:
+            warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to "
+                          "https://pytorch.org/docs/main/generated/torch.nn.Module.html"
+                          "#torch.nn.Module.state_dict for details.", FutureWarning,
+                          stacklevel=2)
+            if destination is None:
+                destination = args[0]
+            if len(args) > 1 and prefix == "":
                 prefix = args[1]
-            if len(args) > 2:
+            if len(args) > 2 and keep_vars is False:
                 keep_vars = args[2]
         if destination is None:
             destination = OrderedDict()

@@ -185,6 +185,11 @@ class RNNBase(Module):
 
     # -- checks -----------------------------------------------------------------------------
     def check_input(self, input, batch_sizes):
+        wdt = getattr(self, self._flat_weights_names[0]).dtype
+        if input.dtype != wdt and not _cr().is_autocast_enabled():
+            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype "
+                             f"({wdt}). Convert input: input.to({wdt}), or convert model: "
+                             f"model.to({input.dtype})")
         expected = 2 if batch_sizes is not None else 3
         if input.dim() != expected:
             raise RuntimeError(f"input must have {expected} dimensions, got {input.dim()}")
@@ -284,8 +289,9 @@ class RNNBase(Module):
             return data, sizes, batch_sizes, sorted_indices, unsorted_indices, True
         name = type(self).__name__
         if input.dim() not in (2, 3):
-            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D "
-                             "tensor instead")
+            word = " tensor" if name == "RNN" else ""
+            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D"
+                             f"{word} instead")
         return input, None, None, None, None, input.dim() == 3
 
     def _forward_impl(self, input, hx):
@@ -486,6 +492,18 @@ class RNNCellBase(Module):
     def _zeros(self, input):
         return _cr().zeros(input.size(0), self.hidden_size, dtype=input.dtype)
 
+    def _check_sizes(self, input, hiddens):
+        if input.size(1) != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {input.size(1)} "
+                               f"expected {self.input_size}")
+        for k, h in enumerate(hiddens):
+            if input.size(0) != h.size(0):
+                raise RuntimeError(f"Input batch size {input.size(0)} doesn't match "
+                                   f"hidden{k} batch size {h.size(0)}")
+            if h.size(1) != self.hidden_size:
+                raise RuntimeError(f"hidden{k} has inconsistent hidden_size: got {h.size(1)}, "
+                                   f"expected {self.hidden_size}")
+
 
 class RNNCell(RNNCellBase):
     """One step of an Elman RNN: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu).
@@ -510,6 +528,7 @@ class RNNCell(RNNCellBase):
         if not batched:
             input = input.unsqueeze(0)
         hx = self._zeros(input) if hx is None else (hx if batched else hx.unsqueeze(0))
+        self._check_sizes(input, (hx,))
         if self.nonlinearity == "tanh":
             step = _rnn_tanh_step
         elif self.nonlinearity == "relu":
@@ -548,6 +567,7 @@ class LSTMCell(RNNCellBase):
             hx = (z, z)
         elif not batched:
             hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
+        self._check_sizes(input, hx)
         h, c = _lstm_step(F.linear(input, self.weight_ih, self.bias_ih), hx, self.weight_hh,
                           self.bias_hh, self.hidden_size)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
@@ -573,6 +593,7 @@ class GRUCell(RNNCellBase):
         if not batched:
             input = input.unsqueeze(0)
         hx = self._zeros(input) if hx is None else (hx if batched else hx.unsqueeze(0))
+        self._check_sizes(input, (hx,))
         h = _gru_step(F.linear(input, self.weight_ih, self.bias_ih), hx, self.weight_hh,
                       self.bias_hh, self.hidden_size)
         return h if batched else h.squeeze(0)

@@ -1,6 +1,7 @@
 """Transformer blocks: TransformerEncoderLayer/Encoder, TransformerDecoderLayer/Decoder and
 the full Transformer, built from MultiheadAttention, Linear, LayerNorm and Dropout."""
 import copy
+import warnings
 
 from .. import functional as F
 from .activation import MultiheadAttention, ReLU, GELU
@@ -138,20 +139,74 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
-        self.use_nested_tensor = False
         self.mask_check = mask_check
+        why_not = _why_no_nested(encoder_layer)
+        if enable_nested_tensor and why_not:
+            warnings.warn("enable_nested_tensor is True, but self.use_nested_tensor is False "
+                          f"because {why_not}", stacklevel=2)
+        self.use_nested_tensor = enable_nested_tensor and not why_not
+
+    def _packs_padding(self, src, mask, src_key_padding_mask):
+        """True where torch would run the stack on a nested (unpadded) batch: inference with
+        a left-aligned key padding mask and no attention mask. Its padded positions then come
+        out as exact zeros (before the final norm)."""
+        cr = _cr()
+        first = self.layers[0]
+        if (not getattr(self, "use_nested_tensor", False) or first.training or src.dim() != 3
+                or src_key_padding_mask is None or mask is not None
+                or cr.is_autocast_enabled()):
+            return None
+        keep = cr.logical_not(src_key_padding_mask)
+        if self.mask_check:
+            if tuple(keep.shape) != tuple(src.shape[:2]):
+                return None
+            k = keep.numpy().astype(bool)
+            if (k[:, 1:] & ~k[:, :-1]).any():
+                return None
+        if cr.is_grad_enabled():
+            attn = first.self_attn
+            args = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight,
+                    attn.out_proj.bias, first.norm1.weight, first.norm1.bias,
+                    first.norm2.weight, first.norm2.bias, first.linear1.weight,
+                    first.linear1.bias, first.linear2.weight, first.linear2.bias)
+            if any(a is not None and a.requires_grad for a in args):
+                return None
+        return keep
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         first = self.layers[0] if len(self.layers) else None
         batch_first = first.self_attn.batch_first if first is not None else False
+        keep = None if first is None else self._packs_padding(src, mask, src_key_padding_mask)
         is_causal = _detect_is_causal_mask(mask, is_causal, _get_seq_len(src, batch_first))
         output = src
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal,
                          src_key_padding_mask=src_key_padding_mask)
+        if keep is not None:
+            output = output * keep.unsqueeze(-1).to(output.dtype)
         if self.norm is not None:
             output = self.norm(output)
         return output
+
+
+def _why_no_nested(layer):
+    """Why torch would not run TransformerEncoder on nested tensors ('' if it would)."""
+    name = "encoder_layer"
+    if not isinstance(layer, TransformerEncoderLayer):
+        return f"{name} was not TransformerEncoderLayer"
+    attn = layer.self_attn
+    checks = [(layer.norm_first, f"{name}.norm_first was True"),
+              (not attn.batch_first, f"{name}.self_attn.batch_first was not True(use "
+                                     "batch_first for better inference performance)"),
+              (not attn._qkv_same_embed_dim,
+               f"{name}.self_attn._qkv_same_embed_dim was not True"),
+              (attn.in_proj_bias is None, f"{name}.self_attn was passed bias=False"),
+              (not layer.activation_relu_or_gelu,
+               f"{name}.activation_relu_or_gelu was not True"),
+              (layer.norm1.eps != layer.norm2.eps,
+               f"{name}.norm1.eps was not equal to {name}.norm2.eps"),
+              (attn.num_heads % 2 == 1, f"{name}.self_attn.num_heads is odd")]
+    return next((why for bad, why in checks if bad), "")
 
 
 class TransformerDecoderLayer(Module):

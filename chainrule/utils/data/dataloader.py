@@ -4,6 +4,8 @@ import itertools
 import multiprocessing
 import os
 import queue
+import warnings
+from typing import Generic, TypeVar
 
 import chainrule
 
@@ -29,7 +31,10 @@ def _draw_seed(generator):
     return int(chainrule.randint(0, 2 ** 63 - 1, (), generator=generator).item())
 
 
-class DataLoader:
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class DataLoader(Generic[_T_co]):
     """Iterate over a dataset in batches.
 
     Samples are drawn in ``sampler`` order (sequential, or random with ``shuffle=True`` and
@@ -129,6 +134,7 @@ class DataLoader:
         self.persistent_workers = persistent_workers
         self.multiprocessing_context = multiprocessing_context
         self._iterator = None
+        self._IterableDataset_len_called = None
         self._initialized = True
 
     def __setattr__(self, attr, val):
@@ -171,7 +177,7 @@ class DataLoader:
 
     def __len__(self):
         if self._iterable:
-            n = len(self.dataset)
+            n = self._IterableDataset_len_called = len(self.dataset)
             if self.batch_size is not None:
                 n = n // self.batch_size if self.drop_last else -(-n // self.batch_size)
             return n
@@ -193,6 +199,8 @@ class _BaseIter:
         self._sampler_iter = iter(self._index_sampler)
         self._base_seed = _draw_seed(loader.generator)
         self._num_yielded = 0
+        self._len_called = loader._IterableDataset_len_called
+        self._many_workers = loader.num_workers > 0
 
     def __iter__(self):
         return self
@@ -207,7 +215,22 @@ class _BaseIter:
     def __next__(self):
         data = self._next_data()
         self._num_yielded += 1
+        if self._iterable and self._len_called is not None \
+                and self._num_yielded > self._len_called:
+            self._warn_overrun()
         return data
+
+    def _warn_overrun(self):
+        # torch compares the count of fetched items (batches) with the dataset's __len__
+        msg = (f"Length of IterableDataset {self._dataset} was reported to be "
+               f"{self._len_called}(when accessing len(dataloader)), but {self._num_yielded} "
+               "samples have been fetched. ")
+        if self._many_workers:
+            msg += ("For multiprocessing data-loading, this could be caused by not properly "
+                    "configuring the IterableDataset replica at each worker. Please see "
+                    "https://pytorch.org/docs/stable/data.html#torch.utils.data.IterableDataset "
+                    "for examples.")
+        warnings.warn(msg)
 
     def __len__(self):
         return len(self._index_sampler)

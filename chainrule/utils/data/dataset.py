@@ -4,6 +4,7 @@ import bisect
 import itertools
 import math
 import warnings
+from typing import Generic, Iterable, TypeVar
 
 import chainrule
 
@@ -11,7 +12,10 @@ __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "Conca
            "ChainDataset", "Subset", "random_split"]
 
 
-class Dataset:
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class Dataset(Generic[_T_co]):
     """A map-style dataset: subclasses define ``__getitem__`` (and usually ``__len__``).
     ``a + b`` concatenates two datasets.
 
@@ -30,7 +34,7 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[_T_co], Iterable[_T_co]):
     """A dataset that is a stream: subclasses define ``__iter__``. With worker processes
     each worker iterates its own copy (use ``get_worker_info()`` to shard).
 
@@ -45,7 +49,7 @@ class IterableDataset(Dataset):
         return ChainDataset([self, other])
 
 
-class TensorDataset(Dataset):
+class TensorDataset(Dataset[tuple]):
     """Samples are tuples of the i-th rows of tensors that share their first dimension.
 
     >>> import chainrule
@@ -67,7 +71,7 @@ class TensorDataset(Dataset):
         return self.tensors[0].size(0)
 
 
-class StackDataset(Dataset):
+class StackDataset(Dataset[_T_co]):
     """Zip datasets of equal length: positional ones give tuples, keyword ones dicts.
 
     >>> from chainrule.utils.data import StackDataset
@@ -92,11 +96,29 @@ class StackDataset(Dataset):
             return {k: d[index] for k, d in self.datasets.items()}
         return tuple(d[index] for d in self.datasets)
 
+    def __getitems__(self, indices):
+        """One sample per index, each member dataset fetched in one batched call when it
+        defines ``__getitems__``."""
+        named = isinstance(self.datasets, dict)
+        parts = []
+        for d in (self.datasets.values() if named else self.datasets):
+            if callable(getattr(d, "__getitems__", None)):
+                items = d.__getitems__(indices)
+                if len(items) != len(indices):
+                    raise ValueError("Nested dataset's output size mismatch. Expected "
+                                     f"{len(indices)}, got {len(items)}")
+            else:
+                items = [d[i] for i in indices]
+            parts.append(items)
+        if named:
+            return [dict(zip(self.datasets, row)) for row in zip(*parts)]
+        return [tuple(row) for row in zip(*parts)]
+
     def __len__(self):
         return self._length
 
 
-class ConcatDataset(Dataset):
+class ConcatDataset(Dataset[_T_co]):
     """The concatenation of map-style datasets (negative indices count from the end).
 
     >>> from chainrule.utils.data import ConcatDataset
@@ -137,8 +159,11 @@ class ConcatDataset(Dataset):
 class ChainDataset(IterableDataset):
     """Iterable datasets one after the other.
 
-    >>> from chainrule.utils.data import ChainDataset
-    >>> list(ChainDataset([range(2), range(3)]))
+    >>> from chainrule.utils.data import ChainDataset, IterableDataset
+    >>> class Count(IterableDataset):
+    ...     def __init__(self, n): self.n = n
+    ...     def __iter__(self): return iter(range(self.n))
+    >>> list(ChainDataset([Count(2), Count(3)]))
     [0, 1, 0, 1, 2]
     """
 
@@ -147,13 +172,20 @@ class ChainDataset(IterableDataset):
 
     def __iter__(self):
         for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
             yield from d
 
     def __len__(self):
-        return sum(len(d) for d in self.datasets)
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            total += len(d)
+        return total
 
 
-class Subset(Dataset):
+class Subset(Dataset[_T_co]):
     """The dataset restricted to the given indices.
 
     >>> from chainrule.utils.data import Subset

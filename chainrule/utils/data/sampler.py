@@ -1,4 +1,6 @@
 """Samplers: iterables of dataset indices (or of batches of indices)."""
+from typing import Generic, TypeVar
+
 import chainrule
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
@@ -13,14 +15,17 @@ def _fresh_generator(generator):
     return chainrule.Generator().manual_seed(seed)
 
 
-class Sampler:
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class Sampler(Generic[_T_co]):
     """Base class of samplers: subclasses define ``__iter__`` (and ``__len__`` if known)."""
 
     def __init__(self, data_source=None):
         pass
 
 
-class SequentialSampler(Sampler):
+class SequentialSampler(Sampler[int]):
     """Indices 0, 1, ..., len(data_source) - 1.
 
     >>> from chainrule.utils.data import SequentialSampler
@@ -38,7 +43,7 @@ class SequentialSampler(Sampler):
         return len(self.data_source)
 
 
-class RandomSampler(Sampler):
+class RandomSampler(Sampler[int]):
     """Random indices: a permutation per pass (``replacement=False``), or ``num_samples``
     uniform draws with replacement.
 
@@ -84,7 +89,7 @@ class RandomSampler(Sampler):
         return self.num_samples
 
 
-class SubsetRandomSampler(Sampler):
+class SubsetRandomSampler(Sampler[int]):
     """The given indices in a random order.
 
     >>> from chainrule.utils.data import SubsetRandomSampler
@@ -104,7 +109,7 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
-class WeightedRandomSampler(Sampler):
+class WeightedRandomSampler(Sampler[int]):
     """``num_samples`` indices drawn with probabilities proportional to ``weights``.
 
     >>> from chainrule.utils.data import WeightedRandomSampler
@@ -138,7 +143,7 @@ class WeightedRandomSampler(Sampler):
         return self.num_samples
 
 
-class BatchSampler(Sampler):
+class BatchSampler(Sampler[list]):
     """Group the indices of another sampler into lists of ``batch_size``.
 
     >>> from chainrule.utils.data import BatchSampler, SequentialSampler
