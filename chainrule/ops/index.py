@@ -16,6 +16,19 @@ __all__ = ["nonzero", "argwhere", "gather", "scatter", "scatter_add", "scatter_r
            "searchsorted", "bucketize"]
 
 _make = Tensor._make
+_nd = np.ndarray
+
+
+def _R():
+    from . import reduce
+    return reduce
+
+
+def _batched_order(input, d, descending):
+    """For data batched by vmap: (the sort order along logical dim d as a raw array with the
+    batch dims first, the vmap levels)."""
+    lv, r = _R()._unb(input._data)
+    return _order(r, d + len(lv), descending), lv
 
 
 def _norm_index(idx, ints=True):
@@ -914,6 +927,10 @@ def sort(input, dim=-1, descending=False, stable=False):
     if input._data.ndim == 0:
         return _sort_t(input * 1 if input._data.dtype.kind == "f" else
                        _make(input._data.copy()), _make(np.zeros((), np.int64)))
+    if type(input._data) is not _nd:
+        o, lv = _batched_order(input, d, descending)
+        idx = _R()._rewrap(o, lv)
+        return _sort_t(_R().TakeAlongT.apply(input, idx, d), idx)
     idx = _order(input._data, d, descending)
     return _sort_t(Gather.apply(input, d, idx), _make(idx))
 
@@ -928,6 +945,8 @@ def argsort(input, dim=-1, descending=False, stable=False):
     d = _sort_dim(input, dim, "argsort")
     if input._data.ndim == 0:
         return _make(np.zeros((), np.int64))
+    if type(input._data) is not _nd:
+        return _R()._rewrap(*_batched_order(input, d, descending))
     return _make(_order(input._data, d, descending))
 
 
@@ -955,8 +974,12 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         raise RuntimeError(f"selected index k out of range (k={k}, size {n} at dim {d})")
     if input._data.ndim == 0:
         r = sort(input)
-        return _topk_t(*r) if k else _topk_t(_make(input._data.reshape(0)[:0]),
+        return _topk_t(*r) if k else _topk_t(_make(np.zeros(0, input._data.dtype)),
                                              _make(np.zeros(0, np.int64)))
+    if type(input._data) is not _nd:
+        o, lv = _batched_order(input, d, largest)
+        idx = _R()._rewrap(np.take(o, np.arange(k), axis=d + len(lv)), lv)
+        return _topk_t(_R().TakeAlongT.apply(input, idx, d), idx)
     idx = np.take(_order(input._data, d, largest), np.arange(k), axis=d)
     return _topk_t(Gather.apply(input, d, idx), _make(idx))
 
@@ -977,6 +1000,10 @@ def kthvalue(input, k, dim=-1, keepdim=False):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     if nd == 0:
         return _kth_t(*sort(input))
+    if type(input._data) is not _nd:
+        o, lv = _batched_order(input, d, False)
+        idx = np.take(o, [k - 1], axis=d + len(lv))
+        return _R()._select_dim(input, idx, d, keepdim, _kth_t, lv)
     idx = np.take(_order(input._data, d, False), [k - 1], axis=d)
     vals = Gather.apply(input, d, idx)
     if not keepdim:
@@ -1080,8 +1107,14 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         if srt.dtype != np.int64:
             raise RuntimeError(f"{op}: sorter must be a tensor of long dtype but got "
                                f"{sorter.dtype.name}")
+        if type(srt) is not _nd:
+            srt = _R()._unb(srt)[1]
         if srt.size and (srt.min() < 0 or srt.max() >= seq.shape[-1]):
             raise RuntimeError(f"{op}: sorter index out of range")
+    if type(seq) is not _nd or type(v) is not _nd or (
+            srt is not None and type(sorter._data) is not _nd):
+        return _searchsorted_batched(sorted_sequence, v, sd, sorter,
+                                     np.int32 if out_int32 else np.int64)
     if seq.ndim == 1:
         out = np.searchsorted(seq, v, side=sd, sorter=srt)
     else:
@@ -1091,6 +1124,32 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
               for r in range(s2.shape[0])]
         out = np.stack(o2).reshape(v.shape) if o2 else np.zeros(v.shape, np.int64)
     return _make(np.asarray(out).astype(np.int32 if out_int32 else np.int64))
+
+
+def _searchsorted_batched(seq_t, v, side, sorter, dtype):
+    """searchsorted with vmap-batched operands: every operand on the raw arrays of all their
+    levels (broadcast where not batched), one search per row of the flattened batch."""
+    from ..autograd import _transforms as T
+    seq = seq_t._data
+    datas = [seq, v] + ([sorter._data] if sorter is not None else [])
+    lv = T.union_levels(*(T.levels_of(x)[0] for x in datas))
+    if seq.ndim == 1 and type(seq) is _nd and (sorter is None or type(sorter._data) is _nd):
+        r = np.searchsorted(seq, T.phys_at(v, lv), side=side,
+                            sorter=None if sorter is None else sorter._data)
+        return _R()._rewrap(r.astype(dtype), lv)
+    S = T.phys_at(seq, lv)
+    V = T.phys_at(v, lv)
+    # rows: one sequence each (per batch entry, and per leading dim of an N-d sequence); a
+    # 1-D sequence's row holds all the values of its batch entry
+    S2 = S.reshape(-1, S.shape[-1])
+    out = np.zeros(V.shape, dtype)
+    if S2.shape[0] and V.size:
+        V2, o2 = V.reshape(S2.shape[0], -1), out.reshape(S2.shape[0], -1)
+        O2 = None if sorter is None else T.phys_at(sorter._data, lv).reshape(S2.shape)
+        for i in range(S2.shape[0]):
+            o2[i] = np.searchsorted(S2[i], V2[i], side=side,
+                                    sorter=None if O2 is None else O2[i])
+    return _R()._rewrap(out, lv)
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
