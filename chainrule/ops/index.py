@@ -476,6 +476,8 @@ def gather(input, dim, index, *, sparse_grad=False):
             [4., 3.]])
     """
     _tensor_arg(input, "gather", "input", 1)
+    if isinstance(index, Tensor) and type(index._data) is not _nd:
+        return _gather_batched(input, dim, index, "gather")
     idx = _index_of(index, "gather")
     nd = input._data.ndim
     d = _wrap_dim(dim, nd, "gather")
@@ -493,6 +495,37 @@ def gather(input, dim, index, *, sparse_grad=False):
     _check_bounds(i1, shape[d], d)
     out = Gather.apply(x, d, i1)
     return out.reshape(idx.shape) if i1 is not idx else out
+
+
+def _raw_index(index, op, pos=3):
+    """The raw int array of an index tensor batched by vmap (batch dims first), checked."""
+    _tensor_arg(index, op, "index", pos)
+    if index._data.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index, got "
+                           f"{index.dtype.name}")
+    return _R()._unb(index._data)[1]
+
+
+def _gather_batched(input, dim, index, op):
+    """gather with an index batched by vmap (computed from batched values, say): the gather
+    runs as one primitive over the batch, the index a tensor argument."""
+    raw = _raw_index(index, op)
+    nd, ind = input._data.ndim, index._data.ndim
+    d = _wrap_dim(dim, nd, op)
+    if ind != nd and not (nd <= 1 and ind <= 1):
+        raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as "
+                           f"input tensor ({ind} vs {nd})")
+    x = input.reshape(1) if nd == 0 else input
+    i1 = index.reshape(1) if ind == 0 else index
+    shape, ishape = x._data.shape, i1._data.shape
+    for k, s in enumerate(ishape):
+        if k != d and s > shape[k]:
+            raise RuntimeError(f"{op}(): Size does not match at dimension {k} expected index "
+                               f"{list(index.shape)} to be no larger than self {list(shape)} "
+                               f"apart from dimension {d}")
+    _check_bounds(raw, shape[d], d)
+    out = _R().TakeAlongT.apply(x, i1, d)
+    return out.reshape(()) if ind == 0 else out
 
 
 def _scatter_src(src, value, input, op):
@@ -589,6 +622,8 @@ def index_select(input, dim, index):
     _tensor_arg(input, "index_select", "input", 1)
     nd = input._data.ndim
     d = _wrap_dim(dim, nd, "index_select")
+    if isinstance(index, Tensor) and type(index._data) is not _nd:
+        return _index_select_batched(input, d, index)
     idx = _dim_index(index, "index_select")
     if nd == 0:
         if idx.size != 1:
@@ -601,6 +636,26 @@ def index_select(input, dim, index):
                          f"{idx.min() if idx.min() < 0 else idx.max()}, size "
                          f"{input._data.shape[d]} at dim {d})")
     return GetItem.apply(input, _dim_key(d, idx), False)
+
+
+def _index_select_batched(input, d, index):
+    """index_select with an index batched by vmap: a gather of the broadcast index."""
+    raw = _raw_index(index, "index_select", 3)
+    if index._data.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    shape = input._data.shape
+    n = shape[d] if shape else 1
+    k = index._data.size
+    if raw.size and (raw.min() < 0 or raw.max() >= n):
+        raise IndexError(f"index_select(): index out of range in self (index "
+                         f"{raw.min() if raw.min() < 0 else raw.max()}, size {n} at dim {d})")
+    if not shape:
+        if k != 1:
+            raise RuntimeError("index_select(): Index to scalar can have only 1 value, got "
+                               f"{k} value(s)")
+        return input * 1 if input._data.dtype.kind == "f" else input.clone()
+    i = index.reshape((1,) * d + (k,) + (1,) * (len(shape) - d - 1))
+    return _R().TakeAlongT.apply(input, i.expand(*(shape[:d] + (k,) + shape[d + 1:])), d)
 
 
 def _index_source(input, dim, index, source, op, same_dtype_msg, count_exc):
@@ -811,6 +866,9 @@ def take_along_dim(input, indices, dim=None):
     bx, bi = list(b), list(b)
     bx[d], bi[d] = input._data.shape[d], indices._data.shape[d]
     x = input.expand(*bx) if tuple(bx) != input._data.shape else input
+    if type(indices._data) is not _nd:
+        return gather(x, d, indices.expand(*bi) if tuple(bi) != indices._data.shape else
+                      indices)
     i = _make(np.broadcast_to(indices._data, tuple(bi)))
     return gather(x, d, i)
 
@@ -823,8 +881,17 @@ def take(input, index):
     tensor([4., 1.])
     """
     _tensor_arg(input, "take", "input", 1)
-    idx = _index_of(index, "take", 2)
     n = input._data.size
+    if isinstance(index, Tensor) and type(index._data) is not _nd:
+        raw = _raw_index(index, "take", 2)
+        if raw.size and (raw.min() < -n or raw.max() >= n):
+            bad = raw.min() if raw.min() < -n else raw.max()
+            raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                             "elements.")
+        lv = _R()._unb(index._data)[0]
+        i = _R()._rewrap(np.where(raw < 0, raw + n, raw), lv).reshape(-1)
+        return _R().TakeAlongT.apply(input.reshape(-1), i, 0).reshape(index.shape)
+    idx = _index_of(index, "take", 2)
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = idx.min() if idx.min() < -n else idx.max()
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
@@ -1239,6 +1306,13 @@ def _embed(input, src, key, view_shape, op):
     return IndexPut.apply(input, src, key, True)
 
 
+def _key_shape(a, key):
+    """The shape of a[key] (from the logical shape when a is batched by vmap)."""
+    if type(a) is _nd:
+        return a[key].shape
+    return np.empty(a.shape, bool)[key].shape
+
+
 def select_scatter(input, src, dim, index):
     """A copy of input with ``input.select(dim, index)`` replaced by ``src``.
 
@@ -1254,7 +1328,7 @@ def select_scatter(input, src, dim, index):
         raise IndexError(f"select_scatter(): index {index} out of range for tensor of size "
                          f"{list(input.shape)} at dimension {d}")
     key = (slice(None),) * d + (int(index),)
-    return _embed(input, src, key, input._data[key].shape, "select_scatter")
+    return _embed(input, src, key, _key_shape(input._data, key), "select_scatter")
 
 
 def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
@@ -1269,7 +1343,7 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     if step <= 0:
         raise RuntimeError("slice_scatter(): slice step must be positive")
     key = (slice(None),) * d + (slice(start, end, step),)
-    return _embed(input, src, key, input._data[key].shape, "slice_scatter")
+    return _embed(input, src, key, _key_shape(input._data, key), "slice_scatter")
 
 
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
