@@ -131,6 +131,19 @@ _c("take_along_dim_flat", lambda m, x, K: m.take_along_dim(x, x.argmax().reshape
 _c("index_select_batched_index", lambda m, x, K: x.index_select(1, x[0].argsort()[:3]))
 _c("take_batched_index", lambda m, x, K: m.take(x, x.argsort(1)[:2] - 5))
 _c("gather_const_input", lambda m, x, K: K["t34"].gather(1, x.argsort(1)))
+_c("scatter_batched_index", lambda m, x, K: m.zeros(3, 4, dtype=m.float64).scatter(
+    1, x.argsort(1)[:, :2], x[:, 1:3]))
+_c("scatter_value_batched_index", lambda m, x, K: x.scatter(1, x.argmax(1, keepdim=True), 0.5))
+_c("scatter_add_batched_index", lambda m, x, K: x.scatter_add(0, x.argsort(0)[:2], x[:2] ** 2))
+_c("scatter_reduce_amax_batched_index", lambda m, x, K: x.scatter_reduce(
+    1, x.argsort(1)[:, :2], x[:, :2] * 2, "amax", include_self=False))
+_c("scatter_reduce_prod_unbatched_input", lambda m, x, K: K["t34"].scatter_reduce(
+    1, x.argsort(1)[:, :3], x[:, :3], "prod"))
+_c("index_add_batched_index", lambda m, x, K: x.index_add(1, x[0, :2].argsort(), x[:, :2] ** 2,
+                                                           alpha=2))
+_c("index_copy_batched_index", lambda m, x, K: m.index_copy(x, 1, x[0, :3].argsort(),
+                                                            x[:, 1:] * 3))
+_c("index_fill_batched_index", lambda m, x, K: x.index_fill(0, x[:, 0].argsort()[:2], x[1, 1]))
 _c("select_scatter", lambda m, x, K: m.select_scatter(x, x[0] * 2, 0, 1))
 _c("slice_scatter", lambda m, x, K: m.slice_scatter(x, x[:, :2] + 1, 1, 1, 4, 2))
 
@@ -229,6 +242,11 @@ _TORCH_DIFFERS = {
     "nanmean": "on an all-NaN slice torch's nanmean gradient is NaN (inf * 0) and chainrule's "
                "is 0, outside vmap too",
 }
+# torch.func.vmap runs these but raises on their per-sample gradients: values only
+_TORCH_NO_GRAD = {
+    "scatter_reduce_prod_unbatched_input": "torch's scatter_reduce('prod') backward has "
+                                           "data-dependent control flow that vmap rejects",
+}
 
 
 @needs_torch
@@ -244,10 +262,11 @@ def test_vmap_matches_torch(name):
         K, X = _consts(m), _inputs(m, shape, kind)
         outs = _outs(m.func.vmap(lambda x: fn(m, x, K))(X))
         gs = None
-        if _differentiable(m, fn, K, X[0]):
+        if _differentiable(m, fn, K, X[0]) and name not in _TORCH_NO_GRAD:
             ws = _weights(m, _outs(fn(m, X[0], K)))
             gs = m.func.vmap(m.func.grad(_loss(m, fn, K, ws)))(X).detach().numpy()
-        res.append(([o.detach().numpy() for o in outs], [str(o.dtype).split(".")[-1] for o in outs], gs))
+        dts = [str(o.dtype).split(".")[-1] for o in outs]
+        res.append(([o.detach().numpy() for o in outs], dts, gs))
     (ov, od, og), (tv, td, tg) = res
     assert od == td
     for a, b in zip(ov, tv):
@@ -259,7 +278,8 @@ def test_vmap_matches_torch(name):
 
 # -- in_dims, nesting, transforms of transforms ---------------------------------------------
 _FEW = ["argmax_dim", "sort", "median", "median_dim", "topk", "mode", "cummax", "quantile_dim",
-        "logsumexp", "any_dim", "searchsorted_batched_seq", "gather_argmax", "nanmean"]
+        "logsumexp", "any_dim", "searchsorted_batched_seq", "gather_argmax", "nanmean",
+        "scatter_add_batched_index", "index_fill_batched_index"]
 
 
 @pytest.mark.parametrize("name", _FEW)
@@ -291,7 +311,8 @@ def test_nested_vmap(name):
 
 
 @pytest.mark.parametrize("name", ["sort", "median", "median_dim", "topk", "quantile_dim",
-                                  "cummin_negdim", "gather_argmax", "kthvalue"])
+                                  "cummin_negdim", "gather_argmax", "kthvalue",
+                                  "scatter_add_batched_index", "index_copy_batched_index"])
 def test_jacobians_under_vmap(name):
     """Forward- and reverse-mode Jacobians per sample (the gather's JVP and double backward)."""
     from chainrule.func import jacfwd, jacrev
@@ -330,6 +351,10 @@ def test_out_of_range_batched_index_raises():
         vmap(lambda a, i: a.index_select(0, i))(x, idx)
     with pytest.raises(IndexError, match="out of range"):
         vmap(lambda a, i: a.take(i))(x, idx + 3)
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        vmap(lambda a, i: a.scatter(0, i, 1.0))(x, idx)
+    with pytest.raises(IndexError, match="out of range"):
+        vmap(lambda a, i: a.index_add(0, i, a[:2]))(x, idx)
 
 
 def test_plain_path_still_returns_plain_arrays():

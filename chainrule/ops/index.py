@@ -369,6 +369,31 @@ class ScatterReduce(Op):
         return ga, None, None, gs, None, None
 
 
+def _lift_b(t, B):
+    """A tensor (or array, or number) not batched at this vmap level, repeated over it."""
+    return _R()._lift(t, B) if isinstance(t, (Tensor, np.ndarray)) else t
+
+
+def _scatter_vmap(cls, args, bat, kwargs, B):
+    """Batching rule of the scatters whose index is a tensor argument (batched by vmap): every
+    tensor argument with the batch first, the dim one further on."""
+    a, dim, idx, src = args[:4]
+    return cls.apply(a if bat[0] else _lift_b(a, B), dim + 1, idx if bat[2] else _lift_b(idx, B),
+                     src if bat[3] or not isinstance(src, Tensor) else _lift_b(src, B),
+                     *args[4:], **kwargs)
+
+
+class ScatterT(Scatter):
+    """Scatter with the index a tensor argument, so that vmap can batch it (the gradients are
+    Scatter's: they run on the physical arrays)."""
+    vmap_rule = staticmethod(_scatter_vmap)
+
+
+class ScatterReduceT(ScatterReduce):
+    """ScatterReduce with the index a tensor argument (batchable by vmap)."""
+    vmap_rule = staticmethod(_scatter_vmap)
+
+
 def _prod_grads(ctx, g, dim, idx, include_self, keep):
     """Gradients of a scatter product: the product of the other members of each group (zeros
     handled exactly: a group with one zero passes the product of the rest to that zero)."""
@@ -434,7 +459,12 @@ def _scatter_prep(input, dim, index, src, op):
     """Validate a scatter-family call; returns (input, dim, idx, src, squeeze) with 0-d
     operands lifted to 1-D (squeeze says to drop that dim again) and src cut to idx's shape."""
     _tensor_arg(input, op, "input", 1)
-    idx = _index_of(index, op)
+    if isinstance(index, Tensor) and type(index._data) is not _nd:
+        # an index batched by vmap: a tensor argument of ScatterT/ScatterReduceT
+        raw = _raw_index(index, op)
+        idx = index if index._data.dtype == np.int64 else index.long()
+    else:
+        raw = idx = _index_of(index, op)
     d = _wrap_dim(dim, input._data.ndim, op)
     is_t = isinstance(src, Tensor)
     squeeze = input._data.ndim == 0
@@ -456,8 +486,8 @@ def _scatter_prep(input, dim, index, src, op):
         extra = f" and to be no larger size than src {list(src.shape)}" if is_t else ""
         raise RuntimeError(f"{op}(): Expected index {list(idx.shape)} to be no larger than self "
                            f"{list(shape)} apart from dimension {d}{extra}")
-    _check_bounds(idx, shape[d], d)
-    if is_t and src._data.shape != idx.shape:
+    _check_bounds(raw, shape[d], d)
+    if is_t and src._data.shape != tuple(idx.shape):
         src = getitem(src, tuple(slice(0, s) for s in idx.shape))
     return input, d, idx, src, squeeze
 
@@ -553,12 +583,14 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if reduce is not None and reduce not in ("add", "multiply"):
         raise RuntimeError("reduce argument must be either add or multiply.")
     x, d, idx, s, sq = _scatter_prep(input, dim, index, s, "scatter")
+    bt = isinstance(idx, Tensor)
     if reduce is None:
-        return _done(Scatter.apply(x, d, idx, s if s is not None else v), sq)
+        return _done((ScatterT if bt else Scatter).apply(x, d, idx, s if s is not None else v),
+                     sq)
     if s is None:
-        s = _make(np.full(idx.shape, v, x._data.dtype))
-    return _done(ScatterReduce.apply(x, d, idx, s, "sum" if reduce == "add" else "prod", True),
-                 sq)
+        s = _make(np.full(tuple(idx.shape), v, x._data.dtype))
+    return _done((ScatterReduceT if bt else ScatterReduce).apply(
+        x, d, idx, s, "sum" if reduce == "add" else "prod", True), sq)
 
 
 def scatter_add(input, dim, index, src):
@@ -572,7 +604,8 @@ def scatter_add(input, dim, index, src):
     _tensor_arg(input, "scatter_add", "input", 1)
     _same_dtype(input, src, "scatter_add")
     x, d, idx, s, sq = _scatter_prep(input, dim, index, src, "scatter_add")
-    return _done(ScatterReduce.apply(x, d, idx, s, "sum", True), sq)
+    op = ScatterReduceT if isinstance(idx, Tensor) else ScatterReduce
+    return _done(op.apply(x, d, idx, s, "sum", True), sq)
 
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
@@ -595,7 +628,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     _tensor_arg(input, "scatter_reduce", "input", 1)
     _same_dtype(input, src, "scatter_reduce")
     x, d, idx, s, sq = _scatter_prep(input, dim, index, src, "scatter_reduce")
-    return _done(ScatterReduce.apply(x, d, idx, s, reduce, bool(include_self)), sq)
+    op = ScatterReduceT if isinstance(idx, Tensor) else ScatterReduce
+    return _done(op.apply(x, d, idx, s, reduce, bool(include_self)), sq)
 
 
 def _dim_index(index, op):
@@ -664,7 +698,7 @@ def _index_source(input, dim, index, source, op, same_dtype_msg, count_exc):
     _tensor_arg(source, op, "source", 4)
     nd = input._data.ndim
     d = _wrap_dim(dim, nd, op)
-    idx = _dim_index(index, op)
+    idx = _dim_index_any(index, op)
     if input._data.dtype != source._data.dtype:
         raise RuntimeError(same_dtype_msg.format(input.dtype.name.capitalize(),
                                                  source.dtype.name.capitalize()))
@@ -674,10 +708,37 @@ def _index_source(input, dim, index, source, op, same_dtype_msg, count_exc):
                                     if k != d):
         raise RuntimeError(f"{op}(): source {list(source.shape)} and self {list(input.shape)} "
                            f"must have the same slice shapes apart from dimension {d}")
-    if idx.size != ss[d]:
-        raise count_exc(f"{op}(): Number of indices ({idx.size}) should be equal to "
+    k = _count(idx)
+    if k != ss[d]:
+        raise count_exc(f"{op}(): Number of indices ({k}) should be equal to "
                          f"source.size(dim) ({ss[d]})")
     return d, idx, shape
+
+
+def _dim_index_any(index, op):
+    """_dim_index, or for an index batched by vmap the flattened index tensor."""
+    if isinstance(index, Tensor) and type(index._data) is not _nd:
+        _raw_index(index, op)
+        if index._data.ndim > 1:
+            raise IndexError(f"{op}(): Index is supposed to be a vector")
+        return index.reshape(-1)
+    return _dim_index(index, op)
+
+
+def _count(idx):
+    return idx._data.size if isinstance(idx, Tensor) else idx.size
+
+
+def _raw_of(idx):
+    return _R()._unb(idx._data)[1] if isinstance(idx, Tensor) else idx
+
+
+def _full_index(idx, d, shape):
+    """A batched 1-D index along d broadcast to ``shape`` (with len(idx) at d): a gather or
+    scatter index selecting whole slices."""
+    k = idx._data.size
+    i = idx.reshape((1,) * d + (k,) + (1,) * (len(shape) - d - 1))
+    return i.expand(*(shape[:d] + (k,) + shape[d + 1:])).long()
 
 
 def index_add(input, dim, index, source, *, alpha=1):
@@ -695,12 +756,16 @@ def index_add(input, dim, index, source, *, alpha=1):
         raise RuntimeError("index_add(): source tensor shape must match self tensor shape, "
                            f"excluding the specified dimension. Got self.shape = "
                            f"{list(input.shape)} source.shape = {list(source.shape)}")
-    if idx.size and (idx.min() < 0 or idx.max() >= shape[d]):
+    r = _raw_of(idx)
+    if r.size and (r.min() < 0 or r.max() >= shape[d]):
         raise IndexError(f"index_add(): index out of range in self (dim {d}, size {shape[d]})")
     if alpha != 1:
         source = source * alpha
     x = input.reshape(shape) if input._data.ndim == 0 else input
-    src = source.reshape(shape[:d] + (idx.size,) + shape[d + 1:])
+    src = source.reshape(shape[:d] + (_count(idx),) + shape[d + 1:])
+    if isinstance(idx, Tensor):
+        out = ScatterReduceT.apply(x, d, _full_index(idx, d, shape), src, "sum", True)
+        return out.reshape(input._data.shape) if out._data.shape != input._data.shape else out
     add = IndexGrad.apply(src, shape, _dim_key(d, idx), False)
     from .elementwise import add as _add
     out = _add(x, add)
@@ -717,10 +782,13 @@ def index_copy(input, dim, index, source):
     d, idx, shape = _index_source(input, dim, index, source, "index_copy",
                                   "index_copy_(): self and source expected to have the same "
                                   "dtype, but got (self) {} and (source) {}", IndexError)
-    _check_bounds(idx, shape[d], d, IndexError, "index_copy_()")
+    _check_bounds(_raw_of(idx), shape[d], d, IndexError, "index_copy_()")
     x = input.reshape(shape) if input._data.ndim == 0 else input
-    src = source.reshape(shape[:d] + (idx.size,) + shape[d + 1:])
-    out = IndexPut.apply(x, src, _dim_key(d, idx), False)
+    src = source.reshape(shape[:d] + (_count(idx),) + shape[d + 1:])
+    if isinstance(idx, Tensor):
+        out = ScatterT.apply(x, d, _full_index(idx, d, shape), src)
+    else:
+        out = IndexPut.apply(x, src, _dim_key(d, idx), False)
     return out.reshape(input._data.shape) if out._data.shape != input._data.shape else out
 
 
@@ -747,11 +815,23 @@ def index_fill(input, dim, index, value):
     _tensor_arg(input, "index_fill", "input", 1)
     nd = input._data.ndim
     d = _wrap_dim(dim, nd, "index_fill")
-    idx = _dim_index(index, "index_fill")
+    idx = _dim_index_any(index, "index_fill")
     shape = input._data.shape or (1,)
-    _check_bounds(idx, shape[d], d, IndexError, "index_fill_()")
+    _check_bounds(_raw_of(idx), shape[d], d, IndexError, "index_fill_()")
     v = _fill_value(value, input, "index_fill_")
     x = input.reshape(shape) if nd == 0 else input
+    if isinstance(idx, Tensor):
+        # vmap: a mask of the filled slots, each sample its own
+        lv, r = _R()._unb(idx._data)
+        L = len(lv)
+        full = np.broadcast_to(r.reshape(r.shape[:L] + (1,) * d + r.shape[L:] +
+                                         (1,) * (len(shape) - d - 1)),
+                               r.shape[:L] + shape[:d] + r.shape[L:] + shape[d + 1:])
+        mask = np.zeros(r.shape[:L] + shape, bool)
+        np.put_along_axis(mask, full, True, d + L)
+        from .elementwise import where
+        out = where(_R()._rewrap(mask, lv), v, x)
+        return out.reshape(()) if nd == 0 else out
     # a repeated index fills once (and passes the value one gradient per slot, as torch)
     out = IndexPut.apply(x, v, _dim_key(d, np.unique(idx)), False)
     return out.reshape(()) if nd == 0 else out

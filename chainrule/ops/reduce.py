@@ -506,7 +506,7 @@ def _batched_reduce(a, axes, keepdim, npfn, keep_dtype=None, out_dtype=None):
     if ax:
         res = np.asarray(npfn(r, axis=ax, keepdims=keepdim))
     else:           # a 0-d sample: the reduction is elementwise
-        res = np.asarray(npfn(r[..., None], axis=-1))
+        res = np.asarray(npfn(r[..., None], axis=-1, keepdims=False))
     if out_dtype is not None:
         res = res.astype(out_dtype)
     elif keep_dtype is not None and a.dtype == keep_dtype:

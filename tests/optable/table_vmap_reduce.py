@@ -30,6 +30,18 @@ def _vgather_index(m, x, i):
     return m.func.vmap(lambda j: x.gather(0, j))(i)
 
 
+def _vscatter_add(m, x, y):
+    return m.func.vmap(lambda a: y.scatter_add(0, a.argsort(0), a * a))(x)
+
+
+def _vscatter(m, x, y):
+    return m.func.vmap(lambda a: y.scatter(1, a.argsort(1)[:, :2], a[:, 1:3] ** 2))(x)
+
+
+def _vscatter_reduce(m, x):
+    return m.func.vmap(lambda a: a.scatter_reduce(0, a.argsort(0)[:2], a[:2] * 2, "prod"))(x)
+
+
 OPS = [
     OpInfo("vmap_sort", _vsort, [(A((3, 5)),), (A((4, 3), T=True),), (A((2, 3, 4)),),
                                  (A((3,)),)],
@@ -52,4 +64,16 @@ OPS = [
            skip_kinds={"0d": NO0D["0d"], "broadcast": "the index is the mapped input"},
            bad=[Bad(lambda m, x, i: m.func.vmap(lambda j: x.gather(0, j))(i), A((3, 4)),
                     I([[[0, 5, 1, 1]]]), exc=RuntimeError)]),
+    OpInfo("vmap_scatter_add_batched_index", _vscatter_add,
+           [(A((2, 3, 4)), A((3, 4))), (A((2, 4, 3), T=True), A((4, 3)))], skip_kinds=NO0D,
+           bad=[Bad(lambda m, x: m.func.vmap(lambda a: a.scatter_add(0, a.argsort(0), a[:1]))(x),
+                    A((2, 3, 4)), exc=RuntimeError)]),
+    OpInfo("vmap_scatter_batched_index", _vscatter,
+           [(A((2, 3, 4)), A((3, 4))), (A((2, 4, 3), T=True), A((4, 3)))], skip_kinds=NO0D,
+           bad=[Bad(lambda m, x: m.func.vmap(lambda a: a.scatter(2, a.argsort(0), a))(x),
+                    A((2, 3, 4)), exc=IndexError)]),
+    OpInfo("vmap_scatter_reduce_batched_index", _vscatter_reduce,
+           [(A((2, 3, 4), 0.5, 2.0),), (A((2, 4, 3), 0.5, 2.0, T=True),)], skip_kinds=ONE,
+           bad=[Bad(lambda m, x: m.func.vmap(lambda a: a.scatter_reduce(
+               0, a.argsort(0), a, "max_abs"))(x), A((2, 3, 4)), exc=RuntimeError)]),
 ]
