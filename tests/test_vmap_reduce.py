@@ -144,6 +144,11 @@ _c("index_add_batched_index", lambda m, x, K: x.index_add(1, x[0, :2].argsort(),
 _c("index_copy_batched_index", lambda m, x, K: m.index_copy(x, 1, x[0, :3].argsort(),
                                                             x[:, 1:] * 3))
 _c("index_fill_batched_index", lambda m, x, K: x.index_fill(0, x[:, 0].argsort()[:2], x[1, 1]))
+_c("getitem_batched_0d_index", lambda m, x, K: x[x[:, 0].argmax()])
+_c("getitem_batched_index_slices", lambda m, x, K: x[:, x[0].argsort()[:2]])
+_c("getitem_batched_2d_index_ellipsis", lambda m, x, K: x[..., x[:2, :2].argsort(-1) + 1])
+_c("getitem_batched_index_int_none", lambda m, x, K: x[None, 1, x[0].argsort()[1:] - 4])
+_c("getitem_logits_target", lambda m, x, K: x[0][(x[1, 0] > 0).long()], shape=(2, 4))
 _c("select_scatter", lambda m, x, K: m.select_scatter(x, x[0] * 2, 0, 1))
 _c("slice_scatter", lambda m, x, K: m.slice_scatter(x, x[:, :2] + 1, 1, 1, 4, 2))
 
@@ -243,7 +248,10 @@ _TORCH_DIFFERS = {
                "is 0, outside vmap too",
 }
 # torch.func.vmap runs these but raises on their per-sample gradients: values only
+_0D_INDEX = "torch's backward of x[i] with a batched 0-d index calls .item(), which vmap rejects"
 _TORCH_NO_GRAD = {
+    "getitem_batched_0d_index": _0D_INDEX,
+    "getitem_logits_target": _0D_INDEX,
     "scatter_reduce_prod_unbatched_input": "torch's scatter_reduce('prod') backward has "
                                            "data-dependent control flow that vmap rejects",
 }
@@ -355,6 +363,20 @@ def test_out_of_range_batched_index_raises():
         vmap(lambda a, i: a.scatter(0, i, 1.0))(x, idx)
     with pytest.raises(IndexError, match="out of range"):
         vmap(lambda a, i: a.index_add(0, i, a[:2]))(x, idx)
+
+
+def test_batched_index_forms_that_are_not_batchable_say_so():
+    m = chainrule
+    x = m.randn(3, 4)
+    i = m.tensor([[0, 1], [2, 0], [1, 1]])
+    with pytest.raises(RuntimeError, match="together with other index tensors"):
+        vmap(lambda a, j: a[j, j])(x, i)
+    with pytest.raises(RuntimeError, match="bool mask"):
+        vmap(lambda a: a[a > 0])(x)
+    with pytest.raises(RuntimeError, match="reads x"):
+        vmap(lambda a, j: a.index_put((j,), a[:2]))(x, i)
+    with pytest.raises(IndexError, match="out of bounds"):
+        vmap(lambda a, j: a[j + 4])(x, i)
 
 
 def test_plain_path_still_returns_plain_arrays():
