@@ -42,11 +42,6 @@ def _norm_index(idx, ints=True):
     for k in idx:
         if isinstance(k, Tensor):
             k = k._data
-            if type(k) is not np.ndarray:
-                raise _BatchedIndex("vmap: an index tensor batched by vmap is supported in "
-                                    "reads x[..., i, ...] only (one integer index tensor, the "
-                                    "other entries ints, slices, None or Ellipsis); use "
-                                    "gather/scatter/index_* ops otherwise")
             if k.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
                                  "tensors")
@@ -73,42 +68,6 @@ def _norm_index(idx, ints=True):
             basic = False
         out.append(k)
     return tuple(out), basic
-
-
-class _BatchedIndex(RuntimeError):
-    """An index tensor batched by vmap where only getitem's one-tensor form handles it."""
-
-
-def _getitem_batched(x, idx):
-    """x[idx] under vmap where idx holds one integer index tensor batched by vmap: the other
-    entries index first (a view), then one gather along the dim the tensor indexes (its
-    dims replace that one, as torch puts a single advanced index)."""
-    idx = idx if isinstance(idx, tuple) else (idx,)
-    pos = [i for i, k in enumerate(idx) if isinstance(k, (Tensor, list, np.ndarray))]
-    if len(pos) != 1:
-        raise _BatchedIndex("vmap: indexing with a batched index tensor together with other "
-                            "index tensors is not batchable yet; use gather-style ops")
-    q = pos[0]
-    t = idx[q]
-    if t._data.dtype.kind not in "iu":
-        raise _BatchedIndex("vmap: indexing with a batched bool mask is not batchable (the "
-                            "result's shape would depend on each sample's values)")
-    rest = [k for k in idx if k is not None and k is not Ellipsis]
-    ell = x._data.ndim - len(rest)
-    p = sum(1 if (k is None or isinstance(k, slice)) else ell if k is Ellipsis else 0
-            for k in idx[:q])
-    y = getitem(x, idx[:q] + (slice(None),) + idx[q + 1:])
-    n = y._data.shape[p]
-    lv, r = _R()._unb(t._data)
-    if r.size and (r.min() < -n or r.max() >= n):
-        bad = r.min() if r.min() < -n else r.max()
-        raise IndexError(f"index {bad} is out of bounds for dimension {p} with size {n}")
-    k = t._data.size
-    i = _R()._rewrap(np.where(r < 0, r + n, r).astype(np.int64), lv).reshape(-1)
-    ys = y._data.shape
-    full = i.reshape((1,) * p + (k,) + (1,) * (len(ys) - p - 1))
-    out = _R().TakeAlongT.apply(y, full.expand(*(ys[:p] + (k,) + ys[p + 1:])), p)
-    return out.reshape(ys[:p] + tuple(t._data.shape) + ys[p + 1:])
 
 
 def _split(nidx):
@@ -211,10 +170,7 @@ def getitem(x, idx):
     >>> chainrule.arange(6).reshape(2, 3)[:, 1]
     tensor([1, 4])
     """
-    try:
-        nidx, basic = _norm_index(idx)
-    except _BatchedIndex:
-        return _getitem_batched(x, idx)
+    nidx, basic = _norm_index(idx)
     sp = _split(nidx)
     if sp is not None:
         return getitem(getitem(x, sp[0]), sp[1])
@@ -1082,8 +1038,13 @@ def index_put(input, indices, values, accumulate=False):
                            f"{input.dtype.name.capitalize()} for the destination and "
                            f"{values.dtype.name.capitalize()} for the source.")
     nidx, basic = _norm_index(tuple(indices), ints=False)
+    probe = nidx
+    if not basic and any(type(k) is _BatchedData for k in nidx):
+        # under vmap: an index tensor's per-sample shape gives the result's
+        probe = tuple(np.zeros(k.shape, np.int64) if type(k) is _BatchedData else k
+                      for k in nidx)
     try:
-        tshape = np.empty(input._data.shape, bool)[nidx].shape
+        tshape = np.empty(input._data.shape, bool)[probe].shape
     except IndexError as e:
         raise IndexError(f"index_put: {e} (tensor of shape {list(input.shape)})") from None
     vshape = values._data.shape
