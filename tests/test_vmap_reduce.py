@@ -121,6 +121,11 @@ _c("searchsorted_batched_seq", lambda m, x, K: m.searchsorted(x.sort().values, K
 _c("searchsorted_batched_nd_seq", lambda m, x, K: m.searchsorted(x.sort().values, K["vals34"]))
 _c("searchsorted_batched_both", lambda m, x, K: m.searchsorted(x.sort().values, x * 0.5),
    kind="ties")
+_c("searchsorted_batched_sorter", lambda m, x, K: m.searchsorted(x, K["vals"], side="right",
+                                                                 sorter=x.argsort()),
+   shape=(5,))
+_c("bucketize_batched_int32", lambda m, x, K: m.bucketize(K["vals34"], x.sort().values,
+                                                          out_int32=True), shape=(5,))
 _c("searchsorted_scalar", lambda m, x, K: m.searchsorted(x.sort().values, 0.25), shape=(5,))
 # indexing with indices computed under vmap (batched)
 _c("gather_argmax", lambda m, x, K: x.gather(1, x.argmax(1, keepdim=True)))
