@@ -7,7 +7,21 @@
 >>> y, x.grad
 (tensor(23., grad_fn=<AddBackward0>), tensor(20.))
 """
-from . import dtypes
+import warnings as _warnings
+
+
+def _quiet_fp_warnings():
+    """NumPy's floating-point warnings (log(0), x / 0, sqrt(-1), overflow) raised inside
+    chainrule's own ops: torch returns the inf / nan silently, so they are filtered by module
+    (a check that costs nothing until a warning fires); the user's own NumPy calls still warn.
+    Installed at import; an import inside ``warnings.catch_warnings()`` loses it on exit."""
+    _warnings.filterwarnings("ignore", r"(divide by zero|invalid value|overflow|underflow) "
+                             r"encountered", RuntimeWarning, r"chainrule(\.|$)")
+
+
+_quiet_fp_warnings()
+
+from . import dtypes  # noqa: E402
 from ._device import device
 from ._tensor import Size, Tensor
 from .dtypes import (bool, double, dtype, finfo, float, float16, float32, float64,

@@ -19,6 +19,9 @@ needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="torch is not installed 
 @pytest.fixture(autouse=True)
 def _reset_state():
     import chainrule
+    # pytest runs each test (and the collection that imported chainrule) inside its own
+    # warning capture, which drops the filter chainrule's import installs: install it again
+    chainrule._quiet_fp_warnings()
     chainrule.set_default_dtype(chainrule.float32)
     yield
     chainrule.set_default_dtype(chainrule.float32)

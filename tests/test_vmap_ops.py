@@ -231,3 +231,23 @@ def test_batched_bool_mask_says_why():
     X = c.randn(2, 4)
     with pytest.raises(RuntimeError, match="bool mask"):
         vmap(lambda x: x[x > 0])(X)
+
+
+@pytest.mark.parametrize("fn", [lambda x, j: x[j], lambda x, j: x[:, j]], ids=["first", "mid"])
+def test_batched_index_tensors_nested_vmap(fn):
+    r = np.random.default_rng(6)
+    X = c.tensor(r.standard_normal((2, 3, 4, 5)))
+    J = c.tensor(r.integers(0, 4, (2, 3, 2)))
+    got = vmap(vmap(fn))(X, J)
+    want = c.stack([c.stack([fn(X[a, b], J[a, b]) for b in range(3)]) for a in range(2)])
+    np.testing.assert_allclose(got.numpy(), want.numpy())
+    # the index batched only at the inner level, the tensor only at the outer one
+    got = vmap(vmap(fn, in_dims=(None, 0)), in_dims=(0, None))(X[:, 0], J[0])
+    want = c.stack([c.stack([fn(X[a, 0], J[0, b]) for b in range(3)]) for a in range(2)])
+    np.testing.assert_allclose(got.numpy(), want.numpy())
+
+    def loss(x, j):
+        return (fn(x, j) ** 2).sum()
+    g = vmap(vmap(grad(loss)))(X, J)
+    gw = c.stack([c.stack([grad(loss)(X[a, b], J[a, b]) for b in range(3)]) for a in range(2)])
+    np.testing.assert_allclose(g.numpy(), gw.numpy())

@@ -176,10 +176,9 @@ def _check_idx(idx):
     from ._transforms import BatchedData
     for k in idx:
         if type(k) is BatchedData:
-            raise RuntimeError("vmap: indexing with a batched bool mask (its result's shape "
-                               "depends on the values) or with an index batched at several "
-                               "vmap levels is not batchable yet; use torch.where or "
-                               "gather-style ops")
+            raise RuntimeError("vmap: indexing with a batched bool mask is not batchable "
+                               "(the result's shape depends on the values); use torch.where "
+                               "or gather-style ops")
 
 
 def _move(t, src, dst):
@@ -193,8 +192,8 @@ def _batched_index(idx, B, ndim):
     """An index holding batched integer tensors as one physical advanced index: (the index
     with a batch arange in front, p, nd) where the per-sample result has its nd advanced dims
     after p slice (or None) dims, while NumPy puts them right after the batch dim. ``ndim``:
-    the indexed tensor's logical ndim. None when the index is outside this form (bool masks,
-    tensors batched at several levels)."""
+    the indexed tensor's logical ndim. None when the index is outside this form (bool
+    masks)."""
     from ._transforms import BatchedData
     if any(k is Ellipsis for k in idx):
         used = sum(0 if k is None or k is Ellipsis else 1 for k in idx)
@@ -203,7 +202,7 @@ def _batched_index(idx, B, ndim):
     pos, shapes = [], []
     for i, k in enumerate(idx):
         if type(k) is BatchedData:
-            if type(k.phys) is not np.ndarray or k.dtype.kind not in "iu":
+            if k.dtype.kind not in "iu":
                 return None
             shapes.append(k.shape)
         elif isinstance(k, np.ndarray):
@@ -221,8 +220,8 @@ def _batched_index(idx, B, ndim):
     full = [np.arange(B).reshape((B,) + (1,) * nd)]
     for k in idx:
         if type(k) is BatchedData:
-            ph = k.phys
-            full.append(ph.reshape(ph.shape[:1] + (1,) * (nd - k.ndim) + ph.shape[1:]))
+            ph = k.phys     # batched at lower vmap levels too: their rules map it in turn
+            full.append(np.reshape(ph, ph.shape[:1] + (1,) * (nd - k.ndim) + ph.shape[1:]))
         elif isinstance(k, (np.ndarray, int, np.integer)):
             k = np.asarray(k)
             full.append(k.reshape((1,) * (1 + nd - k.ndim) + k.shape))
