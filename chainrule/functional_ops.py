@@ -116,12 +116,15 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
     a = x._data
     axes = _R._dims(dim, a.ndim, "logsumexp")
     # NOTE: shift by the (constant) max so exp never overflows; infinite maxima shift by 0
-    if a.size:
-        m = np.max(a, axis=axes, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0).astype(a.dtype)
+    if type(a) is not np.ndarray and a.size:
+        m = _R._lse_shift(a, axes)          # under vmap: each sample's own shift
     else:
-        m = np.zeros(_R._keep_shape(a.shape, axes), a.dtype)
-    m = _make(m)
+        if a.size:
+            m = np.max(a, axis=axes, keepdims=True)
+            m = np.where(np.isfinite(m), m, 0).astype(a.dtype)
+        else:
+            m = np.zeros(_R._keep_shape(a.shape, axes), a.dtype)
+        m = _make(m)
     s = _R.Sum.apply(_E.exp(x - m), axes, True, None)
     res = _E.log(s) + m
     return res if keepdim else _S.reshape(res, _out_shape(a.shape, axes, False))
@@ -160,6 +163,10 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
                            f"but got {input.dtype.name.capitalize()}")
     axes = _R._dims(dim, input._data.ndim, "nanmean")
+    if type(input._data) is not np.ndarray:      # under vmap: count each sample's own
+        cnt = _R._batched_reduce(input._data, axes, keepdim, _R._count_notnan,
+                                 out_dtype=input._data.dtype)
+        return nansum(input, dim, keepdim) / cnt
     cnt = np.sum(~np.isnan(input._data), axis=axes, keepdims=keepdim)
     return nansum(input, dim, keepdim) / _make(np.asarray(cnt, input._data.dtype))
 
@@ -199,30 +206,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, op):
         perm = [k for k in range(a.ndim) if k != d] + [d]
         x = _S.permute(input, perm) if a.ndim else _S.reshape(input, 1)
         kshape = _R._keep_shape(a.shape, (d,)) if a.ndim else ()
-    xd = x._data
-    n = xd.shape[-1]
-    nan = np.isnan(xd)
-    cnt = (n - nan.sum(-1, keepdims=True)) if ignore_nan else np.full(xd.shape[:-1] + (1,), n)
-    rank = qs.reshape((-1,) + (1,) * xd.ndim) * np.maximum(cnt - 1, 0)   # (Q, ..., 1)
-    if not ignore_nan:
-        # a row with NaN gives its last sorted value, a NaN (which receives the gradient)
-        rank = np.where(nan.any(-1, keepdims=True), float(n - 1), rank)
-    if interpolation == "lower":
-        rank = np.floor(rank)
-    elif interpolation == "higher":
-        rank = np.ceil(rank)
-    elif interpolation == "nearest":
-        rank = np.round(rank)          # half to even, as torch
-    lo = np.floor(rank).astype(np.int64)
-    hi = np.ceil(rank).astype(np.int64)
-    w = np.full(rank.shape, 0.5) if interpolation == "midpoint" else rank - lo
-    order = np.argsort(xd, axis=-1, kind="stable")        # NaNs sort last
-    big = _S.expand(_S.unsqueeze(x, 0), (len(qs),) + xd.shape)
-    pos_lo = np.take_along_axis(np.broadcast_to(order, big.shape), lo, -1)
-    pos_hi = np.take_along_axis(np.broadcast_to(order, big.shape), hi, -1)
-    v_lo = _R.TakeAlong.apply(big, pos_lo, -1)
-    v_hi = _R.TakeAlong.apply(big, pos_hi, -1)
-    res = v_lo + _make(w.astype(xd.dtype)) * (v_hi - v_lo)
+    res = _R._quantile_core(x, qs, ignore_nan, interpolation)
     if dim is None:
         out_shape = (1,) * a.ndim if keepdim else ()
     else:

@@ -17,6 +17,19 @@ __all__ = ["nonzero", "argwhere", "gather", "scatter", "scatter_add", "scatter_r
            "searchsorted", "bucketize"]
 
 _make = Tensor._make
+_nd = np.ndarray
+
+
+def _R():
+    from . import reduce
+    return reduce
+
+
+def _batched_order(input, d, descending):
+    """For data batched by vmap: (the sort order along logical dim d as a raw array with the
+    batch dims first, the vmap levels)."""
+    lv, r = _R()._unb(input._data)
+    return _order(r, d + len(lv), descending), lv
 
 
 def _norm_index(idx, ints=True):
@@ -366,6 +379,31 @@ class ScatterReduce(Op):
         return ga, None, None, gs, None, None
 
 
+def _lift_b(t, B):
+    """A tensor (or array, or number) not batched at this vmap level, repeated over it."""
+    return _R()._lift(t, B) if isinstance(t, (Tensor, np.ndarray)) else t
+
+
+def _scatter_vmap(cls, args, bat, kwargs, B):
+    """Batching rule of the scatters whose index is a tensor argument (batched by vmap): every
+    tensor argument with the batch first, the dim one further on."""
+    a, dim, idx, src = args[:4]
+    return cls.apply(a if bat[0] else _lift_b(a, B), dim + 1, idx if bat[2] else _lift_b(idx, B),
+                     src if bat[3] or not isinstance(src, Tensor) else _lift_b(src, B),
+                     *args[4:], **kwargs)
+
+
+class ScatterT(Scatter):
+    """Scatter with the index a tensor argument, so that vmap can batch it (the gradients are
+    Scatter's: they run on the physical arrays)."""
+    vmap_rule = staticmethod(_scatter_vmap)
+
+
+class ScatterReduceT(ScatterReduce):
+    """ScatterReduce with the index a tensor argument (batchable by vmap)."""
+    vmap_rule = staticmethod(_scatter_vmap)
+
+
 def _prod_grads(ctx, g, dim, idx, include_self, keep):
     """Gradients of a scatter product: the product of the other members of each group (zeros
     handled exactly: a group with one zero passes the product of the rest to that zero)."""
@@ -431,7 +469,12 @@ def _scatter_prep(input, dim, index, src, op):
     """Validate a scatter-family call; returns (input, dim, idx, src, squeeze) with 0-d
     operands lifted to 1-D (squeeze says to drop that dim again) and src cut to idx's shape."""
     _tensor_arg(input, op, "input", 1)
-    idx = _index_of(index, op)
+    if isinstance(index, Tensor) and type(index._data) is not _nd:
+        # an index batched by vmap: a tensor argument of ScatterT/ScatterReduceT
+        raw = _raw_index(index, op)
+        idx = index if index._data.dtype == np.int64 else index.long()
+    else:
+        raw = idx = _index_of(index, op)
     d = _wrap_dim(dim, input._data.ndim, op)
     is_t = isinstance(src, Tensor)
     squeeze = input._data.ndim == 0
@@ -453,8 +496,8 @@ def _scatter_prep(input, dim, index, src, op):
         extra = f" and to be no larger size than src {list(src.shape)}" if is_t else ""
         raise RuntimeError(f"{op}(): Expected index {list(idx.shape)} to be no larger than self "
                            f"{list(shape)} apart from dimension {d}{extra}")
-    _check_bounds(idx, shape[d], d)
-    if is_t and src._data.shape != idx.shape:
+    _check_bounds(raw, shape[d], d)
+    if is_t and src._data.shape != tuple(idx.shape):
         src = getitem(src, tuple(slice(0, s) for s in idx.shape))
     return input, d, idx, src, squeeze
 
@@ -473,6 +516,8 @@ def gather(input, dim, index, *, sparse_grad=False):
             [4., 3.]])
     """
     _tensor_arg(input, "gather", "input", 1)
+    if isinstance(index, Tensor) and type(index._data) is not _nd:
+        return _gather_batched(input, dim, index, "gather")
     idx = _index_of(index, "gather")
     nd = input._data.ndim
     d = _wrap_dim(dim, nd, "gather")
@@ -490,6 +535,37 @@ def gather(input, dim, index, *, sparse_grad=False):
     _check_bounds(i1, shape[d], d)
     out = Gather.apply(x, d, i1)
     return out.reshape(idx.shape) if i1 is not idx else out
+
+
+def _raw_index(index, op, pos=3):
+    """The raw int array of an index tensor batched by vmap (batch dims first), checked."""
+    _tensor_arg(index, op, "index", pos)
+    if index._data.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index, got "
+                           f"{index.dtype.name}")
+    return _R()._unb(index._data)[1]
+
+
+def _gather_batched(input, dim, index, op):
+    """gather with an index batched by vmap (computed from batched values, say): the gather
+    runs as one primitive over the batch, the index a tensor argument."""
+    raw = _raw_index(index, op)
+    nd, ind = input._data.ndim, index._data.ndim
+    d = _wrap_dim(dim, nd, op)
+    if ind != nd and not (nd <= 1 and ind <= 1):
+        raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as "
+                           f"input tensor ({ind} vs {nd})")
+    x = input.reshape(1) if nd == 0 else input
+    i1 = index.reshape(1) if ind == 0 else index
+    shape, ishape = x._data.shape, i1._data.shape
+    for k, s in enumerate(ishape):
+        if k != d and s > shape[k]:
+            raise RuntimeError(f"{op}(): Size does not match at dimension {k} expected index "
+                               f"{list(index.shape)} to be no larger than self {list(shape)} "
+                               f"apart from dimension {d}")
+    _check_bounds(raw, shape[d], d)
+    out = _R().TakeAlongT.apply(x, i1, d)
+    return out.reshape(()) if ind == 0 else out
 
 
 def _scatter_src(src, value, input, op):
@@ -517,12 +593,14 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if reduce is not None and reduce not in ("add", "multiply"):
         raise RuntimeError("reduce argument must be either add or multiply.")
     x, d, idx, s, sq = _scatter_prep(input, dim, index, s, "scatter")
+    bt = isinstance(idx, Tensor)
     if reduce is None:
-        return _done(Scatter.apply(x, d, idx, s if s is not None else v), sq)
+        return _done((ScatterT if bt else Scatter).apply(x, d, idx, s if s is not None else v),
+                     sq)
     if s is None:
-        s = _make(np.full(idx.shape, v, x._data.dtype))
-    return _done(ScatterReduce.apply(x, d, idx, s, "sum" if reduce == "add" else "prod", True),
-                 sq)
+        s = _make(np.full(tuple(idx.shape), v, x._data.dtype))
+    return _done((ScatterReduceT if bt else ScatterReduce).apply(
+        x, d, idx, s, "sum" if reduce == "add" else "prod", True), sq)
 
 
 def scatter_add(input, dim, index, src):
@@ -536,7 +614,8 @@ def scatter_add(input, dim, index, src):
     _tensor_arg(input, "scatter_add", "input", 1)
     _same_dtype(input, src, "scatter_add")
     x, d, idx, s, sq = _scatter_prep(input, dim, index, src, "scatter_add")
-    return _done(ScatterReduce.apply(x, d, idx, s, "sum", True), sq)
+    op = ScatterReduceT if isinstance(idx, Tensor) else ScatterReduce
+    return _done(op.apply(x, d, idx, s, "sum", True), sq)
 
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
@@ -559,7 +638,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     _tensor_arg(input, "scatter_reduce", "input", 1)
     _same_dtype(input, src, "scatter_reduce")
     x, d, idx, s, sq = _scatter_prep(input, dim, index, src, "scatter_reduce")
-    return _done(ScatterReduce.apply(x, d, idx, s, reduce, bool(include_self)), sq)
+    op = ScatterReduceT if isinstance(idx, Tensor) else ScatterReduce
+    return _done(op.apply(x, d, idx, s, reduce, bool(include_self)), sq)
 
 
 def _dim_index(index, op):
@@ -586,6 +666,8 @@ def index_select(input, dim, index):
     _tensor_arg(input, "index_select", "input", 1)
     nd = input._data.ndim
     d = _wrap_dim(dim, nd, "index_select")
+    if isinstance(index, Tensor) and type(index._data) is not _nd:
+        return _index_select_batched(input, d, index)
     idx = _dim_index(index, "index_select")
     if nd == 0:
         if idx.size != 1:
@@ -600,13 +682,33 @@ def index_select(input, dim, index):
     return GetItem.apply(input, _dim_key(d, idx), False)
 
 
+def _index_select_batched(input, d, index):
+    """index_select with an index batched by vmap: a gather of the broadcast index."""
+    raw = _raw_index(index, "index_select", 3)
+    if index._data.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    shape = input._data.shape
+    n = shape[d] if shape else 1
+    k = index._data.size
+    if raw.size and (raw.min() < 0 or raw.max() >= n):
+        raise IndexError(f"index_select(): index out of range in self (index "
+                         f"{raw.min() if raw.min() < 0 else raw.max()}, size {n} at dim {d})")
+    if not shape:
+        if k != 1:
+            raise RuntimeError("index_select(): Index to scalar can have only 1 value, got "
+                               f"{k} value(s)")
+        return input * 1 if input._data.dtype.kind == "f" else input.clone()
+    i = index.reshape((1,) * d + (k,) + (1,) * (len(shape) - d - 1))
+    return _R().TakeAlongT.apply(input, i.expand(*(shape[:d] + (k,) + shape[d + 1:])), d)
+
+
 def _index_source(input, dim, index, source, op, same_dtype_msg, count_exc):
     """Shared checks of index_add/index_copy: returns (dim, idx, source, squeeze)."""
     _tensor_arg(input, op, "input", 1)
     _tensor_arg(source, op, "source", 4)
     nd = input._data.ndim
     d = _wrap_dim(dim, nd, op)
-    idx = _dim_index(index, op)
+    idx = _dim_index_any(index, op)
     if input._data.dtype != source._data.dtype:
         raise RuntimeError(same_dtype_msg.format(input.dtype.name.capitalize(),
                                                  source.dtype.name.capitalize()))
@@ -616,10 +718,37 @@ def _index_source(input, dim, index, source, op, same_dtype_msg, count_exc):
                                     if k != d):
         raise RuntimeError(f"{op}(): source {list(source.shape)} and self {list(input.shape)} "
                            f"must have the same slice shapes apart from dimension {d}")
-    if idx.size != ss[d]:
-        raise count_exc(f"{op}(): Number of indices ({idx.size}) should be equal to "
+    k = _count(idx)
+    if k != ss[d]:
+        raise count_exc(f"{op}(): Number of indices ({k}) should be equal to "
                          f"source.size(dim) ({ss[d]})")
     return d, idx, shape
+
+
+def _dim_index_any(index, op):
+    """_dim_index, or for an index batched by vmap the flattened index tensor."""
+    if isinstance(index, Tensor) and type(index._data) is not _nd:
+        _raw_index(index, op)
+        if index._data.ndim > 1:
+            raise IndexError(f"{op}(): Index is supposed to be a vector")
+        return index.reshape(-1)
+    return _dim_index(index, op)
+
+
+def _count(idx):
+    return idx._data.size if isinstance(idx, Tensor) else idx.size
+
+
+def _raw_of(idx):
+    return _R()._unb(idx._data)[1] if isinstance(idx, Tensor) else idx
+
+
+def _full_index(idx, d, shape):
+    """A batched 1-D index along d broadcast to ``shape`` (with len(idx) at d): a gather or
+    scatter index selecting whole slices."""
+    k = idx._data.size
+    i = idx.reshape((1,) * d + (k,) + (1,) * (len(shape) - d - 1))
+    return i.expand(*(shape[:d] + (k,) + shape[d + 1:])).long()
 
 
 def index_add(input, dim, index, source, *, alpha=1):
@@ -637,12 +766,16 @@ def index_add(input, dim, index, source, *, alpha=1):
         raise RuntimeError("index_add(): source tensor shape must match self tensor shape, "
                            f"excluding the specified dimension. Got self.shape = "
                            f"{list(input.shape)} source.shape = {list(source.shape)}")
-    if idx.size and (idx.min() < 0 or idx.max() >= shape[d]):
+    r = _raw_of(idx)
+    if r.size and (r.min() < 0 or r.max() >= shape[d]):
         raise IndexError(f"index_add(): index out of range in self (dim {d}, size {shape[d]})")
     if alpha != 1:
         source = source * alpha
     x = input.reshape(shape) if input._data.ndim == 0 else input
-    src = source.reshape(shape[:d] + (idx.size,) + shape[d + 1:])
+    src = source.reshape(shape[:d] + (_count(idx),) + shape[d + 1:])
+    if isinstance(idx, Tensor):
+        out = ScatterReduceT.apply(x, d, _full_index(idx, d, shape), src, "sum", True)
+        return out.reshape(input._data.shape) if out._data.shape != input._data.shape else out
     add = IndexGrad.apply(src, shape, _dim_key(d, idx), False)
     from .elementwise import add as _add
     out = _add(x, add)
@@ -659,10 +792,13 @@ def index_copy(input, dim, index, source):
     d, idx, shape = _index_source(input, dim, index, source, "index_copy",
                                   "index_copy_(): self and source expected to have the same "
                                   "dtype, but got (self) {} and (source) {}", IndexError)
-    _check_bounds(idx, shape[d], d, IndexError, "index_copy_()")
+    _check_bounds(_raw_of(idx), shape[d], d, IndexError, "index_copy_()")
     x = input.reshape(shape) if input._data.ndim == 0 else input
-    src = source.reshape(shape[:d] + (idx.size,) + shape[d + 1:])
-    out = IndexPut.apply(x, src, _dim_key(d, idx), False)
+    src = source.reshape(shape[:d] + (_count(idx),) + shape[d + 1:])
+    if isinstance(idx, Tensor):
+        out = ScatterT.apply(x, d, _full_index(idx, d, shape), src)
+    else:
+        out = IndexPut.apply(x, src, _dim_key(d, idx), False)
     return out.reshape(input._data.shape) if out._data.shape != input._data.shape else out
 
 
@@ -689,11 +825,23 @@ def index_fill(input, dim, index, value):
     _tensor_arg(input, "index_fill", "input", 1)
     nd = input._data.ndim
     d = _wrap_dim(dim, nd, "index_fill")
-    idx = _dim_index(index, "index_fill")
+    idx = _dim_index_any(index, "index_fill")
     shape = input._data.shape or (1,)
-    _check_bounds(idx, shape[d], d, IndexError, "index_fill_()")
+    _check_bounds(_raw_of(idx), shape[d], d, IndexError, "index_fill_()")
     v = _fill_value(value, input, "index_fill_")
     x = input.reshape(shape) if nd == 0 else input
+    if isinstance(idx, Tensor):
+        # vmap: a mask of the filled slots, each sample its own
+        lv, r = _R()._unb(idx._data)
+        L = len(lv)
+        full = np.broadcast_to(r.reshape(r.shape[:L] + (1,) * d + r.shape[L:] +
+                                         (1,) * (len(shape) - d - 1)),
+                               r.shape[:L] + shape[:d] + r.shape[L:] + shape[d + 1:])
+        mask = np.zeros(r.shape[:L] + shape, bool)
+        np.put_along_axis(mask, full, True, d + L)
+        from .elementwise import where
+        out = where(_R()._rewrap(mask, lv), v, x)
+        return out.reshape(()) if nd == 0 else out
     # a repeated index fills once (and passes the value one gradient per slot, as torch)
     out = IndexPut.apply(x, v, _dim_key(d, np.unique(idx)), False)
     return out.reshape(()) if nd == 0 else out
@@ -808,6 +956,9 @@ def take_along_dim(input, indices, dim=None):
     bx, bi = list(b), list(b)
     bx[d], bi[d] = input._data.shape[d], indices._data.shape[d]
     x = input.expand(*bx) if tuple(bx) != input._data.shape else input
+    if type(indices._data) is not _nd:
+        return gather(x, d, indices.expand(*bi) if tuple(bi) != indices._data.shape else
+                      indices)
     i = _make(np.broadcast_to(indices._data, tuple(bi)))
     return gather(x, d, i)
 
@@ -820,8 +971,17 @@ def take(input, index):
     tensor([4., 1.])
     """
     _tensor_arg(input, "take", "input", 1)
-    idx = _index_of(index, "take", 2)
     n = input._data.size
+    if isinstance(index, Tensor) and type(index._data) is not _nd:
+        raw = _raw_index(index, "take", 2)
+        if raw.size and (raw.min() < -n or raw.max() >= n):
+            bad = raw.min() if raw.min() < -n else raw.max()
+            raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                             "elements.")
+        lv = _R()._unb(index._data)[0]
+        i = _R()._rewrap(np.where(raw < 0, raw + n, raw), lv).reshape(-1)
+        return _R().TakeAlongT.apply(input.reshape(-1), i, 0).reshape(index.shape)
+    idx = _index_of(index, "take", 2)
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = idx.min() if idx.min() < -n else idx.max()
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
@@ -878,8 +1038,13 @@ def index_put(input, indices, values, accumulate=False):
                            f"{input.dtype.name.capitalize()} for the destination and "
                            f"{values.dtype.name.capitalize()} for the source.")
     nidx, basic = _norm_index(tuple(indices), ints=False)
+    probe = nidx
+    if not basic and any(type(k) is _BatchedData for k in nidx):
+        # under vmap: an index tensor's per-sample shape gives the result's
+        probe = tuple(np.zeros(k.shape, np.int64) if type(k) is _BatchedData else k
+                      for k in nidx)
     try:
-        tshape = np.empty(input._data.shape, bool)[nidx].shape
+        tshape = np.empty(input._data.shape, bool)[probe].shape
     except IndexError as e:
         raise IndexError(f"index_put: {e} (tensor of shape {list(input.shape)})") from None
     vshape = values._data.shape
@@ -924,6 +1089,10 @@ def sort(input, dim=-1, descending=False, stable=False):
     if input._data.ndim == 0:
         return _sort_t(input * 1 if input._data.dtype.kind == "f" else
                        _make(input._data.copy()), _make(np.zeros((), np.int64)))
+    if type(input._data) is not _nd:
+        o, lv = _batched_order(input, d, descending)
+        idx = _R()._rewrap(o, lv)
+        return _sort_t(_R().TakeAlongT.apply(input, idx, d), idx)
     idx = _order(input._data, d, descending)
     return _sort_t(Gather.apply(input, d, idx), _make(idx))
 
@@ -938,6 +1107,8 @@ def argsort(input, dim=-1, descending=False, stable=False):
     d = _sort_dim(input, dim, "argsort")
     if input._data.ndim == 0:
         return _make(np.zeros((), np.int64))
+    if type(input._data) is not _nd:
+        return _R()._rewrap(*_batched_order(input, d, descending))
     return _make(_order(input._data, d, descending))
 
 
@@ -965,8 +1136,12 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         raise RuntimeError(f"selected index k out of range (k={k}, size {n} at dim {d})")
     if input._data.ndim == 0:
         r = sort(input)
-        return _topk_t(*r) if k else _topk_t(_make(input._data.reshape(0)[:0]),
+        return _topk_t(*r) if k else _topk_t(_make(np.zeros(0, input._data.dtype)),
                                              _make(np.zeros(0, np.int64)))
+    if type(input._data) is not _nd:
+        o, lv = _batched_order(input, d, largest)
+        idx = _R()._rewrap(np.take(o, np.arange(k), axis=d + len(lv)), lv)
+        return _topk_t(_R().TakeAlongT.apply(input, idx, d), idx)
     idx = np.take(_order(input._data, d, largest), np.arange(k), axis=d)
     return _topk_t(Gather.apply(input, d, idx), _make(idx))
 
@@ -987,6 +1162,10 @@ def kthvalue(input, k, dim=-1, keepdim=False):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     if nd == 0:
         return _kth_t(*sort(input))
+    if type(input._data) is not _nd:
+        o, lv = _batched_order(input, d, False)
+        idx = np.take(o, [k - 1], axis=d + len(lv))
+        return _R()._select_dim(input, idx, d, keepdim, _kth_t, lv)
     idx = np.take(_order(input._data, d, False), [k - 1], axis=d)
     vals = Gather.apply(input, d, idx)
     if not keepdim:
@@ -1090,8 +1269,14 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         if srt.dtype != np.int64:
             raise RuntimeError(f"{op}: sorter must be a tensor of long dtype but got "
                                f"{sorter.dtype.name}")
+        if type(srt) is not _nd:
+            srt = _R()._unb(srt)[1]
         if srt.size and (srt.min() < 0 or srt.max() >= seq.shape[-1]):
             raise RuntimeError(f"{op}: sorter index out of range")
+    if type(seq) is not _nd or type(v) is not _nd or (
+            srt is not None and type(sorter._data) is not _nd):
+        return _searchsorted_batched(sorted_sequence, v, sd, sorter,
+                                     np.int32 if out_int32 else np.int64)
     if seq.ndim == 1:
         out = np.searchsorted(seq, v, side=sd, sorter=srt)
     else:
@@ -1101,6 +1286,32 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
               for r in range(s2.shape[0])]
         out = np.stack(o2).reshape(v.shape) if o2 else np.zeros(v.shape, np.int64)
     return _make(np.asarray(out).astype(np.int32 if out_int32 else np.int64))
+
+
+def _searchsorted_batched(seq_t, v, side, sorter, dtype):
+    """searchsorted with vmap-batched operands: every operand on the raw arrays of all their
+    levels (broadcast where not batched), one search per row of the flattened batch."""
+    from ..autograd import _transforms as T
+    seq = seq_t._data
+    datas = [seq, v] + ([sorter._data] if sorter is not None else [])
+    lv = T.union_levels(*(T.levels_of(x)[0] for x in datas))
+    if seq.ndim == 1 and type(seq) is _nd and (sorter is None or type(sorter._data) is _nd):
+        r = np.searchsorted(seq, T.phys_at(v, lv), side=side,
+                            sorter=None if sorter is None else sorter._data)
+        return _R()._rewrap(r.astype(dtype), lv)
+    S = T.phys_at(seq, lv)
+    V = T.phys_at(v, lv)
+    # rows: one sequence each (per batch entry, and per leading dim of an N-d sequence); a
+    # 1-D sequence's row holds all the values of its batch entry
+    S2 = S.reshape(-1, S.shape[-1])
+    out = np.zeros(V.shape, dtype)
+    if S2.shape[0] and V.size:
+        V2, o2 = V.reshape(S2.shape[0], -1), out.reshape(S2.shape[0], -1)
+        O2 = None if sorter is None else T.phys_at(sorter._data, lv).reshape(S2.shape)
+        for i in range(S2.shape[0]):
+            o2[i] = np.searchsorted(S2[i], V2[i], side=side,
+                                    sorter=None if O2 is None else O2[i])
+    return _R()._rewrap(out, lv)
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
@@ -1190,6 +1401,13 @@ def _embed(input, src, key, view_shape, op):
     return IndexPut.apply(input, src, key, True)
 
 
+def _key_shape(a, key):
+    """The shape of a[key] (from the logical shape when a is batched by vmap)."""
+    if type(a) is _nd:
+        return a[key].shape
+    return np.empty(a.shape, bool)[key].shape
+
+
 def select_scatter(input, src, dim, index):
     """A copy of input with ``input.select(dim, index)`` replaced by ``src``.
 
@@ -1205,7 +1423,7 @@ def select_scatter(input, src, dim, index):
         raise IndexError(f"select_scatter(): index {index} out of range for tensor of size "
                          f"{list(input.shape)} at dimension {d}")
     key = (slice(None),) * d + (int(index),)
-    return _embed(input, src, key, input._data[key].shape, "select_scatter")
+    return _embed(input, src, key, _key_shape(input._data, key), "select_scatter")
 
 
 def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
@@ -1220,7 +1438,7 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     if step <= 0:
         raise RuntimeError("slice_scatter(): slice step must be positive")
     key = (slice(None),) * d + (slice(start, end, step),)
-    return _embed(input, src, key, input._data[key].shape, "slice_scatter")
+    return _embed(input, src, key, _key_shape(input._data, key), "slice_scatter")
 
 
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):

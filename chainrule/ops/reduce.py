@@ -7,12 +7,25 @@ import numpy as np
 from .. import backend
 from .. import dtypes as _dt
 from .._tensor import Tensor, _wrap_dim
+from ..autograd import _transforms as _T
 from ..autograd.function import Op
 from . import _xp
 
 __all__ = ["sum", "mean", "max", "min"]
 
 _make = Tensor._make
+_nd = np.ndarray
+
+
+def _unb(d):
+    """(vmap levels, raw array) of a tensor's data under vmap: the raw array leads with one
+    dim per level, outermost first (NumPy index computations run on it with shifted axes)."""
+    return _T.levels_of(d)
+
+
+def _rewrap(arr, levels):
+    """A tensor batched at ``levels`` whose raw array (batch dims first) is arr."""
+    return _make(_T.batched(np.asarray(arr), levels))
 
 
 def _dims(dim, ndim, op):
@@ -356,6 +369,8 @@ def _amax_amin(input, dim, keepdim, is_max, op):
     axes = _dims(dim, input._data.ndim, op)
     _nonempty_dims(input, axes, op)
     if input._data.dtype == np.bool_:
+        if type(input._data) is not _nd:
+            return _batched_reduce(input._data, axes, keepdim, np.any if is_max else np.all)
         out = (np.any if is_max else np.all)(input._data, axis=axes, keepdims=keepdim)
         return _make(np.asarray(out))
     return MaxAll.apply(input, axes, keepdim, is_max)
@@ -391,6 +406,10 @@ def _arg(input, dim, keepdim, is_max, op):
         if a.size == 0:
             raise IndexError(f"{op}(): Expected reduction dim to be specified for "
                              "input.numel() == 0.")
+        if type(a) is not _nd:
+            lv, r = _unb(a)
+            r = npfn(r.reshape(r.shape[:len(lv)] + (-1,)), axis=-1).astype(np.int64)
+            return _rewrap(r.reshape(r.shape + (1,) * a.ndim) if keepdim else r, lv)
         r = np.asarray(npfn(a.reshape(-1)), np.int64)
         return _make(r.reshape((1,) * a.ndim) if keepdim else r)
     d = _wrap_dim(dim, a.ndim, op)
@@ -398,6 +417,9 @@ def _arg(input, dim, keepdim, is_max, op):
         return _make(np.zeros((), np.int64))
     if a.shape[d] == 0:
         raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
+    if type(a) is not _nd:
+        lv, r = _unb(a)
+        return _rewrap(npfn(r, axis=d + len(lv), keepdims=keepdim).astype(np.int64), lv)
     return _make(np.asarray(npfn(a, axis=d, keepdims=keepdim), np.int64))
 
 
@@ -469,8 +491,27 @@ def cumprod(input, dim, *, dtype=None, out=None):
 def _logical(input, dim, keepdim, npfn, op):
     _check_input(input, op)
     axes = _dims(dim, input._data.ndim, op)
+    if type(input._data) is not _nd:
+        return _batched_reduce(input._data, axes, keepdim, npfn, np.uint8)
     r = np.asarray(npfn(input._data, axis=axes, keepdims=keepdim))
     return _make(r.astype(np.uint8) if input._data.dtype == np.uint8 else r)
+
+
+def _batched_reduce(a, axes, keepdim, npfn, keep_dtype=None, out_dtype=None):
+    """npfn(data, axis, keepdims) for data batched by vmap: on the raw array, axes shifted past
+    the batch dims (all logical dims for None). A result in ``keep_dtype`` when the input is."""
+    lv, r = _unb(a)
+    L = len(lv)
+    ax = tuple(range(L, r.ndim)) if axes is None else tuple(k + L for k in axes)
+    if ax:
+        res = np.asarray(npfn(r, axis=ax, keepdims=keepdim))
+    else:           # a 0-d sample: the reduction is elementwise
+        res = np.asarray(npfn(r[..., None], axis=-1, keepdims=False))
+    if out_dtype is not None:
+        res = res.astype(out_dtype)
+    elif keep_dtype is not None and a.dtype == keep_dtype:
+        res = res.astype(keep_dtype)
+    return _rewrap(res, lv)
 
 
 def all(input, dim=None, keepdim=False, *, out=None):
@@ -534,12 +575,67 @@ class PutAlong(Op):
         return _xp.call(TakeAlong, gg, idx, dim), None, None, None
 
 
+def _lift(t, B):
+    """An index (array, or tensor not batched at this level) repeated over the batch B."""
+    if isinstance(t, Tensor):
+        from . import shape as S
+        s = tuple(t._data.shape)
+        return S.Expand.apply(S.Reshape.apply(t, (1,) + s), (B,) + s)
+    return np.broadcast_to(t, (B,) + t.shape)
+
+
+class TakeAlongT(TakeAlong):
+    """TakeAlong whose index may be a tensor argument (so vmap can batch it: indices computed
+    from batched values), with gather's rule that idx may be smaller than ``a`` off ``dim``."""
+
+    @staticmethod
+    def forward(ctx, a, idx, dim):
+        ctx.info = (a.shape, idx, dim)
+        return a[_along_index(idx, dim)]
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, idx, dim = ctx.info
+        return _xp.call(PutAlongT, g, shape, idx, dim), None, None
+
+    @staticmethod
+    def vmap_rule(cls, args, bat, kwargs, B):
+        a, idx, dim = args
+        return cls.apply(a if bat[0] else _lift(a, B), idx if bat[1] else _lift(idx, B),
+                         dim + 1)
+
+    @staticmethod
+    def jvp_rule(cls, args, tans, out, kwargs, B=None):
+        return None if tans[0] is None else cls.apply(tans[0], *args[1:])
+
+
+class PutAlongT(PutAlong):
+    """PutAlong with a possibly batched index tensor (TakeAlongT's adjoint)."""
+
+    @staticmethod
+    def backward(ctx, gg):
+        idx, dim = ctx.info
+        return _xp.call(TakeAlongT, gg, idx, dim), None, None, None
+
+    @staticmethod
+    def vmap_rule(cls, args, bat, kwargs, B):
+        g, shape, idx, dim = args
+        return cls.apply(g if bat[0] else _lift(g, B), (B,) + tuple(shape),
+                         idx if bat[2] else _lift(idx, B), dim + 1)
+
+    @staticmethod
+    def jvp_rule(cls, args, tans, out, kwargs, B=None):
+        return None if tans[0] is None else cls.apply(tans[0], *args[1:])
+
+
 class MedianAll(MaxAll):
     """The lower median of all elements (NaN if any, unless ignore_nan); ties share the
     gradient evenly, as max() does."""
 
     @staticmethod
-    def forward(ctx, a, ignore_nan):
+    def forward(ctx, a, ignore_nan, lead=0):
+        if lead:
+            return _median_rows(ctx, a, ignore_nan, lead)
         flat = a.reshape(-1)
         if a.dtype.kind == "f":
             nan = np.isnan(flat)
@@ -557,8 +653,43 @@ class MedianAll(MaxAll):
         return out
 
 
-def _select_dim(input, idx, d, keepdim, rtype):
-    """(values, indices) with values = input gathered at idx (keepdim shape) along d."""
+    @staticmethod
+    def vmap_rule(cls, args, bat, kwargs, B):
+        # the median of each sample: one more leading dim kept
+        a, ignore_nan = args[:2]
+        return cls.apply(a, ignore_nan, (args[2] if len(args) > 2 else 0) + 1)
+
+
+def _median_rows(ctx, a, ignore_nan, lead):
+    """MedianAll over all but the first ``lead`` dims of a."""
+    rows = a.reshape(a.shape[:lead] + (-1,))
+    n = rows.shape[-1]
+    if n == 0:
+        out = np.full(rows.shape[:-1], np.nan, a.dtype)
+    elif a.dtype.kind == "f":
+        s = np.sort(rows, axis=-1)                        # NaNs sort last
+        cnt = n - np.isnan(rows).sum(-1)
+        k = (np.maximum(cnt, 1) - 1) // 2 if ignore_nan else np.full(cnt.shape, (n - 1) // 2)
+        out = np.take_along_axis(s, k[..., None], -1)[..., 0]
+        out = np.where(cnt == 0 if ignore_nan else cnt < n, np.nan, out).astype(a.dtype)
+    else:
+        out = np.partition(rows, (n - 1) // 2, axis=-1)[..., (n - 1) // 2]
+    ctx.kshape = a.shape[:lead] + (1,) * (a.ndim - lead)
+    ctx.axes, ctx.nan_even = tuple(range(lead, a.ndim)), True
+    ctx.save_for_backward(a, out)
+    return out
+
+
+def _select_dim(input, idx, d, keepdim, rtype, lv=None):
+    """(values, indices) with values = input gathered at idx (keepdim shape) along d; with
+    ``lv`` (vmap levels), idx is the raw batched index array (batch dims first)."""
+    if lv is not None:
+        from .shape import squeeze
+        it = _rewrap(idx.astype(np.int64, copy=False), lv)
+        vals = TakeAlongT.apply(input, it, d)
+        if not keepdim:
+            vals, it = squeeze(vals, d), _rewrap(idx.squeeze(d + len(lv)), lv)
+        return rtype(vals, it)
     vals = TakeAlong.apply(input, idx, d)
     if not keepdim:
         from .shape import squeeze
@@ -580,6 +711,10 @@ def _cum_ext(input, dim, is_max, op):
     rt = _RTS[op]
     if a.ndim == 0:
         return rt(input * 1, _make(np.zeros((), np.int64)))
+    lv, dl = None, d
+    if type(a) is not _nd:
+        lv, a = _unb(a)
+        d += len(lv)
     idx = np.zeros(a.shape, np.int64)
     if a.shape[d]:
         x = np.moveaxis(a, d, 0)
@@ -595,6 +730,8 @@ def _cum_ext(input, dim, is_max, op):
             cur = np.where(take, v, cur)
             ci = np.where(take, k, ci)
             out[k] = ci
+    if lv is not None:
+        return _select_dim(input, idx, dl, True, rt, lv)
     return _select_dim(input, idx, d, True, rt)
 
 
@@ -623,6 +760,10 @@ def _median_dim(input, dim, keepdim, ignore_nan, op):
     a = input._data
     if a.ndim == 0:
         return _RTS[op](input * 1, _make(np.zeros((), np.int64)))
+    lv, dl = None, d
+    if type(a) is not _nd:
+        lv, a = _unb(a)
+        d += len(lv)
     order = np.argsort(a, axis=d, kind="stable")          # NaNs sort last
     n = a.shape[d]
     if a.dtype.kind == "f":
@@ -637,6 +778,8 @@ def _median_dim(input, dim, keepdim, ignore_nan, op):
             idx = np.where(cnt < n, first_nan, idx)
     else:
         idx = np.take_along_axis(order, np.full(_keep_shape(a.shape, (d,)), (n - 1) // 2), d)
+    if lv is not None:
+        return _select_dim(input, idx, dl, keepdim, _RTS[op], lv)
     return _select_dim(input, idx, d, keepdim, _RTS[op])
 
 
@@ -680,6 +823,10 @@ def mode(input, dim=-1, keepdim=False):
     a = input._data
     if a.ndim == 0:
         return _RTS["mode"](input * 1, _make(np.zeros((), np.int64)))
+    lv, dl = None, d
+    if type(a) is not _nd:
+        lv, a = _unb(a)
+        d += len(lv)
     x = np.moveaxis(a, d, -1)
     rows = x.reshape(-1, x.shape[-1])
     r, n = rows.shape
@@ -698,6 +845,8 @@ def mode(input, dim=-1, keepdim=False):
         eq |= np.isnan(rows) & np.isnan(val)[:, None]
     last = n - 1 - np.argmax(eq[:, ::-1], axis=1)
     idx = np.moveaxis(last.reshape(x.shape[:-1] + (1,)), -1, d)
+    if lv is not None:
+        return _select_dim(input, idx, dl, keepdim, _RTS["mode"], lv)
     return _select_dim(input, idx, d, keepdim, _RTS["mode"])
 
 
@@ -710,7 +859,13 @@ def count_nonzero(input, dim=None):
     """
     _check_input(input, "count_nonzero")
     axes = _dims(dim, input._data.ndim, "count_nonzero")
+    if type(input._data) is not _nd:
+        return _batched_reduce(input._data, axes, False, _count_nonzero, out_dtype=np.int64)
     return _make(np.asarray(np.count_nonzero(input._data, axis=axes), np.int64))
+
+
+def _count_nonzero(a, axis, keepdims):
+    return np.count_nonzero(a, axis=axis)
 
 
 def aminmax(input, *, dim=None, keepdim=False):
@@ -731,3 +886,60 @@ def aminmax(input, *, dim=None, keepdim=False):
 
 _RTS = {n: _return_type(n) for n in ("cummax", "cummin", "median", "nanmedian", "mode")}
 _RTS["aminmax"] = _return_type("aminmax", ("min", "max"))
+
+
+# -- vmap support for composites in functional_ops -------------------------------------------
+def _count_notnan(a, axis, keepdims=False):
+    return np.sum(~np.isnan(a), axis=axis, keepdims=keepdims)
+
+
+def _lse_shift(a, axes):
+    """logsumexp's constant shift for data batched by vmap: each sample's max over ``axes``
+    (kept), 0 where infinite."""
+    lv, r = _unb(a)
+    L = len(lv)
+    ax = tuple(range(L, r.ndim)) if axes is None else tuple(k + L for k in axes)
+    m = np.max(r, axis=ax, keepdims=True) if ax else r
+    return _rewrap(np.where(np.isfinite(m), m, 0).astype(r.dtype), lv)
+
+
+def _quantile_core(x, qs, ignore_nan, interpolation):
+    """quantile's selection: x holds each row's values on its last dim; returns the (Q, *rows)
+    quantiles (rows keeping a size-1 last dim), interpolated between the sorted values (NaNs
+    sort last) that receive the gradient."""
+    from . import shape as S
+    lv, xd = _unb(x._data)
+    L = len(lv)          # vmap batch dims leading xd (0 outside vmap)
+    n = xd.shape[-1]
+    nan = np.isnan(xd)
+    cnt = (n - nan.sum(-1, keepdims=True)) if ignore_nan else np.full(xd.shape[:-1] + (1,), n)
+    rank = qs.reshape((-1,) + (1,) * xd.ndim) * np.maximum(cnt - 1, 0)   # (Q, ..., 1)
+    if not ignore_nan:
+        # a row with NaN gives its last sorted value, a NaN (which receives the gradient)
+        rank = np.where(nan.any(-1, keepdims=True), float(n - 1), rank)
+    if interpolation == "lower":
+        rank = np.floor(rank)
+    elif interpolation == "higher":
+        rank = np.ceil(rank)
+    elif interpolation == "nearest":
+        rank = np.round(rank)          # half to even, as torch
+    lo = np.floor(rank).astype(np.int64)
+    hi = np.ceil(rank).astype(np.int64)
+    w = np.full(rank.shape, 0.5) if interpolation == "midpoint" else rank - lo
+    order = np.argsort(xd, axis=-1, kind="stable")        # NaNs sort last
+    big = S.expand(S.unsqueeze(x, 0), (len(qs),) + tuple(x._data.shape))
+    if L:
+        # the q dim goes after the batch dims
+        lo, hi, w = (np.moveaxis(t, 0, L) for t in (lo, hi, w))
+        order = np.expand_dims(order, L)
+    full = np.broadcast_to(order, lo.shape[:-1] + (n,))
+    pos_lo = np.take_along_axis(full, lo, -1)
+    pos_hi = np.take_along_axis(full, hi, -1)
+    if L:
+        last = x._data.ndim
+        v_lo = TakeAlongT.apply(big, _rewrap(pos_lo, lv), last)
+        v_hi = TakeAlongT.apply(big, _rewrap(pos_hi, lv), last)
+        return v_lo + _rewrap(w.astype(xd.dtype), lv) * (v_hi - v_lo)
+    v_lo = TakeAlong.apply(big, pos_lo, -1)
+    v_hi = TakeAlong.apply(big, pos_hi, -1)
+    return v_lo + _make(w.astype(xd.dtype)) * (v_hi - v_lo)
