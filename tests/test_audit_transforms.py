@@ -1,0 +1,138 @@
+"""Adversarial parity checks of the function transforms against torch (autograd.functional,
+forward_ad, func, checkpoint): return structures, strict-mode errors, edge cases."""
+import numpy as np
+import pytest
+
+import chainrule
+from conftest import needs_torch
+
+X1 = [1.0, 2.0, 3.0]
+X2 = [[0.5, -1.0], [2.0, 0.3]]
+
+
+def _outcome(fn, m):
+    try:
+        return "ok", fn(m)
+    except Exception as e:  # noqa: BLE001  (the class and text are what is compared)
+        return "err", e
+
+
+def _shape_of(x):
+    if hasattr(x, "shape") and hasattr(x, "detach"):
+        return ("T", tuple(x.shape))
+    if isinstance(x, (tuple, list)):
+        return (type(x).__name__,) + tuple(_shape_of(e) for e in x)
+    return repr(x)
+
+
+def _leaves(x):
+    if hasattr(x, "detach"):
+        return [np.asarray(x.detach().numpy(), np.float64)]
+    if isinstance(x, (tuple, list)):
+        return [v for e in x for v in _leaves(e)]
+    return []
+
+
+def same(fn, msg=False):
+    """Run fn(m) for chainrule and torch: same outcome, structure (tuple vs list vs Tensor),
+    values; for errors the same class (and text when ``msg``)."""
+    import torch
+    a, b = _outcome(fn, chainrule), _outcome(fn, torch)
+    assert a[0] == b[0], (a, b)
+    if a[0] == "err":
+        assert type(a[1]).__name__ == type(b[1]).__name__, (a[1], b[1])
+        if msg:
+            assert str(a[1]) == str(b[1]), (str(a[1]), str(b[1]))
+        return a[1]
+    assert _shape_of(a[1]) == _shape_of(b[1]), (_shape_of(a[1]), _shape_of(b[1]))
+    for u, v in zip(_leaves(a[1]), _leaves(b[1])):
+        np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6)
+    return a[1]
+
+
+def _af(m):
+    return m.autograd.functional
+
+
+def _t(m, data, rg=False):
+    return m.tensor(data, requires_grad=rg)
+
+
+# -- autograd.functional: strict mode ---------------------------------------------------------
+STRICT_CASES = {
+    "vjp_two_outputs_each_own_input": lambda m: _af(m).vjp(
+        lambda x, y: (x * 2, y * 2), (_t(m, X1), _t(m, X2)), (m.ones(3), m.ones(2, 2)),
+        strict=True),
+    "jvp_two_outputs_each_own_input": lambda m: _af(m).jvp(
+        lambda x, y: (x * 2, y * 2), (_t(m, X1), _t(m, X2)), (m.ones(3), m.ones(2, 2)),
+        strict=True),
+    "vjp_linear_create_graph": lambda m: _af(m).vjp(
+        lambda x: x * 2, _t(m, X1), m.ones(3), strict=True, create_graph=True),
+    "jvp_linear_create_graph": lambda m: _af(m).jvp(
+        lambda x: x * 2, _t(m, X1), m.ones(3), strict=True, create_graph=True),
+    "jacobian_linear_create_graph": lambda m: _af(m).jacobian(
+        lambda x: x * 2, _t(m, X1), strict=True, create_graph=True),
+    "jacobian_independent_input": lambda m: _af(m).jacobian(
+        lambda x, y: x * 2, (_t(m, X1), _t(m, X2)), strict=True),
+    "hessian_linear": lambda m: _af(m).hessian(lambda x: x.sum() * 2, _t(m, X1), strict=True),
+    "hessian_unused_input": lambda m: _af(m).hessian(
+        lambda x, y: (x ** 2).sum(), (_t(m, X1), _t(m, X2)), strict=True),
+    "hessian_cross_term": lambda m: _af(m).hessian(
+        lambda x, y: x.sum() * y.sum(), (_t(m, X1), _t(m, X2)), strict=True),
+    "hessian_quadratic_create_graph": lambda m: _af(m).hessian(
+        lambda x: (x * x).sum(), _t(m, X1), strict=True, create_graph=True),
+    "hessian_cubic_ok": lambda m: _af(m).hessian(
+        lambda x: (x ** 3).sum(), _t(m, X1), strict=True),
+    "hvp_linear": lambda m: _af(m).hvp(lambda x: x.sum() * 2, _t(m, X1), m.ones(3),
+                                       strict=True),
+    "vhp_linear": lambda m: _af(m).vhp(lambda x: x.sum() * 2, _t(m, X1), m.ones(3),
+                                       strict=True),
+    "hvp_unused_input": lambda m: _af(m).hvp(
+        lambda x, y: (x ** 2).sum(), (_t(m, X1), _t(m, X2)), (m.ones(3), m.ones(2, 2)),
+        strict=True),
+    "hvp_quadratic_create_graph": lambda m: _af(m).hvp(
+        lambda x: (x * x).sum(), _t(m, X1), m.ones(3), strict=True, create_graph=True),
+    "vhp_quadratic_create_graph": lambda m: _af(m).vhp(
+        lambda x: (x * x).sum(), _t(m, X1), m.ones(3), strict=True, create_graph=True),
+    "vhp_quadratic_ok": lambda m: _af(m).vhp(
+        lambda x: (x * x).sum(), _t(m, X1), m.ones(3), strict=True),
+    "hvp_constant_output": lambda m: _af(m).hvp(
+        lambda x: m.ones(()), _t(m, X1), m.ones(3), strict=True),
+    "hessian_strict_vectorize": lambda m: _af(m).hessian(
+        lambda x: (x ** 3).sum(), _t(m, X1), strict=True, vectorize=True),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("case", sorted(STRICT_CASES))
+def test_functional_strict_mode_matches_torch(case):
+    same(STRICT_CASES[case], msg=True)
+
+
+# -- autograd.functional: forward-mode return containers ---------------------------------------
+@needs_torch
+@pytest.mark.parametrize("ins", ["single", "tuple", "one_tuple"])
+@pytest.mark.parametrize("outs", ["single", "tuple"])
+@pytest.mark.parametrize("strategy", ["reverse-mode", "forward-mode"])
+def test_jacobian_vectorized_containers_match_torch(ins, outs, strategy):
+    def fn(m):
+        x, y = _t(m, X1), _t(m, X2)
+        args = {"single": x, "tuple": (x, y), "one_tuple": (x,)}[ins]
+
+        def f(*a):
+            s = sum(t.sum() for t in a)
+            return (a[0] * s, s.exp()) if outs == "tuple" else a[0] * s
+        return _af(m).jacobian(f, args, vectorize=True, strategy=strategy)
+    same(fn)
+
+
+@needs_torch
+@pytest.mark.parametrize("ins", ["single", "tuple", "one_tuple"])
+@pytest.mark.parametrize("strategy", ["reverse-mode", "forward-mode"])
+def test_hessian_vectorized_containers_match_torch(ins, strategy):
+    def fn(m):
+        x, y = _t(m, X1), _t(m, X2)
+        args = {"single": x, "tuple": (x, y), "one_tuple": (x,)}[ins]
+        return _af(m).hessian(lambda *a: sum((t ** 3).sum() for t in a) * a[0].sum(), args,
+                              vectorize=True, outer_jacobian_strategy=strategy)
+    same(fn)
