@@ -27,35 +27,49 @@ _LEAF1 = _Spec("tuple", None, (_LEAF,))      # one positional Tensor argument
 def _argnums_tuple(argnums, nargs, fname):
     if isinstance(argnums, int):
         nums = (argnums,)
-    elif isinstance(argnums, tuple) and argnums and all(isinstance(a, int) for a in argnums):
+    elif isinstance(argnums, tuple) and all(isinstance(a, int) for a in argnums):
+        if not argnums:
+            raise RuntimeError("argnums must be non-empty")
         nums = argnums
     else:
-        raise RuntimeError(f"{fname}: argnums must be int or Tuple[int, ...] but got "
-                           f"{argnums!r}")
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
     out = []
     for a in nums:
         if not -nargs <= a < nargs:
-            raise RuntimeError(f"{fname}: Got argnums={a}, but only {nargs} positional "
-                               "inputs")
+            raise RuntimeError(f"Got argnum={a}, but only {nargs} positional inputs "
+                               "(argnums out of range)")
         out.append(a % nargs)
     if len(set(out)) != len(out):
-        raise RuntimeError(f"{fname}: argnums must be unique, but got {argnums!r}")
+        raise RuntimeError(f"argnums elements must be unique, got {tuple(out)}")
     return tuple(out)
+
+
+# how torch.func names the call in its messages (jacrev is a vjp, jacfwd a jvp)
+_CALL = {"grad": "grad_and_value(f)(*args)", "grad_and_value": "grad_and_value(f)(*args)",
+         "vjp": "vjp(f, *primals)", "jacrev": "vjp(f, *primals)",
+         "jvp": "jvp(f, primals, tangents)", "jacfwd": "jvp(f, primals, tangents)"}
 
 
 def _check_tensors(leaves, fname, what):
     for x in leaves:
         if not isinstance(x, Tensor):
-            raise ValueError(f"{fname}: Expected {what} to be a Tensor or a (nested) tuple/list/"
-                             f"dict of Tensors, got {type(x).__name__}")
+            if what == "the outputs of f":
+                raise RuntimeError(f"{_CALL.get(fname, fname)}: expected f(*primals) to return "
+                                   f"only tensors, got unsupported type {type(x)}")
+            raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
 
 
 def _split_aux(out, has_aux, fname):
     if not has_aux:
         return out, None
     if not (isinstance(out, tuple) and len(out) == 2):
-        raise RuntimeError(f"{fname}(f, ...)(*args): output of function f should be a tuple: "
-                           "(output, aux) if has_aux is True")
+        raise RuntimeError(f"{_CALL.get(fname, fname)}: output of function f should be a "
+                           "tuple: (output, aux) if has_aux is True")
+    aux = out[1]
+    if not isinstance(aux, Tensor):
+        for x in tree_flatten(aux)[0]:
+            if not isinstance(x, Tensor):
+                raise RuntimeError(f"Expected tensors, got unsupported type {type(x)}")
     return out
 
 
@@ -67,8 +81,12 @@ def _levels_of(leaves):
     return out
 
 
-def _detach_aux(aux):
-    return aux
+def _release_aux(aux, tok):
+    """aux as the caller sees it: off this transform's handles (outer graphs stay)."""
+    if isinstance(aux, Tensor):
+        return release([aux], tok)[0]
+    leaves, spec = tree_flatten(aux)
+    return tree_unflatten(release(leaves, tok), spec)
 
 
 def _trace(func, args, kwargs, argnums, has_aux, fname, lazy=False):
@@ -185,7 +203,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
             g = g[0]
         value = release([y], tok)[0]
         if has_aux:
-            return g, (value, aux)
+            return g, (value, _release_aux(aux, tok))
         return g, value
     return wrapper
 
@@ -232,10 +250,10 @@ def vjp(func, *primals, has_aux=False):
             raise RuntimeError("Expected pytree structure of cotangents to be the same as "
                                f"pytree structure of outputs to the function. cotangents: "
                                f"{spec_c}, primal output: {spec_o}")
-        for c, o in zip(flat_c, flat_o):
+        for i, (c, o) in enumerate(zip(flat_c, flat_o)):
             if isinstance(c, Tensor) and c.shape != o.shape:
-                raise RuntimeError(f"Mismatch in shape: grad_output has a shape of {c.shape} "
-                                   f"and output has a shape of {o.shape}.")
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                                   f"{c.shape} and output[{i}] has a shape of {o.shape}.")
         mk = create or any(isinstance(c, Tensor) and c._rg for c in flat_c)
         gs = vjp_core(flat_o, handles, flat_c, mk)
         gs = [g if g is not None else _zeros_like(h) for g, h in zip(gs, handles)]
@@ -243,7 +261,7 @@ def vjp(func, *primals, has_aux=False):
 
     out = tree_unflatten(release(flat_o, tok), spec_o)
     if has_aux:
-        return out, vjp_fn, aux
+        return out, vjp_fn, _release_aux(aux, tok)
     return out, vjp_fn
 
 
@@ -251,6 +269,8 @@ def vjp(func, *primals, has_aux=False):
 def _make_dual(p, t, lv):
     if not isinstance(t, Tensor):
         raise ValueError(f"jvp: Expected tangents to be Tensors, got {type(t).__name__}")
+    if p._data.dtype.kind not in "fc":
+        raise ValueError(f"Expected primal to be floating point or complex, but got: {p.dtype}")
     if tuple(p.shape) != tuple(t.shape)[1 if lv.size else 0:]:
         raise RuntimeError(f"jvp: Expected primal and tangent to have the same shape, but got "
                            f"{tuple(p.shape)} and {tuple(t.shape)}")
@@ -311,7 +331,7 @@ def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname, batch=None, p
 
 def _dual_of(p, t, lv):
     """_make_dual for a tangent made by the transform itself (no checks needed)."""
-    if p._rg or T.tan_of(p) or type(p._data) is not np.ndarray:
+    if p._rg or T.tan_of(p) or type(p._data) is not np.ndarray or p._data.dtype.kind != "f":
         return _make_dual(p, t, lv)
     d = _make(p._data.view())
     T.set_tan(d, lv, t)
