@@ -659,19 +659,40 @@ def _movedim(t, src, dst):
 def _broadcast_dims(dims, args, fname):
     if isinstance(dims, (int, type(None))):
         return [dims] * len(args)
-    if not isinstance(dims, (tuple, list)) or len(dims) != len(args):
+    if not isinstance(dims, tuple):
+        raise ValueError(f"{fname}: expected `in_dims` to be int or a (potentially nested) "
+                         "tuple matching the structure of inputs, got: "
+                         f"{type(dims)}.")
+    if len(dims) != len(args):
         raise ValueError(f"{fname}: in_dims is not compatible with the structure of `inputs`. "
                          f"in_dims has structure {dims!r} but inputs has {len(args)} "
                          "arguments.")
     return list(dims)
 
 
+def _dims_for(dims, spec, out):
+    """Per-leaf dims of an argument with structure ``spec``: an int or None stands for every
+    leaf below it (a pytree prefix, as torch.func); False where the structures disagree."""
+    if dims is None or type(dims) is int:
+        out.extend([dims] * spec.num_leaves)
+        return True
+    if spec.kind == "leaf":
+        return False
+    if spec.kind == "dict":
+        if not isinstance(dims, dict) or set(dims) != set(spec.meta):
+            return False
+        return all(_dims_for(dims[k], c, out) for k, c in zip(spec.meta, spec.children))
+    if not isinstance(dims, (tuple, list)) or len(dims) != len(spec.children):
+        return False
+    return all(_dims_for(d, c, out) for d, c in zip(dims, spec.children))
+
+
 def _flat_dims(dims, arg, fname):
     leaves, spec = tree_flatten(arg)
     if isinstance(dims, (int, type(None))):
         return leaves, spec, [dims] * len(leaves)
-    dl, ds = tree_flatten(dims)
-    if ds != spec:
+    dl = []
+    if not _dims_for(dims, spec, dl):
         raise ValueError(f"{fname}: in_dims is not compatible with the structure of `inputs`: "
                          f"{dims!r}")
     return leaves, spec, dl
@@ -789,11 +810,8 @@ def _out_dims_list(out_dims, spec, n):
     dl, ds = tree_flatten(out_dims)
     if len(dl) == n:
         return dl
-    if spec.kind in ("tuple", "list") and len(out_dims) == len(spec.children):
-        res = []
-        for od, c in zip(out_dims, spec.children):
-            res.extend([od] * c.num_leaves if isinstance(od, (int, type(None))) else
-                       tree_flatten(od)[0])
+    res = []
+    if _dims_for(out_dims, spec, res):
         return res
     raise ValueError(f"vmap: out_dims is not compatible with the structure of `outputs`: "
                      f"{out_dims!r}")
@@ -818,6 +836,9 @@ def _vmap_once(func, args, flat, size, out_dims, randomness, kwargs):
         res = []
         for o, od in zip(flat_o, ods):
             if not isinstance(o, Tensor):
+                if od is None:
+                    res.append(o)     # torch passes a non-Tensor output through at out_dims None
+                    continue
                 raise ValueError(f"vmap: `{getattr(func, '__name__', 'func')}` must only return "
                                  f"Tensors, got type {type(o).__name__}. Did you mean to set "
                                  "out_dims= to None for output?")
@@ -829,6 +850,9 @@ def _vmap_once(func, args, flat, size, out_dims, randomness, kwargs):
                 res.append(o)
                 continue
             p = T.to_phys(o, lv)
+            if not -p.ndim <= od < p.ndim:
+                raise IndexError(f"Dimension out of range (expected to be in range of "
+                                 f"[{-p.ndim}, {p.ndim - 1}], but got {od})")
             res.append(_movedim(p, 0, od % p.ndim))
     finally:
         T.pop(lv)

@@ -209,3 +209,35 @@ def test_func_aux_is_released_from_the_transform(api):
         a, b = fn(chainrule, rg), fn(torch, rg)
         assert a[:3] == b[:3]
         np.testing.assert_allclose(a[3].detach().numpy(), b[3].detach().numpy())
+
+
+# -- vmap: in_dims / out_dims as pytree prefixes -----------------------------------------------
+_A = [[1.0, -2.0, 0.5], [0.3, 0.7, -1.1], [2.0, 0.1, 0.4], [-0.6, 1.5, 0.9]]
+_W = [[0.2, -0.4, 1.0], [1.3, 0.5, -0.7]]
+
+VMAP_CASES = {
+    "in_dims_none_for_a_subtree": lambda m: _fn(m).vmap(
+        lambda d: d["a"] * d["b"][0].sum() + d["b"][1].sum(), in_dims=({"a": 0, "b": None},))(
+        {"a": _t(m, _A), "b": [_t(m, _W), _t(m, _W)]}),
+    "in_dims_nested_dims": lambda m: _fn(m).vmap(
+        lambda d: d["a"] * d["b"][0].sum(), in_dims=({"a": 0, "b": [1]},))(
+        {"a": _t(m, _A), "b": [_t(m, _A).t()]}),
+    "in_dims_top_level_list": lambda m: _fn(m).vmap(lambda x, y: x + y, in_dims=[0, 0])(
+        _t(m, _A), _t(m, _A)),
+    "out_dims_out_of_range": lambda m: _fn(m).vmap(lambda x: x * 2, out_dims=2)(_t(m, _A)),
+    "out_dims_negative": lambda m: _fn(m).vmap(lambda x: x * 2, out_dims=-1)(_t(m, _A)),
+    "out_dims_too_negative": lambda m: _fn(m).vmap(lambda x: x * 2, out_dims=-3)(_t(m, _A)),
+    "non_tensor_output_at_out_dims_none": lambda m: _fn(m).vmap(
+        lambda x: (x * 2, 3.0), out_dims=(0, None))(_t(m, _A)),
+    "non_tensor_output_batched": lambda m: _fn(m).vmap(lambda x: (x * 2, 3.0))(_t(m, _A)),
+    "out_dims_nested_prefix": lambda m: _fn(m).vmap(
+        lambda x: {"a": (x, x.sum()), "b": x * 3}, out_dims={"a": 0, "b": 1})(_t(m, _A)),
+    "chunked_nested_out_dims": lambda m: _fn(m).vmap(
+        lambda x: (x * 2, x.sum()), out_dims=(1, 0), chunk_size=3)(_t(m, _A)),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("case", sorted(VMAP_CASES))
+def test_vmap_dims_match_torch(case):
+    same(VMAP_CASES[case])
