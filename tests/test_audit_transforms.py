@@ -241,3 +241,58 @@ VMAP_CASES = {
 @pytest.mark.parametrize("case", sorted(VMAP_CASES))
 def test_vmap_dims_match_torch(case):
     same(VMAP_CASES[case])
+
+
+# -- vmap over nn.functional layers ------------------------------------------------------------
+_X = [[[0.3, -1.2, 0.8], [1.1, 0.4, -0.5]], [[-0.7, 0.2, 1.5], [0.9, -0.3, 0.1]],
+      [[0.05, 0.6, -0.9], [-1.4, 1.0, 0.35]]]
+_X4 = [[[[0.3, -1.2], [0.8, 1.1], [0.4, -0.5]], [[-0.7, 0.2], [1.5, 0.9], [-0.3, 0.1]]],
+       [[[1.3, 0.2], [-0.8, 0.1], [0.4, 0.5]], [[0.7, -0.2], [0.5, -0.9], [0.3, 1.1]]]]
+_CW = [0.5, 2.0, 1.0]
+_NF = {
+    "cross_entropy": lambda m, x, **k: m.nn.functional.cross_entropy(x, m.tensor([0, 2]), **k),
+    "cross_entropy_weight_ignore": lambda m, x, **k: m.nn.functional.cross_entropy(
+        x, m.tensor([0, 2]), weight=m.tensor(_CW), ignore_index=2, **k),
+    "cross_entropy_all_ignored": lambda m, x, **k: m.nn.functional.cross_entropy(
+        x, m.tensor([1, 1]), ignore_index=1, **k),
+    "cross_entropy_one_sample": lambda m, x, **k: m.nn.functional.cross_entropy(
+        x[0], m.tensor(1), **k),
+    "cross_entropy_smoothing": lambda m, x, **k: m.nn.functional.cross_entropy(
+        x, m.tensor([0, 2]), label_smoothing=0.2, **k),
+    "nll_loss_weight": lambda m, x, **k: m.nn.functional.nll_loss(
+        x.log_softmax(-1), m.tensor([0, 2]), weight=m.tensor(_CW), **k),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("loss", sorted(_NF))
+def test_vmap_class_index_losses_match_torch(loss, reduction):
+    f = _NF[loss]
+    same(lambda m: m.func.vmap(lambda x: f(m, x, reduction=reduction))(_t(m, _X)))
+
+
+@needs_torch
+def test_vmap_cross_entropy_spatial_and_transforms():
+    def ce(m):
+        return lambda r: m.nn.functional.cross_entropy(r, m.tensor([0, 2]))
+    same(lambda m: m.func.vmap(lambda x: m.nn.functional.cross_entropy(
+        x, m.tensor([[0, 2], [1, 1]]), reduction="none"))(_t(m, _X4)))
+    same(lambda m: m.func.vmap(m.func.grad(ce(m)))(_t(m, _X)))
+    same(lambda m: m.func.grad(lambda x: m.func.vmap(ce(m))(x).sum())(_t(m, _X)))
+    same(lambda m: m.func.vmap(m.func.jacrev(m.func.jacrev(ce(m))))(_t(m, _X)))
+    same(lambda m: m.func.vmap(m.func.jacfwd(lambda r: m.nn.functional.cross_entropy(
+        r, m.tensor([0, 2]), reduction="none")))(_t(m, _X)))
+
+    def per_sample(m):
+        w = m.tensor([[0.1, 0.2, 0.3], [-0.4, 0.5, 0.0], [0.3, -0.1, 0.2]])
+        loss = m.func.grad(lambda w, x: m.nn.functional.cross_entropy(
+            m.nn.functional.linear(x, w), m.tensor([0, 1])))
+        return m.func.vmap(loss, in_dims=(None, 0))(w, _t(m, _X))
+    same(per_sample)
+
+    def backward(m):
+        x = _t(m, _X, True)
+        m.func.vmap(ce(m))(x).sum().backward()
+        return x.grad
+    same(backward)

@@ -475,3 +475,25 @@ if NN is not None and hasattr(NN, "Linear"):
                     out = _lift(out, B)
             out = E.Add.apply(out, b)
         return out
+
+
+if NN is not None and hasattr(NN, "CrossEntropy"):
+    @register(NN.CrossEntropy, NN.NllLoss)
+    def class_loss(cls, args, bat, kwargs, B):
+        """Class-index losses with an unbatched target: the vmap batch folds into the sample
+        dim N (the target repeated), per-element losses come back and each sample reduces
+        its own; 'mean' divides by the one per-sample total weight."""
+        x, (t, w, ignore_index, reduction) = args
+        s = x._data.shape                       # (B, N, C, d1, ...)
+        tt = np.broadcast_to(t, (B,) + t.shape).reshape((B * s[1],) + t.shape[1:])
+        per = cls.apply(S.Reshape.apply(x, (B * s[1],) + s[2:]),
+                        (tt, w, ignore_index, "none"))
+        per = S.Reshape.apply(per, (B,) + t.shape)
+        if reduction == "none":
+            return per
+        tot = R.Sum.apply(per, tuple(range(1, per._data.ndim)), False, None)
+        if reduction == "sum":
+            return tot
+        _, cw, denom, _ = NN._class_weights(t, w, ignore_index, "mean", x._data.dtype)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return E.Div.apply(tot, np.asarray(denom, x._data.dtype))
