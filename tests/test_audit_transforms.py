@@ -296,3 +296,47 @@ def test_vmap_cross_entropy_spatial_and_transforms():
         m.func.vmap(ce(m))(x).sum().backward()
         return x.grad
     same(backward)
+
+
+_BN = [[[0.3, -1.2], [0.8, 1.1], [0.4, -0.5]], [[-0.7, 0.2], [1.5, 0.9], [-0.3, 0.1]],
+       [[1.3, 0.2], [-0.8, 0.1], [0.4, 0.5]], [[0.7, -0.2], [0.5, -0.9], [0.3, 1.1]]]
+NORM_CASES = {
+    "batch_norm_train_no_running_stats": lambda m: m.func.vmap(
+        lambda x: m.nn.functional.batch_norm(x, None, None, m.tensor([1.0, 2.0]),
+                                             m.tensor([0.5, 0.0]), training=True))(_t(m, _BN)),
+    "batch_norm_train_running_stats_error": lambda m: m.func.vmap(
+        lambda x: m.nn.functional.batch_norm(x, m.zeros(2), m.ones(2), training=True))(
+        _t(m, _BN)),
+    "batch_norm_eval": lambda m: m.func.vmap(
+        lambda x: m.nn.functional.batch_norm(x, m.tensor([0.1, 0.2]), m.tensor([1.0, 2.0]),
+                                             training=False))(_t(m, _BN)),
+    "instance_norm": lambda m: m.func.vmap(
+        lambda x: m.nn.functional.instance_norm(x[None]))(_t(m, _BN)),
+    "instance_norm_running_stats_error": lambda m: m.func.vmap(
+        lambda x: m.nn.functional.instance_norm(x[None], m.zeros(3), m.ones(3)))(_t(m, _BN)),
+    "module_without_tracking": lambda m: m.func.vmap(
+        m.nn.BatchNorm1d(2, track_running_stats=False))(_t(m, _BN)),
+    "grad_of_vmapped_batch_norm": lambda m: m.func.grad(lambda x: m.func.vmap(
+        lambda r: m.nn.functional.batch_norm(r, None, None, training=True))(x).pow(3).sum())(
+        _t(m, _BN)),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("case", sorted(NORM_CASES))
+def test_vmap_batch_norm_training_matches_torch(case):
+    err = same(NORM_CASES[case])
+    if isinstance(err, Exception):      # torch's text, then which op is not batchable
+        assert str(err).startswith("Batch norm got a batched tensor as input while the "
+                                   "running_mean or running_var, which will be updated in "
+                                   "place, were not batched.")
+        assert "not batchable" in str(err)
+
+
+@needs_torch
+def test_vmap_batch_norm_error_leaves_running_stats():
+    rm, rv = chainrule.zeros(2), chainrule.ones(2)
+    with pytest.raises(RuntimeError, match="track_running_stats"):
+        chainrule.func.vmap(lambda x: chainrule.nn.functional.batch_norm(
+            x, rm, rv, training=True))(chainrule.tensor(_BN))
+    assert rm.tolist() == [0.0, 0.0] and rv.tolist() == [1.0, 1.0]
