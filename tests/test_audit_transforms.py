@@ -340,3 +340,46 @@ def test_vmap_batch_norm_error_leaves_running_stats():
         chainrule.func.vmap(lambda x: chainrule.nn.functional.batch_norm(
             x, rm, rv, training=True))(chainrule.tensor(_BN))
     assert rm.tolist() == [0.0, 0.0] and rv.tolist() == [1.0, 1.0]
+
+
+def _arr(shape, seed):
+    return np.random.RandomState(seed).randn(*shape).round(3).tolist()
+
+
+_IMG, _CWB, _BB = _arr((3, 2, 4, 5, 5), 0), _arr((3, 6, 2, 3, 3), 1), _arr((3, 6), 2)
+_C1, _CW1 = _arr((3, 2, 4, 7), 3), _arr((3, 6, 4, 3), 4)
+CONV_CASES = {
+    "weight_batched": lambda m: m.func.vmap(
+        lambda x, w: m.nn.functional.conv2d(x, w, groups=2), in_dims=(None, 0))(
+        _t(m, _IMG)[0], _t(m, _CWB)),
+    "all_batched_bias_stride_padding": lambda m: m.func.vmap(
+        lambda x, w, b: m.nn.functional.conv2d(x, w, b, padding=1, stride=2, groups=2))(
+        _t(m, _IMG), _t(m, _CWB), _t(m, _BB)),
+    "bias_batched_only": lambda m: m.func.vmap(
+        lambda x, b: m.nn.functional.conv2d(x, _t(m, _CWB)[0], b, groups=2),
+        in_dims=(None, 0))(_t(m, _IMG)[0], _t(m, _BB)),
+    "unbatched_sample_shape": lambda m: m.func.vmap(
+        lambda x, w: m.nn.functional.conv2d(x, w, groups=2))(_t(m, _IMG)[:, 0], _t(m, _CWB)),
+    "conv1d_dilation_same": lambda m: m.func.vmap(
+        lambda x, w: m.nn.functional.conv1d(x, w, dilation=2, padding="same"))(
+        _t(m, _C1), _t(m, _CW1)),
+    "per_sample_weight_grad": lambda m: m.func.vmap(m.func.grad(
+        lambda w, x: m.nn.functional.conv2d(x, w, groups=2).pow(2).sum()))(
+        _t(m, _CWB), _t(m, _IMG)),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("case", sorted(CONV_CASES))
+def test_vmap_conv_with_batched_weight_matches_torch(case):
+    same(CONV_CASES[case])
+
+
+@needs_torch
+def test_backward_through_vmapped_conv_with_batched_weight():
+    def fn(m):
+        w = _t(m, _CWB, True)
+        out = m.func.vmap(lambda x, w: m.nn.functional.conv2d(x, w, groups=2))(_t(m, _IMG), w)
+        out.pow(2).sum().backward()
+        return w.grad
+    same(fn)
