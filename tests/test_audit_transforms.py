@@ -384,3 +384,53 @@ def test_backward_through_vmapped_conv_with_batched_weight():
         out.pow(2).sum().backward()
         return w.grad
     same(fn)
+
+
+# -- checkpoint ---------------------------------------------------------------------------------
+def _ck(m):
+    import importlib
+    return importlib.import_module(m.__name__ + ".utils.checkpoint")
+
+
+CKPT_ERRORS = {
+    "default_is_reentrant_no_kwargs": lambda m: _ck(m).checkpoint(
+        lambda t, k=1: t * k, _t(m, [1.0], True), k=2),
+    "reentrant_kwargs": lambda m: _ck(m).checkpoint(
+        lambda t, k=1, j=0: t * k, _t(m, [1.0], True), use_reentrant=True, k=2, j=3),
+    "reentrant_debug": lambda m: _ck(m).checkpoint(
+        lambda t: t, _t(m, [1.0], True), use_reentrant=True, debug=True),
+    "reentrant_context_fn": lambda m: _ck(m).checkpoint(
+        lambda t: t, _t(m, [1.0], True), use_reentrant=True, context_fn=lambda: None),
+    "non_reentrant_kwargs_ok": lambda m: _ck(m).checkpoint(
+        lambda t, k=1: t * k, _t(m, [1.0, 2.0], True), use_reentrant=False, k=3.0),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("case", sorted(CKPT_ERRORS))
+@pytest.mark.filterwarnings("ignore")
+def test_checkpoint_arguments_like_torch(case):
+    same(CKPT_ERRORS[case], msg=True)
+
+
+@needs_torch
+def test_checkpoint_context_fn_wraps_forward_and_recomputation():
+    import contextlib
+
+    def fn(m):
+        log = []
+
+        @contextlib.contextmanager
+        def tag(name):
+            log.append(name + "-in")
+            yield
+        x = _t(m, [1.0, 2.0], True)
+        y = _ck(m).checkpoint(lambda t: t.sin() * t, x, use_reentrant=False,
+                              context_fn=lambda: (tag("fwd"), tag("re")))
+        log.append("mid")
+        y.sum().backward()
+        with m.no_grad():          # nothing recorded: context_fn is not called
+            _ck(m).checkpoint(lambda t: t * 2, x, use_reentrant=False,
+                              context_fn=lambda: (tag("nograd"), tag("nograd")))
+        return log, x.grad
+    same(fn)

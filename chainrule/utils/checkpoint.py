@@ -21,7 +21,7 @@ class CheckpointNode(F.Node):
 
     def _backward(self, grads):
         raw = self._raw
-        fn, args, kwargs, rng, targets, nout = self.__dict__["_ckpt"]
+        fn, args, kwargs, rng, targets, nout, rctx = self.__dict__["_ckpt"]
         from .. import random as R
         state = None
         if rng is not None:
@@ -36,7 +36,11 @@ class CheckpointNode(F.Node):
         targets = [dargs[t] if type(t) is int else t for t in targets]
         try:
             with enable_grad():
-                out = fn(*dargs, **kwargs)
+                if rctx is not None:
+                    with rctx:
+                        out = fn(*dargs, **kwargs)
+                else:
+                    out = fn(*dargs, **kwargs)
         finally:
             if state is not None:
                 R.set_rng_state(state)
@@ -89,19 +93,34 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
     if use_reentrant is None:
         warnings.warn("chainrule.utils.checkpoint: the use_reentrant parameter should be passed "
                       "explicitly; use_reentrant=False is recommended.", stacklevel=2)
+        use_reentrant = True        # torch's default when it is not passed
+    if use_reentrant:
+        if kwargs:
+            raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
+        if context_fn is not None or debug:
+            raise ValueError("Passing `context_fn` or `debug` is only supported when "
+                             "use_reentrant=False.")
     if determinism_check not in ("default", "none"):
         raise ValueError("determinism_check should be one of ['default', 'none'], but got "
                          f"{determinism_check}")
     record = _mode.grad and F._INTERPOSE[0] is None and _fad.CREATED[0] is None
     if not record:
         return function(*args, **kwargs)
+    recompute_ctx = None
+    if context_fn is not None:
+        # two context managers: one around the forward, one around the recomputation
+        forward_ctx, recompute_ctx = context_fn()
     from .. import random as R
     rng = R.get_rng_state() if preserve_rng_state else None
     created = set()
     F._INTERPOSE[0] = _recorder(created)
     _fad.CREATED[0] = created
     try:
-        out = function(*args, **kwargs)
+        if context_fn is not None:
+            with forward_ctx:
+                out = function(*args, **kwargs)
+        else:
+            out = function(*args, **kwargs)
     finally:
         F._INTERPOSE[0] = None
         _fad.CREATED[0] = None
@@ -156,7 +175,7 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
     node._out_meta = tuple((o._data.shape, o._data.dtype) for _, o in diff)
     node.needs_input_grad = tuple(True for _ in edges)
     node.__dict__["_ckpt"] = (function, args, kwargs, rng, targets,
-                              [(j, k) for j, (k, _) in enumerate(diff)])
+                              [(j, k) for j, (k, _) in enumerate(diff)], recompute_ctx)
     for j, (k, o) in enumerate(diff):
         o.grad_fn, o._nr = node, j
         o.__dict__.pop("_base", None)
