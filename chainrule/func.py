@@ -873,29 +873,43 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
     >>> functional_call(m, p, (chainrule.tensor([[1.0, 2.0]]),))
     tensor([[3.]])
     """
-    if isinstance(parameter_and_buffer_dicts, dict):
-        params = dict(parameter_and_buffer_dicts)
-    else:
-        params = {}
-        for d in parameter_and_buffer_dicts:
+    dicts = parameter_and_buffer_dicts
+    if isinstance(dicts, dict):
+        params = dict(dicts)
+    elif isinstance(dicts, (list, tuple)) and all(isinstance(d, dict) for d in dicts):
+        seen, repeated = set(), []
+        for d in dicts:
             for k in d:
-                if k in params:
-                    raise ValueError(f"{k} appeared in multiple dictionaries; behavior of "
-                                     "functional call is ambiguous")
-            params.update(d)
+                if k in seen and k not in repeated:
+                    repeated.append(k)
+                seen.add(k)
+        if repeated:
+            raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of "
+                             "functional call is ambiguous")
+        params = {k: v for d in dicts for k, v in d.items()}
+    else:
+        raise ValueError("Expected parameter_and_buffer_dicts to be a dict, or a list/tuple of "
+                         f"dicts, but got {type(dicts)}")
     if args is None:
         args = ()
     elif not isinstance(args, tuple):
         args = (args,)
     kwargs = kwargs or {}
+    if tie_weights:
+        params = _tie(module, params)
     if strict:
-        names = {n for n, _ in module.named_parameters()} | {n for n, _ in
-                                                            module.named_buffers()}
-        missing = sorted(names - set(params))
-        unexpected = sorted(set(params) - names)
-        if missing or unexpected:
-            raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}: "
-                               f"Missing key(s): {missing}. Unexpected key(s): {unexpected}.")
+        names = [n for n, _ in module.named_parameters(remove_duplicate=False)] + \
+            [n for n, _ in module.named_buffers(remove_duplicate=False)]
+        missing = sorted(set(names) - set(params))
+        unexpected = sorted(set(params) - set(names))
+        msgs = []
+        if missing:
+            msgs.append("Missing key(s): " + ", ".join(repr(k) for k in missing) + ".")
+        if unexpected:
+            msgs.append("Unexpected key(s): " + ", ".join(repr(k) for k in unexpected) + ".")
+        if msgs:
+            raise RuntimeError(f"Error(s) in reparametrizing for {module._get_name()}:\n\t" +
+                               "\n\t".join(msgs))
     saved = []
     try:
         for name, value in params.items():
@@ -911,6 +925,29 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
 
 
 _NOPE = object()
+
+
+def _tie(module, params):
+    """Names sharing one tensor in the module all take the value given for any of them (at
+    most one value per tied group, unless it is the same object)."""
+    groups = {}
+    for n, t in list(module.named_parameters(remove_duplicate=False)) + \
+            list(module.named_buffers(remove_duplicate=False)):
+        groups.setdefault(id(t), []).append(n)
+    out = dict(params)
+    for names in groups.values():
+        if len(names) < 2:
+            continue
+        given = [n for n in names if n in params]
+        if not given:
+            continue
+        v = params[given[0]]
+        if any(params[n] is not v for n in given[1:]):
+            raise ValueError(f"functional_call got multiple values for keys {given}, which "
+                             "are tied. Consider using tie_weights=False")
+        for n in names:
+            out[n] = v
+    return out
 
 
 def _owner(module, name):

@@ -434,3 +434,60 @@ def test_checkpoint_context_fn_wraps_forward_and_recomputation():
                               context_fn=lambda: (tag("nograd"), tag("nograd")))
         return log, x.grad
     same(fn)
+
+
+# -- functional_call ----------------------------------------------------------------------------
+def _net(m):
+    net = m.nn.Sequential(m.nn.Linear(3, 2), m.nn.BatchNorm1d(2))
+    with m.no_grad():
+        net[0].weight.copy_(m.tensor([[0.1, 0.2, 0.3], [-0.4, 0.5, 0.6]]))
+        net[0].bias.copy_(m.tensor([0.1, -0.1]))
+    return net
+
+
+def _tied(m):
+    class Tied(m.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = m.nn.Linear(2, 2, bias=False)
+            self.b = m.nn.Linear(2, 2, bias=False)
+            self.b.weight = self.a.weight
+            with m.no_grad():
+                self.a.weight.copy_(m.tensor([[0.5, -1.0], [0.25, 2.0]]))
+
+        def forward(self, x):
+            return self.b(self.a(x))
+    return Tied()
+
+
+_FX = [[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]]
+_W2 = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+_TW = [[1.0, 2.0], [3.0, 4.0]]
+FCALL_CASES = {
+    "duplicate_keys": lambda m: m.func.functional_call(
+        _net(m), ({"0.weight": _t(m, _W2)}, {"0.weight": m.zeros(2, 3)}), (_t(m, _FX),)),
+    "strict_missing": lambda m: m.func.functional_call(
+        _net(m), {"0.weight": _t(m, _W2)}, (_t(m, _FX),), strict=True),
+    "strict_unexpected": lambda m: m.func.functional_call(
+        _net(m), {**dict(_net(m).named_parameters()), **dict(_net(m).named_buffers()),
+                  "foo": m.zeros(1)}, (_t(m, _FX),), strict=True),
+    "not_a_dict": lambda m: m.func.functional_call(_net(m), 3, (_t(m, _FX),)),
+    "tie_weights": lambda m: m.func.functional_call(
+        _tied(m), {"a.weight": _t(m, _TW)}, (_t(m, [[1.0, 2.0]]),)),
+    "tie_weights_false": lambda m: m.func.functional_call(
+        _tied(m), {"a.weight": _t(m, _TW)}, (_t(m, [[1.0, 2.0]]),), tie_weights=False),
+    "tied_given_twice_differently": lambda m: m.func.functional_call(
+        _tied(m), {"a.weight": _t(m, _TW), "b.weight": m.eye(2)}, (_t(m, [[1.0, 2.0]]),)),
+    "tied_given_twice_same_object": lambda m: (lambda w: m.func.functional_call(
+        _tied(m), {"a.weight": w, "b.weight": w}, (_t(m, [[1.0, 2.0]]),)))(_t(m, _TW)),
+    "tied_strict_one_given": lambda m: m.func.functional_call(
+        _tied(m), {"a.weight": _t(m, _TW)}, (_t(m, [[1.0, 2.0]]),), strict=True),
+    "grad_through_tied": lambda m: m.func.grad(lambda w: m.func.functional_call(
+        _tied(m), {"a.weight": w}, (_t(m, [[1.0, 2.0]]),)).sum())(_t(m, _TW)),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("case", sorted(FCALL_CASES))
+def test_functional_call_like_torch(case):
+    same(FCALL_CASES[case], msg=True)
