@@ -491,3 +491,38 @@ FCALL_CASES = {
 @pytest.mark.parametrize("case", sorted(FCALL_CASES))
 def test_functional_call_like_torch(case):
     same(FCALL_CASES[case], msg=True)
+
+
+# -- forward_ad ---------------------------------------------------------------------------------
+def _fw(m):
+    return m.autograd.forward_ad
+
+
+def _in_level(m, f):
+    with _fw(m).dual_level():
+        return f()
+
+
+FWD_CASES = {
+    "make_dual_integer_primal": lambda m: _in_level(m, lambda: _fw(m).make_dual(
+        _t(m, [1, 2]), m.ones(2))),
+    "make_dual_integer_tangent": lambda m: _in_level(m, lambda: _fw(m).make_dual(
+        _t(m, X1), m.ones(3, dtype=m.int64))),
+    "make_dual_shape": lambda m: _in_level(m, lambda: _fw(m).make_dual(_t(m, X1), m.ones(4))),
+    "make_dual_outside_level": lambda m: _fw(m).make_dual(_t(m, X1), m.ones(3)),
+    "nested_levels": lambda m: _in_level(m, lambda: _in_level(m, lambda: 0)),
+    "tangents_through_views": lambda m: _in_level(m, lambda: (lambda x: tuple(
+        _fw(m).unpack_dual(v).tangent for v in (x.t(), x[0], x.reshape(4), x.unsqueeze(0),
+                                                 x.expand(3, 2, 2), x.diagonal(),
+                                                 x.narrow(1, 0, 1))))(_fw(m).make_dual(
+        _t(m, [[1.0, 2.0], [3.0, 4.0]]), _t(m, [[1.0, 0.0], [0.0, 2.0]])))),
+    "unpack_dual_fields": lambda m: _in_level(m, lambda: (lambda u: (
+        type(u).__name__, u._fields, u.primal, u.tangent))(_fw(m).unpack_dual(
+            _fw(m).make_dual(_t(m, X1), m.ones(3)).exp()))),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("case", sorted(FWD_CASES))
+def test_forward_ad_like_torch(case):
+    same(FWD_CASES[case], msg=True)
