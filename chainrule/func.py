@@ -17,7 +17,8 @@ from . import random as _random
 from .autograd import forward_ad, functional  # noqa: F401  (chainrule.autograd.<name>)
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
-           "functional_call"]
+           "functional_call", "linearize", "stack_module_state", "functionalize",
+           "replace_all_batch_norm_modules_"]
 
 _make = Tensor._make
 _LEAF1 = _Spec("tuple", None, (_LEAF,))      # one positional Tensor argument
@@ -981,3 +982,116 @@ def _restore(owner, attr, p, b, plain):
         object.__setattr__(owner, attr, plain)
     else:
         owner.__dict__.pop(attr, None)
+
+
+# -- the rest of torch.func ---------------------------------------------------------------------
+def linearize(func, *primals):
+    """``(func(*primals), jvp_fn)``: ``jvp_fn(*tangents)`` is the Jacobian-vector product at
+    ``primals`` (a forward-mode pass per call).
+
+    >>> import chainrule
+    >>> from chainrule.func import linearize
+    >>> out, jvp_fn = linearize(lambda x: x ** 2, chainrule.tensor([1.0, 3.0]))
+    >>> jvp_fn(chainrule.tensor([1.0, 1.0]))
+    tensor([2., 6.])
+    """
+    flat_p, spec_p = tree_flatten(primals)
+    _check_tensors(flat_p, "linearize", "primals")
+    out = jvp(func, primals, tuple(tree_unflatten([_zeros_like(p) for p in flat_p], spec_p)))[0]
+
+    def jvp_fn(*tangents):
+        flat_t, spec_t = tree_flatten(tangents)
+        if spec_t != spec_p:
+            raise RuntimeError(f"Expected the tangents {spec_t} to have the same argspec as the "
+                               f"primals {spec_p}")
+        for i, (t, p) in enumerate(zip(flat_t, flat_p)):
+            if not isinstance(t, Tensor) or t.shape != p.shape:
+                raise RuntimeError(f"tangent:{i} with shape {getattr(t, 'shape', None)} in "
+                                   f"flattened pytree doesn't match the shape {p.shape} of the "
+                                   "corresponding primal.")
+        return jvp(func, primals, tangents)[1]
+    return out, jvp_fn
+
+
+def stack_module_state(models):
+    """``(params, buffers)``: each parameter and buffer of the same-class ``models`` stacked
+    along a new dim 0 (fresh leaves), ready for ``vmap`` over ``functional_call``.
+
+    >>> import chainrule
+    >>> from chainrule.func import stack_module_state
+    >>> params, buffers = stack_module_state([chainrule.nn.Linear(2, 1) for _ in range(3)])
+    >>> params["weight"].shape, params["weight"].requires_grad
+    (chainrule.Size([3, 1, 2]), True)
+    """
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if not (all(m.training for m in models) or not any(m.training for m in models)):
+        raise RuntimeError("stack_module_state: Expected all models to have the same "
+                           "training/eval mode.")
+    if any(type(m) is not type(models[0]) for m in models):
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+
+    def stacked(named):
+        names = [n for n, _ in named(models[0])]
+        per = [dict(named(m)) for m in models]
+        out = {}
+        for n in names:
+            ts = [d[n] for d in per]
+            rg = {t.requires_grad for t in ts}
+            if len(rg) > 1:
+                raise RuntimeError(f"Expected {n} from each model to have the same "
+                                   ".requires_grad")
+            r = S.stack([t.detach() for t in ts])
+            out[n] = r.requires_grad_() if rg == {True} else r
+        return out
+    return (stacked(lambda m: m.named_parameters()), stacked(lambda m: m.named_buffers()))
+
+
+def functionalize(func, *, remove="mutations"):
+    """``func`` as a function without observable mutation of intermediates. chainrule runs
+    eagerly, so the result computes exactly what ``func`` does (in-place updates of the inputs
+    still reach them, as torch's functionalize applies them at the end).
+
+    >>> import chainrule
+    >>> from chainrule.func import functionalize
+    >>> def f(x):
+    ...     y = x.clone()
+    ...     y.add_(1)
+    ...     return y
+    >>> functionalize(f)(chainrule.zeros(2))
+    tensor([1., 1.])
+    """
+    if remove not in ("mutations", "mutations_and_views"):
+        raise RuntimeError(
+            f"functionalize(f, remove='mutations'): received invalid argument for remove="
+            f"{remove}. Valid options are:\n     remove='mutations': all inplace and out= "
+            "operators will be removed from the program, and replaced with their out-of-place "
+            "equivalents.\n     remove='mutations_and_views': In addition to the above, all "
+            "aliasing operators {view} will be replaced with their non-aliasing counterparts, "
+            "{view}_copy.\n")
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+    return wrapper
+
+
+def replace_all_batch_norm_modules_(root):
+    """Make every BatchNorm module under ``root`` use batch statistics only (no running
+    statistics), so it runs under ``vmap``; returns ``root``, changed in place.
+
+    >>> import chainrule
+    >>> from chainrule.func import replace_all_batch_norm_modules_
+    >>> bn = replace_all_batch_norm_modules_(chainrule.nn.BatchNorm1d(2))
+    >>> bn.running_mean is None, bn.track_running_stats
+    (True, False)
+    """
+    from .nn.modules.normalization import _BatchNorm
+    for m in root.modules():
+        if isinstance(m, _BatchNorm):
+            m.running_mean = None
+            m.running_var = None
+            m.num_batches_tracked = None
+            m.track_running_stats = False
+    return root

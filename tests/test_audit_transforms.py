@@ -526,3 +526,61 @@ FWD_CASES = {
 @pytest.mark.parametrize("case", sorted(FWD_CASES))
 def test_forward_ad_like_torch(case):
     same(FWD_CASES[case], msg=True)
+
+
+# -- linearize, stack_module_state, functionalize, replace_all_batch_norm_modules_ ---------------
+def _lins(m):
+    m.manual_seed(0)
+    return [m.nn.Linear(2, 1) for _ in range(3)]
+
+
+REST_CASES = {
+    "stack_module_state": lambda m: (lambda pb: ({k: (tuple(v.shape), v.requires_grad,
+                                                      v.is_leaf) for k, v in pb[0].items()},
+                                                 pb[1]))(m.func.stack_module_state(_lins(m))),
+    "stack_module_state_mixed_requires_grad": lambda m: (lambda ms: (
+        ms[1].weight.requires_grad_(False), m.func.stack_module_state(ms)))(_lins(m)),
+    "stack_module_state_empty": lambda m: m.func.stack_module_state([]),
+    "stack_module_state_modes": lambda m: m.func.stack_module_state(
+        [m.nn.Linear(2, 1), m.nn.Linear(2, 1).eval()]),
+    "stack_module_state_classes": lambda m: m.func.stack_module_state(
+        [m.nn.Linear(2, 1), m.nn.Tanh()]),
+    "functionalize_bad_remove": lambda m: m.func.functionalize(lambda x: x, remove="x"),
+    "replace_all_batch_norm_modules_": lambda m: (lambda bn: (
+        m.func.replace_all_batch_norm_modules_(bn) is bn, bn[0].running_mean,
+        bn[0].track_running_stats, sorted(dict(bn.named_buffers()))))(
+        m.nn.Sequential(m.nn.BatchNorm1d(2), m.nn.Linear(2, 2))),
+    "replace_all_batch_norm_modules_then_vmap": lambda m: m.func.vmap(
+        m.func.replace_all_batch_norm_modules_(m.nn.BatchNorm1d(3)))(
+        _t(m, [[[1.0, 2.0], [3.0, 0.5], [0.2, 0.1]]] * 2)),
+    "linearize": lambda m: (lambda of: (of[0], of[1](m.ones(2), m.zeros(2))))(
+        m.func.linearize(lambda x, y: (x.sin() * y, y), _t(m, [1.0, 2.0]), _t(m, [0.5, 3.0]))),
+    "linearize_tangent_shape": lambda m: m.func.linearize(
+        lambda x: x.sin(), _t(m, [1.0, 2.0]))[1](m.ones(3)),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("case", sorted(REST_CASES))
+def test_rest_of_torch_func_like_torch(case):
+    same(REST_CASES[case], msg=True)
+
+
+@needs_torch
+def test_stack_module_state_ensemble_through_vmap():
+    ms = _lins(chainrule)
+    params, buffers = chainrule.func.stack_module_state(ms)
+    x = chainrule.tensor([[1.0, -2.0]])
+    out = chainrule.func.vmap(
+        lambda p, b: chainrule.func.functional_call(ms[0], (p, b), (x,)))(params, buffers)
+    want = chainrule.stack([m(x) for m in ms])
+    np.testing.assert_allclose(out.detach().numpy(), want.detach().numpy(), rtol=1e-6)
+
+    def f(y):
+        y.add_(1)
+        z = y.clone()
+        z.mul_(2)
+        return z
+    a, b = chainrule.ones(2), chainrule.ones(2)
+    np.testing.assert_array_equal(chainrule.func.functionalize(f)(a).numpy(), f(b).numpy())
+    np.testing.assert_array_equal(a.numpy(), b.numpy())      # input mutations still land
