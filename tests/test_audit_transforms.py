@@ -584,3 +584,51 @@ def test_stack_module_state_ensemble_through_vmap():
     a, b = chainrule.ones(2), chainrule.ones(2)
     np.testing.assert_array_equal(chainrule.func.functionalize(f)(a).numpy(), f(b).numpy())
     np.testing.assert_array_equal(a.numpy(), b.numpy())      # input mutations still land
+
+
+def _nondet(m, **kw):
+    state = {"n": 0}
+
+    def f(x):
+        state["n"] += 1
+        y = x * 2 if state["n"] == 1 else x[:1] * 3
+        return y.exp().sum()
+    x = _t(m, [1.0, 2.0], True)
+    _ck(m).checkpoint(f, x, **kw).backward()
+    return x.grad
+
+
+CKPT_MORE = {
+    "recomputation_changes_shapes": lambda m: _nondet(m, use_reentrant=False),
+    "reentrant_without_input_requiring_grad": lambda m: (lambda lin: _ck(m).checkpoint(
+        lin, m.ones(1, 2), use_reentrant=True).requires_grad)(m.nn.Linear(2, 2)),
+    "non_reentrant_without_input_requiring_grad": lambda m: (lambda lin: _ck(m).checkpoint(
+        lin, m.ones(1, 2), use_reentrant=False).requires_grad)(m.nn.Linear(2, 2)),
+    "detach_variable": lambda m: _ck(m).detach_variable((_t(m, [1.0], True), 3, _t(m, [2.0]))),
+    "detach_variable_list": lambda m: _ck(m).detach_variable([_t(m, [1.0])]),
+    "noop_context_fn": lambda m: len(_ck(m).noop_context_fn()),
+    "preserve_rng_state_keyword": lambda m: _ck(m).checkpoint(
+        lambda t: t * 2, _t(m, [1.0], True), use_reentrant=False, preserve_rng_state=False),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("case", sorted(CKPT_MORE))
+@pytest.mark.filterwarnings("ignore")
+def test_checkpoint_more_like_torch(case):
+    err = same(CKPT_MORE[case])
+    if isinstance(err, Exception):
+        assert "different metadata than during the forward pass" in str(err) or \
+            "Only tuple of tensors" in str(err)
+
+
+def test_checkpoint_reentrant_warns_without_inputs_requiring_grad():
+    with pytest.warns(UserWarning, match="None of the inputs have requires_grad=True"):
+        chainrule.utils.checkpoint.checkpoint(lambda t: t * 2, chainrule.ones(2),
+                                              use_reentrant=True)
+
+
+def test_checkpoint_determinism_check_none_skips_the_check():
+    g = _nondet(chainrule, use_reentrant=False, determinism_check="none")
+    assert g.shape == (2,)
+    assert isinstance(chainrule.utils.checkpoint.CheckpointError("x"), RuntimeError)
