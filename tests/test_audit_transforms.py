@@ -632,3 +632,40 @@ def test_checkpoint_determinism_check_none_skips_the_check():
     g = _nondet(chainrule, use_reentrant=False, determinism_check="none")
     assert g.shape == (2,)
     assert isinstance(chainrule.utils.checkpoint.CheckpointError("x"), RuntimeError)
+
+
+_X3 = _arr((3, 2, 4), 5)
+_SA = (np.random.RandomState(6).randn(3, 2, 2).round(3) + 3 * np.eye(2)).tolist()
+_SB, _SM = _arr((3, 2), 7), _arr((3, 2, 3), 8)
+MORE_VMAP = {
+    "pad_reflect": lambda m: m.func.vmap(lambda x: m.nn.functional.pad(
+        x, (1, 2), mode="reflect"))(_t(m, _X3)),
+    "pad_replicate": lambda m: m.func.vmap(lambda x: m.nn.functional.pad(
+        x[None], (1, 2), mode="replicate"))(_t(m, _X3)),
+    "interpolate_linear": lambda m: m.func.vmap(lambda x: m.nn.functional.interpolate(
+        x[None], scale_factor=2, mode="linear"))(_t(m, _X3)),
+    "interpolate_bilinear": lambda m: m.func.vmap(lambda x: m.nn.functional.interpolate(
+        x[None, None], size=(3, 5), mode="bilinear", align_corners=True))(_t(m, _X3)),
+    "interpolate_nearest_grad": lambda m: m.func.vmap(m.func.grad(
+        lambda x: m.nn.functional.interpolate(x[None], size=7).pow(2).sum()))(_t(m, _X3)),
+    "pad_reflect_grad": lambda m: m.func.vmap(m.func.grad(lambda x: m.nn.functional.pad(
+        x, (1, 2), mode="reflect").pow(2).sum()))(_t(m, _X3)),
+    "logcumsumexp": lambda m: m.func.vmap(lambda x: x.logcumsumexp(0))(_t(m, _X3)),
+    "logcumsumexp_grad": lambda m: m.func.vmap(m.func.grad(
+        lambda x: x.logcumsumexp(-1).sum()))(_t(m, _X3)),
+    "solve_batched_both": lambda m: m.func.vmap(m.linalg.solve)(_t(m, _SA), _t(m, _SM)),
+    "solve_vector": lambda m: m.func.vmap(m.linalg.solve)(_t(m, _SA), _t(m, _SB)),
+    "solve_matrix_only": lambda m: m.func.vmap(lambda a: m.linalg.solve(a, _t(m, _SB)[0]))(
+        _t(m, _SA)),
+    "solve_rhs_only": lambda m: m.func.vmap(lambda b: m.linalg.solve(_t(m, _SA)[0], b))(
+        _t(m, _SM)),
+    "solve_grad": lambda m: m.func.vmap(m.func.grad(
+        lambda a, b: m.linalg.solve(a, b).pow(2).sum(), argnums=(0, 1)))(_t(m, _SA),
+                                                                         _t(m, _SB)),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("case", sorted(MORE_VMAP))
+def test_vmap_more_primitives_match_torch(case):
+    same(MORE_VMAP[case])

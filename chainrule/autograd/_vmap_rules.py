@@ -538,3 +538,30 @@ if CV is not None and hasattr(CV, "Conv"):
         os_ = out._data.shape
         out = S.Reshape.apply(out, (os_[0], B, ws[1]) + os_[2:])
         return S.Permute.apply(out, (1, 0) + tuple(range(2, len(os_) + 1)))
+
+
+if CV is not None and hasattr(CV, "AxisGather"):
+    # interpolation and index paddings: constant indices along one axis, counted from the end
+    # (the ops' contract), so a leading batch dim changes nothing
+    def _neg(axis, nd):
+        return axis if axis < 0 else axis - nd
+
+    @register(CV.AxisGather)
+    def axis_gather(cls, args, bat, kwargs, B):
+        x, idx, w, axis = args
+        return cls.apply(x, idx, w, _neg(axis, x._data.ndim - 1))
+
+    @register(CV.AxisScatter)
+    def axis_scatter(cls, args, bat, kwargs, B):
+        g, idx, w, axis, n = args
+        return cls.apply(g, idx, w, _neg(axis, g._data.ndim - 1), n)
+
+try:
+    from ..ops import extra as _EX
+except ImportError:      # pragma: no cover
+    _EX = None
+if _EX is not None and hasattr(_EX, "LogCumSumExp"):
+    RULES[_EX.LogCumSumExp] = _dim_rule(1)
+
+if hasattr(LA, "Solve"):
+    RULES[LA.Solve] = _leading      # batch dims broadcast like NumPy's stacked solve
