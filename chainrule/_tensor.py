@@ -228,7 +228,10 @@ class Tensor(*MIXINS):
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
-        return self._data
+        d = self._data
+        if type(d) is not np.ndarray:
+            np.asarray(d)       # a vmap placeholder: raises its "not batchable" error
+        return d
 
     def __array__(self, dtype=None, copy=None):
         a = self._data

@@ -8,7 +8,9 @@ shapes, data and tree, so corruption is detected. Loading validates the header l
 the file size before reading it, then every dtype, shape and byte range, before any data is
 read; it allocates at most the file's size for tensor data and executes nothing from the file.
 """
+import base64
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -32,6 +34,7 @@ _SUM = "chainrule.sha256"
 _MAX_HEADER = 100_000_000      # the safetensors reference limit
 _MAX_DIMS = 64
 _CHUNK = 1 << 20
+_MAX_DEPTH = 100              # container nesting a checkpoint may hold
 
 # safetensors dtype codes <-> NumPy dtypes (little-endian); BF16 is widened to float32
 _CODES = {"BOOL": np.dtype(np.bool_), "U8": np.dtype("<u1"), "I8": np.dtype("<i1"),
@@ -56,9 +59,11 @@ class _Encoder:
     def __init__(self):
         self.arrays = {}
         self.by_id = {}
+        self.aliases = {}           # stored name -> number of distinct tensor objects using it
 
     def _name(self, path):
-        base = ".".join(path) or "tensor"
+        # names are UTF-8 in the file: a key holding a lone surrogate is escaped
+        base = (".".join(path) or "tensor").encode("utf-8", "backslashreplace").decode()
         name, k = base, 1
         while name in self.arrays or name == "__metadata__":
             name = f"{base}#{k}"
@@ -82,10 +87,18 @@ class _Encoder:
         return name
 
     def encode(self, obj, path=()):
+        if len(path) > _MAX_DEPTH:
+            raise ValueError(f"chainrule.save: the object nests deeper than {_MAX_DEPTH} "
+                             "levels (or contains a reference cycle) at "
+                             f"{'.'.join(path[:8])}...")
         if obj is None or isinstance(obj, (bool, str)):
             return obj
         if isinstance(obj, int):
-            return int(obj)
+            obj = int(obj)
+            # NOTE: JSON ints beyond 64 bits go as hex, which has no digit-count limit
+            return obj if obj.bit_length() < 64 else {"I": hex(obj)}
+        if isinstance(obj, (bytes, bytearray)):
+            return {"B" if isinstance(obj, bytes) else "BA": base64.b64encode(obj).decode()}
         if isinstance(obj, float):
             if obj != obj:
                 return {"F": "nan"}
@@ -93,10 +106,14 @@ class _Encoder:
                 return {"F": "inf" if obj > 0 else "-inf"}
             return float(obj)
         if isinstance(obj, Tensor):
-            node = {"T": self._tensor(obj, path)}
+            name, alias = self._tensor(obj, path)
+            node = {"T": name}
+            if alias:
+                node["a"] = alias
             if obj.requires_grad:
                 node["g"] = 1
-            if type(obj).__name__ == "Parameter":
+            from .nn.parameter import Parameter
+            if isinstance(obj, Parameter):
                 node["P"] = 1
             return node
         if isinstance(obj, np.ndarray):
@@ -116,15 +133,19 @@ class _Encoder:
             return {"U": [self.encode(v, path + (str(i),)) for i, v in enumerate(obj)]}
         raise TypeError(f"chainrule.save: cannot save an object of type {type(obj).__name__} "
                         f"at {'.'.join(path) or 'the top level'} (supported: tensors, NumPy "
-                        "arrays, dict, list, tuple, int, float, bool, str, None)")
+                        "arrays, dict, list, tuple, int, float, bool, str, bytes, None)")
 
     def _tensor(self, t, path):
+        """(name, alias): distinct tensor objects over one array (``p`` and ``p.data``) share
+        the stored bytes but load as distinct tensors, each with its own flags."""
         key = ("T", id(t))
         if key in self.by_id:
             return self.by_id[key][0]
         name = self._array(t.detach().numpy(), path, "T")
-        self.by_id[key] = (name, t)
-        return name
+        alias = self.aliases.get(name, 0)
+        self.aliases[name] = alias + 1
+        self.by_id[key] = ((name, alias), t)
+        return name, alias
 
 
 def _digest(arrays, codes, tree):
@@ -156,10 +177,13 @@ def _umask():
 
 def _write_atomic(path, data):
     """Write to a temporary file in the same directory, fsync, then rename over path: a crash
-    or error leaves the previous file intact and no partial file."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+    or error leaves the previous file intact and no partial file. A symlink is written
+    through (its target is replaced), as a plain open-and-write would."""
+    path = os.path.realpath(os.fsdecode(path))
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        raise RuntimeError(f"chainrule.save: parent directory {directory} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path)[:200] + ".", suffix=".tmp",
                                dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -194,9 +218,12 @@ def _write_atomic(path, data):
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
          _disable_byteorder_record=False):
     """Save tensors, state dicts, optimizer state dicts, and nested dicts/lists/tuples of
-    tensors, NumPy arrays and plain values (int, float, bool, str, None) to ``f`` (a path or a
-    writable binary file) in the safetensors format. Never pickles; the pickle arguments are
-    accepted for compatibility and ignored. Writing to a path is atomic.
+    tensors, NumPy arrays and plain values (int, float, bool, str, bytes, None) to ``f`` (a path
+    or a writable binary file) in the safetensors format. Never pickles; the pickle arguments
+    are accepted for compatibility and ignored. Writing to a path is atomic (a symlink is
+    written through). Nesting deeper than 100 levels, or a reference cycle, raises ValueError.
+    The same tensor object saved twice loads as one object; distinct views of one storage
+    load as separate tensors.
 
     A flat dict of tensors is stored under its own keys, so other safetensors readers see
     those names; nested entries are named by their path (``state.0.exp_avg``).
@@ -209,10 +236,18 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
     """
     st = _safetensors_numpy()
     enc = _Encoder()
-    tree = json.dumps(enc.encode(obj), separators=(",", ":"), allow_nan=False)
+    try:
+        tree = json.dumps(enc.encode(obj), separators=(",", ":"), allow_nan=False)
+    except RecursionError:      # within _MAX_DEPTH, but called from an already deep stack
+        raise ValueError("chainrule.save: the object nests too deeply to encode from this "
+                         "call depth") from None
     codes = {name: _CODE_OF[a.dtype] for name, a in enc.arrays.items()}
     meta = {_TREE: tree, _SUM: _digest(enc.arrays, codes, tree)}
     data = st.save(enc.arrays, metadata=meta)
+    if int.from_bytes(data[:8], "little") > _MAX_HEADER:
+        raise ValueError(f"chainrule.save: the header (names, shapes and the non-tensor values) "
+                         f"exceeds the {_MAX_HEADER}-byte limit of the safetensors format; "
+                         "store long lists of numbers as tensors")
     if hasattr(f, "write"):
         f.write(data)
         return
@@ -269,8 +304,9 @@ def _validate(header, data_len, where):
             _fail(where, f"tensor {name!r}: an entry needs exactly dtype, shape and "
                   "data_offsets")
         code, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
-        if code not in _CODES:
-            _fail(where, f"tensor {name!r}: unsupported dtype {code!r}")
+        if not isinstance(code, str) or code not in _CODES:
+            _fail(where, f"tensor {name!r}: unsupported dtype {code!r} (chainrule reads "
+                  f"{', '.join(_CODES)})")
         if not isinstance(shape, list) or len(shape) > _MAX_DIMS or \
                 not all(_is_int(d) and d >= 0 for d in shape):
             _fail(where, f"tensor {name!r}: invalid shape {shape!r}")
@@ -326,11 +362,17 @@ class _Decoder:
         return self.arrays[name]
 
     def decode(self, node):
+        try:
+            return self._decode(node)
+        except RecursionError:
+            _fail(self.where, "the object tree in the metadata nests too deeply")
+
+    def _decode(self, node):
         if node is None or isinstance(node, (bool, int, float, str)):
             return node
         if isinstance(node, dict) and len(node) >= 1:
             keys = set(node)
-            if "T" in node and keys <= {"T", "g", "P"}:
+            if "T" in node and keys <= {"T", "a", "g", "P"}:
                 return self._tensor(node)
             if len(node) == 1:
                 (tag, val), = node.items()
@@ -338,50 +380,90 @@ class _Decoder:
                     return self._array(val)
                 if tag == "F" and val in ("nan", "inf", "-inf"):
                     return float(val)
+                if tag == "I" and isinstance(val, str):
+                    try:
+                        return int(val, 16)
+                    except ValueError:
+                        pass
+                if tag in ("B", "BA") and isinstance(val, str):
+                    try:
+                        raw = base64.b64decode(val, validate=True)
+                    except ValueError:
+                        raw = None
+                    if raw is not None:
+                        return raw if tag == "B" else bytearray(raw)
                 if tag == "dt" and isinstance(val, str) and val in _dt._NAMES:
                     return _dt._NAMES[val]
                 if tag in ("L", "U") and isinstance(val, list):
-                    items = [self.decode(v) for v in val]
+                    items = [self._decode(v) for v in val]
                     return items if tag == "L" else tuple(items)
                 if tag in ("D", "O", "C") and isinstance(val, list):
                     out = {"D": dict, "O": OrderedDict, "C": Counter}[tag]()
                     for pair in val:
                         if not (isinstance(pair, list) and len(pair) == 2):
                             break
-                        key = self.decode(pair[0])
+                        key = self._decode(pair[0])
+                        value = self._decode(pair[1])
                         try:
-                            out[key] = self.decode(pair[1])
-                        except TypeError:
+                            out[key] = value
+                        except TypeError:       # an unhashable key
                             break
                     else:
                         return out
         _fail(self.where, "the object tree in the metadata is malformed")
 
     def _tensor(self, node):
-        name = node["T"]
-        if name in self.tensors:
-            return self.tensors[name]
+        name, alias = node["T"], node.get("a", 0)
+        grad, param = node.get("g", 0), node.get("P", 0)
+        if not all(_is_int(v) for v in (alias, grad, param)) or alias < 0 or \
+                grad not in (0, 1) or param not in (0, 1):
+            _fail(self.where, "the object tree in the metadata is malformed")
         arr = self._array(name)
+        key = (name, alias)
+        if key in self.tensors:
+            t, flags = self.tensors[key]
+            if flags != (grad, param):
+                _fail(self.where, f"tensor {name!r} is stored with conflicting flags")
+            return t
         if arr.dtype not in _dt._FROM_NP:
             _fail(self.where, f"tensor {name!r}: dtype {arr.dtype} has no chainrule dtype")
         t = Tensor._make(arr)
-        if node.get("g") == 1:
+        if grad:
             if not t.is_floating_point():
                 _fail(self.where, f"tensor {name!r}: only floating tensors can require grad")
             t.requires_grad_(True)
-        if node.get("P") == 1:
-            from . import nn
-            param = getattr(nn, "Parameter", None)
-            if param is not None:
-                t = param(t, requires_grad=node.get("g") == 1)
-        self.tensors[name] = t
+        if param:
+            from .nn import Parameter
+            t = Parameter(t, requires_grad=bool(grad))
+        self.tensors[key] = (t, (grad, param))
         return t
 
 
 def _open(f):
     if hasattr(f, "read"):
-        return f, False, getattr(f, "name", "<file object>")
-    return open(os.fspath(f), "rb"), True, os.fspath(f)
+        where = getattr(f, "name", "<file object>")
+        seekable = getattr(f, "seekable", None)
+        try:
+            ok = seekable() if seekable is not None else (f.seek(f.tell()) is not None)
+        except (AttributeError, OSError, ValueError):
+            ok = False
+        if not ok:      # a pipe or socket: buffer it (its size is what it holds)
+            return _buffer(f, where), False, where
+        return f, False, where
+    return open(os.fsdecode(f), "rb"), True, os.fsdecode(f)
+
+
+def _buffer(f, where):
+    out = io.BytesIO()
+    while True:
+        chunk = f.read(_CHUNK)
+        if not chunk:
+            break
+        if not isinstance(chunk, bytes):
+            _binary_only(where)
+        out.write(chunk)
+    out.seek(0)
+    return out
 
 
 def _size(fh):
@@ -394,16 +476,23 @@ def _size(fh):
         return end
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None,
+def _binary_only(where):
+    raise TypeError(f"chainrule.load: {where}: the file object is in text mode; open it in "
+                    "binary mode ('rb')")
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
          **pickle_load_args):
     """Load what ``chainrule.save`` stored (or any safetensors file: its tensors come back
-    as a dict by name, bf16 widened to float32) from a path or a readable binary file.
+    as a dict by name, bf16 widened exactly to float32) from a path or a readable binary file
+    (a non-seekable stream is read into memory first).
 
     Never unpickles and executes nothing from the file. A truncated, corrupted, hostile or
     non-safetensors file (a pickle, a zip archive such as torch's ``.pt`` or NumPy's ``.npz``)
     raises :class:`CheckpointError`; the header is validated against the file size before it
-    is read, and at most the file's size is allocated for tensor data. ``map_location``,
-    ``weights_only`` and ``mmap`` are accepted for compatibility (everything loads to the CPU).
+    is read, and at most the file's size is allocated for tensor data (bf16: the float32
+    result). ``map_location``, ``weights_only``, ``mmap`` and the pickle arguments are accepted
+    for compatibility (everything loads to the CPU).
 
     >>> import chainrule, io
     >>> buf = io.BytesIO(); chainrule.save([chainrule.tensor([1, 2]), None], buf)
@@ -418,32 +507,68 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
             fh.close()
 
 
+def _read_bf16(fh, shape, where, name):
+    """bfloat16 is the top half of a float32: widen exactly, reading in chunks so the peak
+    is the float32 result (twice the stored bytes) plus one chunk."""
+    out = np.empty(shape, dtype=np.uint32)
+    flat = out.reshape(-1)
+    step = _CHUNK // 2
+    chunk = np.empty(min(step, flat.size), dtype="<u2")
+    for start in range(0, flat.size, step):
+        part = chunk[:min(step, flat.size - start)]
+        _read_exact(fh, part, where, name)
+        flat[start:start + part.size] = part
+    flat <<= 16
+    return out.view(np.float32)
+
+
+def _format_of(first):
+    """What the first 8 bytes say the file is, when it is a format chainrule refuses."""
+    if first.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return ("a zip archive (a torch.save .pt file or a NumPy .npz?), not a safetensors "
+                "file; chainrule.load reads only safetensors and never unpickles")
+    if first.startswith(b"\x93NUMPY"):
+        return "a NumPy .npy file, not a safetensors file"
+    if first[:1] == b"\x80" and first[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return ("a pickle (a legacy torch.save file?), not a safetensors file; chainrule.load "
+                "never unpickles")
+    return None
+
+
 def _load(fh, where):
     base = fh.tell() if hasattr(fh, "tell") else 0
     size = _size(fh) - base
-    if size < 8:
-        _fail(where, f"{size} bytes is too small for a safetensors file (truncated?)")
     first = fh.read(8)
-    if len(first) != 8:
-        _fail(where, "file ends early (truncated)")
-    if first.startswith(b"PK\x03\x04") or first.startswith(b"PK\x05\x06"):
-        _fail(where, "this is a zip archive (a torch.save .pt file or a NumPy .npz?), not a "
-              "safetensors file; chainrule.load reads only safetensors and never unpickles")
-    if first[:1] == b"\x80" or first.startswith(b"\x93NUMPY"):
-        _fail(where, "this is a pickle or .npy file, not a safetensors file; chainrule.load "
-              "never unpickles")
+    if not isinstance(first, bytes):
+        _binary_only(where)
+    # NOTE: a real header length can begin with a pickle or zip signature (a length of 640 is
+    # b"\x80\x02..."), so the signature only explains a header that fails validation
+    known = _format_of(first)
+
+    def bad(msg):
+        _fail(where, f"this is {known}" if known else msg)
+
+    if size < 8 or len(first) != 8:
+        bad(f"{size} bytes is too small for a safetensors file (truncated?)")
     n = int.from_bytes(first, "little")
     if n > size - 8:
-        _fail(where, f"the header claims {n} bytes but the file has only {size - 8} after the "
-              "length field (truncated or not a safetensors file)")
+        bad(f"the header claims {n} bytes but the file has only {size - 8} after the length "
+            "field (truncated or not a safetensors file)")
     if n > _MAX_HEADER:
-        _fail(where, f"the header claims {n} bytes, above the {_MAX_HEADER}-byte limit")
+        bad(f"the header claims {n} bytes, above the {_MAX_HEADER}-byte limit")
     if n < 2:
-        _fail(where, "the header is empty")
+        bad("the header is empty")
     raw = fh.read(n)
     if len(raw) != n:
-        _fail(where, "file ends inside the header (truncated)")
-    header = _parse_json(raw, where, "header")
+        bad("file ends inside the header (truncated)")
+    if raw[:1] != b"{":
+        bad("the header is not a JSON object")
+    try:
+        header = _parse_json(raw, where, "header")
+    except CheckpointError:
+        if known:
+            bad("")
+        raise
     del raw
     data_len = size - 8 - n
     entries, meta = _validate(header, data_len, where)
@@ -451,13 +576,13 @@ def _load(fh, where):
 
     arrays = {}
     for name, code, shape, begin, end in entries:
+        if code == "BF16":
+            arrays[name] = _read_bf16(fh, shape, where, name)
+            continue
         buf = np.empty(end - begin, dtype=np.uint8)
         _read_exact(fh, buf, where, name)
         arr = buf.view(_CODES[code]).reshape(shape)
-        if code == "BF16":
-            wide = arr.astype(np.uint32)
-            arr = np.left_shift(wide, 16, out=wide).view(np.float32)
-        elif arr.dtype.byteorder == "<" and not np.little_endian:
+        if arr.dtype.byteorder == "<" and not np.little_endian:
             arr = arr.astype(arr.dtype.newbyteorder("="))
         arrays[name] = arr
 

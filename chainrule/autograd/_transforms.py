@@ -510,33 +510,30 @@ def dispatch(cls, args, kwargs):
         return _general(cls, args, kwargs)
     tans = tds = None
     arrays = []
-    needs = []
     rgs = None
-    i = -1
-    for a in args:
-        i += 1
+    for i, a in enumerate(args):
         if not isinstance(a, Tensor):
             arrays.append(a)
-            needs.append(False)
             continue
         d = a._data
         if type(d) is not _nd:
             return _general(cls, args, kwargs)
         arrays.append(d)
         if a._rg:
-            needs.append(True)
             if rgs is None:
                 rgs = [a]
             else:
                 rgs.append(a)
-        else:
-            needs.append(False)
         tt = a.__dict__.get("_tan")
-        e = TAN.get(id(d))
         if tt is None:
+            e = TAN.get(id(d))
             if e is None or a.grad_fn is None or e[0]() is not d:
                 continue
             tt = e[1]
+        else:
+            vc = a._vc
+            # a version still 0 was never written in place: no snapshot can differ from it
+            e = TAN.get(id(d)) if vc is not None and vc.v else None
         t = tt.get(lv)
         if t is None:
             continue
@@ -594,7 +591,8 @@ def dispatch(cls, args, kwargs):
     else:
         ctx = _new(cls)
         ctx._saved = None
-        ctx.needs_input_grad = tuple(needs) if rec else F._NO_NEEDS
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args) if rec \
+            else F._NO_NEEDS
         try:
             od = cls.forward(ctx, *arrays)
         except ValueError as e:

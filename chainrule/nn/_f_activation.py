@@ -94,6 +94,8 @@ def relu_(input):
 
 def _hardtanh(x, lo, hi):
     d = x._data
+    if type(d) is not np.ndarray:       # under vmap: the same with batchable ops
+        return E.where((x > lo) & (x < hi), x, E.clamp(x.detach(), lo, hi))
     inside = (d > lo) & (d < hi)
     return E.where(inside, x, _const(np.clip(d, lo, hi), x))
 
@@ -137,6 +139,8 @@ def relu6(input, inplace=False):
 
 def _leaky(x, slope):
     d = x._data
+    if type(d) is not np.ndarray:
+        return E.where(x > 0, x, x * slope)
     return x * _const(np.where(d > 0, 1.0, slope), x)
 
 
@@ -171,7 +175,7 @@ def _elu(x, alpha, scale, input_scale):
     neg = E.expm1(neg)
     if alpha != 1:
         neg = neg * alpha
-    out = E.where(x._data > 0, x, neg)
+    out = E.where(x > 0, x, neg)
     return out * scale if scale != 1 else out
 
 
@@ -293,7 +297,7 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
 
 
 def _threshold(x, th, value):
-    return E.where(x._data > th, x, _const(value, x))
+    return E.where(x > th, x, _const(value, x))
 
 
 def _check_threshold(input, threshold, value):
@@ -344,9 +348,10 @@ def prelu(input, weight):
         raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
                            f"parameter numbers = {n} and channel size = {channels}.")
     if weight._data.dtype != input._data.dtype:
-        weight = weight.to(input.dtype)
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {_tname(input)} and "
+                           f"{_tname(weight)}")
     w = weight.reshape((n,) + (1,) * (input.ndim - 2)) if n > 1 else weight.reshape(())
-    return E.where(input._data > 0, input, w * input)
+    return E.where(input > 0, input, w * input)
 
 
 # -- smooth activations -----------------------------------------------------------------------
@@ -462,6 +467,8 @@ def tanh(input):
 
 def _hardsigmoid(x):
     d = x._data
+    if type(d) is not np.ndarray:
+        return E.where((x > -3) & (x < 3), (x + 3) / 6, (x >= 3).to(x.dtype))
     return E.where((d > -3) & (d < 3), (x + 3) / 6, _const(d >= 3, x))
 
 
@@ -478,6 +485,8 @@ def hardsigmoid(input, inplace=False):
 
 def _hardswish(x):
     d = x._data
+    if type(d) is not np.ndarray:
+        return E.where(x <= -3, x.detach() * 0.0, E.where(x < 3, x * (x + 3) / 6, x))
     mid = E.where(d < 3, x * (x + 3) / 6, x)
     return E.where(d <= -3, _const(d * 0.0, x), mid)
 
@@ -521,8 +530,7 @@ def hardshrink(input, lambd=0.5):
     """
     _float_in(input, "hardshrink")
     _check_lambd(input, lambd, "hardshrink")
-    d = input._data
-    return E.where((d > lambd) | (d < -lambd), input, _const(0.0, input))
+    return E.where((input > lambd) | (input < -lambd), input, _const(0.0, input))
 
 
 def glu(input, dim=-1):

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from .._tensor import Tensor, _wrap_dim
+from ..autograd import _transforms as _T
 from ..ops import conv as _C
 from ..ops import elementwise as _E
 from ..ops import index as _I
@@ -399,9 +400,10 @@ def _flat_index(k, g):
     """Torch's max-pool indices (flat over the input's spatial dims) from the local argmax."""
     taps = np.array(g.taps, dtype=np.int64).reshape(g.K, len(g.size))
     flat = np.zeros(k.shape, np.int64)
+    lead = k.ndim - len(g.size)     # (N, C) and any vmap batch dims before them
     for i, (n, s, p, d, o) in enumerate(zip(g.size, g.s, g.lo, g.d, g.out)):
         shape = [1] * k.ndim
-        shape[2 + i] = o
+        shape[lead + i] = o
         start = (np.arange(o, dtype=np.int64) * s - p).reshape(shape)
         flat = flat * n + start + taps[k, i] * d
     return flat
@@ -414,7 +416,12 @@ def _max_pool(nd, input, kernel_size, stride, padding, dilation, ceil_mode, retu
     out, k = _C.MaxPool.apply(x, g)
     if not return_indices:
         return _unbatch(out, unb)
-    idx = _make(_flat_index(k._data, g))
+    kd = k._data
+    if type(kd) is np.ndarray:
+        idx = _make(_flat_index(kd, g))
+    else:       # under vmap: the same on the physical array, batched alike
+        levels, raw = _T.levels_of(kd)
+        idx = _make(_T.batched(_flat_index(raw, g), levels))
     return _unbatch(out, unb), _unbatch(idx, unb)
 
 
@@ -1367,10 +1374,12 @@ def one_hot(tensor, num_classes=-1):
 def _norm2(x, dim, keepdim):
     """Euclidean norm along dim whose gradient is 0 where the norm is 0 (torch's rule)."""
     s = (x * x).sum(dim, keepdim)
-    nz = s._data > 0
-    if nz.all():
-        return s.sqrt()
-    return _E.where(_make(nz), s, 1.0).sqrt() * _make(nz.astype(s._data.dtype))
+    if type(s._data) is np.ndarray:
+        nz = s._data > 0
+        if nz.all():
+            return s.sqrt()
+    nz = s > 0      # a tensor: batchable under vmap
+    return _E.where(nz, s, 1.0).sqrt() * nz.to(s.dtype)
 
 
 def _pnorm(x, p, dim, keepdim):
@@ -1388,10 +1397,12 @@ def _pnorm(x, p, dim, keepdim):
     if p == 0.0:
         return _make((a._data != 0).sum(dim, keepdims=keepdim).astype(a._data.dtype))
     s = (a ** p).sum(dim, keepdim)
-    nz = s._data > 0
-    if nz.all():
-        return s ** (1.0 / p)
-    return _E.where(_make(nz), s, 1.0) ** (1.0 / p) * _make(nz.astype(s._data.dtype))
+    if type(s._data) is np.ndarray:
+        nz = s._data > 0
+        if nz.all():
+            return s ** (1.0 / p)
+    nz = s > 0
+    return _E.where(nz, s, 1.0) ** (1.0 / p) * nz.to(s.dtype)
 
 
 def _float_pair(x1, x2, op):
@@ -1425,7 +1436,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         n = _norm2(x, d, True)
         nd = n.detach()
         # value max(n, eps), gradient that of n (torch clamps in place under no_grad)
-        return (n - nd) + _make(np.maximum(nd._data, eps).astype(nd._data.dtype))
+        return (n - nd) + _E.clamp(nd, min=eps)
     return ((x1 / clamped(x1)) * (x2 / clamped(x2))).sum(d)
 
 
@@ -1450,6 +1461,12 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 def _softmax_last(x):
     """Stable softmax over the last dim; rows that are all -inf give zeros (as torch's
     attention does)."""
+    if type(x._data) is not np.ndarray:     # under vmap: the same steps as batchable ops
+        m = x.detach().amax(-1, keepdim=True)
+        m = _E.where(_E.isfinite(m), m, 0.0)
+        e = (x - m).exp()
+        s = e.sum(-1, True)
+        return e / _E.where(s == 0, 1.0, s)
     m = x._data.max(-1, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
     e = (x - _make(m)).exp()

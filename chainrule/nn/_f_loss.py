@@ -11,6 +11,7 @@ from .. import backend
 from .._tensor import Tensor
 
 from ..autograd import grad_mode
+from ..autograd._transforms import BatchedData
 from ..autograd.function import _apply2
 from ..ops import elementwise as E
 from ..ops.nn_ops import BinaryCrossEntropy, CrossEntropy, LogSoftmax, NllLoss, Softplus
@@ -132,7 +133,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     ad = E.abs(d)
     if beta == 0:
         return _reduce(ad, reduction)
-    loss = E.where(ad._data < beta, d * d * (0.5 / beta), ad - 0.5 * beta)
+    loss = E.where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta)
     return _reduce(loss, reduction)
 
 
@@ -150,7 +151,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     d = input - target
     ad = E.abs(d)
-    loss = E.where(ad._data <= delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
+    loss = E.where(ad <= delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
     if weight is not None:
         if tuple(weight.shape) != tuple(input.shape):
             raise ValueError("Weights and input must have the same size.")
@@ -219,6 +220,58 @@ def _class_loss(op, x, target, weight, ignore_index, reduction):
     return _apply2(op, x, (t, w, ignore_index, reduction))
 
 
+def _batched(*ts):
+    return any(type(t._data) is BatchedData for t in ts)
+
+
+def _innermost(d):
+    while type(d) is BatchedData:
+        d = d.phys
+    return d
+
+
+def _class_loss_vmapped(x, target, weight, ignore_index, reduction, logits, eps=0.0):
+    """nll_loss / cross_entropy under vmap. The fused primitives read the target values, which
+    a batched tensor hides; here the loss is composed of batchable ops: a one-hot mask by
+    comparison against the class indices, ``where`` and sums."""
+    cdim = 1 if x.ndim >= 2 else 0
+    c = x.shape[cdim]
+    t = _innermost(target._data)        # every sample's targets: checked all at once
+    bad = (t != ignore_index) & ((t < 0) | (t >= c))
+    if bad.any():
+        raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
+    if weight is not None:
+        if type(weight._data) is BatchedData:
+            raise RuntimeError("vmap: cross_entropy / nll_loss with a batched class weight is "
+                               "not batchable yet; pass the same weight to every sample")
+        _class_weight(weight, c)
+    top = _top()
+    logp = LogSoftmax.apply(x, cdim) if logits else x
+    cshape = (c,) + (1,) * (x.ndim - 2) if cdim else (c,)
+    tgt = target.long().unsqueeze(cdim) if cdim else target.long()
+    onehot = tgt == top.arange(c).reshape(cshape)
+    zero = _const(0.0, logp)
+    wc = None if weight is None else weight.to(logp.dtype).reshape(cshape)
+    wt = (onehot.to(logp.dtype) if wc is None else E.where(onehot, wc, zero)).sum(cdim)
+    wt = E.where(target != ignore_index, wt, zero)
+    loss = -E.where(onehot, logp, zero).sum(cdim) * wt
+    if eps > 0:
+        smooth = -(logp if wc is None else logp * wc).sum(cdim)
+        smooth = E.where(target != ignore_index, smooth, zero)
+    if reduction == "mean":
+        den = wt.sum()
+        loss = loss.sum() / den
+        if eps > 0:
+            smooth = smooth.sum() / den
+    elif reduction == "sum":
+        loss = loss.sum()
+        if eps > 0:
+            smooth = smooth.sum()
+    if eps > 0:
+        loss = loss * (1 - eps) + smooth * (eps / c)
+    return loss
+
+
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
     """Negative log-likelihood: -input[n, target[n]] (times weight[target[n]]), for (N, C) or
@@ -236,6 +289,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         raise RuntimeError(f"\"nll_loss_forward_reduce_cuda_kernel_2d_index\" not implemented "
                            f"for '{_tname(input)}'")
     _check_target(input, target)
+    if _batched(input, target):
+        return _class_loss_vmapped(input, target, weight, ignore_index, reduction, False)
     return _class_loss(NllLoss, input, target, weight, ignore_index, reduction)
 
 
@@ -255,7 +310,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         x, t = input._data, target._data
         # the training case, (N, C) logits and N int64 targets all in [0, C) (so none is
         # ignored): one reduction checks them, negative ones being huge once unsigned
-        if (x.ndim == 2 and t.ndim == 1 and t.dtype == np.int64 and x.dtype.kind == "f"
+        if (type(x) is type(t) is np.ndarray and x.ndim == 2 and t.ndim == 1
+                and t.dtype == np.int64 and x.dtype.kind == "f"
                 and t.shape[0] == x.shape[0] and t.size and reduction in _REDUCTIONS
                 and not 0 <= ignore_index < x.shape[1]
                 and t.view(np.uint64).max() < x.shape[1]):
@@ -272,6 +328,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if tuple(target.shape) == tuple(input.shape):
         return _ce_probs(input, target, weight, ignore_index, reduction, label_smoothing, cdim)
     _check_target(input, target)
+    if _batched(input, target):
+        return _class_loss_vmapped(input, target, weight, ignore_index, reduction, True,
+                                   label_smoothing)
     if label_smoothing == 0:
         return _class_loss(CrossEntropy, input, target, weight, ignore_index, reduction)
     logp = LogSoftmax.apply(input, cdim)
@@ -334,7 +393,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          "size.")
     if target._data.dtype != input._data.dtype:
         raise RuntimeError(f"Found dtype {_tname(target)} but expected {_tname(input)}")
-    x, t = input._data, target._data
+    x, t = _innermost(input._data), _innermost(target._data)   # every sample's values
     if np.any((x < 0) | (x > 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")
     if np.any((t < 0) | (t > 1)):
@@ -596,7 +655,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     onehot = np.arange(c)[None, :] == t[:, None]
     xy = (x * _const(onehot, x)).sum(1, keepdim=True)
     h = margin - xy + x
-    z = E.where((h._data > 0) & ~onehot, h, _const(0.0, h))
+    z = E.where((h > 0) & Tensor._make(~onehot), h, _const(0.0, h))
     if p == 2:
         z = z * z
     if weight is not None:
@@ -635,7 +694,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     backend.add_at(counts, (rows[0], t[rows]), 1.0)
     is_t = counts > 0
     h = 1 - x.unsqueeze(2) + x.unsqueeze(1)             # h[n, j, i] = 1 - x[j] + x[i]
-    mask = is_t[:, :, None] & ~is_t[:, None, :] & (h._data > 0)
+    mask = (h > 0) & Tensor._make(is_t[:, :, None] & ~is_t[:, None, :])
     z = E.where(mask, h, _const(0.0, h)) * _const(counts[:, :, None], h)
     loss = z.sum((1, 2)) / c
     if input.ndim < 2:

@@ -357,7 +357,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if running_var is None:
             raise RuntimeError("running_var must be defined in evaluation mode")
         return _eval_norm(input, running_mean, running_var, weight, bias, eps, c)
-    stats = []
+    stats = [] if running_mean is not None or running_var is not None else None
     axes = (0,) + tuple(range(2, nd))
     out = Standardize.apply(input, w, b, axes, eps, stats)
     n = input.numel() // c
@@ -399,7 +399,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             raise RuntimeError("Expected running_mean and running_var to be defined when "
                                "use_input_stats is false")
         return _eval_norm(input, running_mean, running_var, weight, bias, eps, c)
-    stats = []
+    # statistics only when something tracks them (vmap refuses a stats list)
+    stats = [] if running_mean is not None or running_var is not None else None
     out = Standardize.apply(input, w, b, tuple(range(2, nd)), eps, stats)
     n = input.numel() // (shape[0] * c)
     if running_mean is not None:

@@ -319,6 +319,12 @@ class AxisGather(Op):
         idx, w, axis, n = ctx.info
         return _xp.call(AxisScatter, g, idx, w, axis, n)
 
+    @staticmethod
+    def vmap_rule(cls, args, bat, kwargs, B):
+        # idx and w are constant arrays: only x carries the batch, one dim further on
+        x, idx, w, axis = args
+        return cls.apply(x, idx, w, axis + 1 if axis >= 0 else axis)
+
 
 class AxisScatter(Op):
     """The adjoint of AxisGather: g[j] * w[t, j] summed into position idx[t, j]."""
@@ -332,6 +338,11 @@ class AxisScatter(Op):
     def backward(ctx, gg):
         idx, w, axis = ctx.info
         return _xp.call(AxisGather, gg, idx, w, axis)
+
+    @staticmethod
+    def vmap_rule(cls, args, bat, kwargs, B):
+        g, idx, w, axis, n = args
+        return cls.apply(g, idx, w, axis + 1 if axis >= 0 else axis, n)
 
 
 # -- max pooling -----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Elementwise primitives (forward and backward side by side) and the public functions that
 lift Python scalars and promote dtypes before calling them."""
+import functools
 import math
 import numbers
 
@@ -8,6 +9,7 @@ import numpy as np
 from .. import _special as _sp
 from .. import dtypes as _dt
 from .._tensor import Tensor
+from ..autograd._transforms import BatchedData as _BatchedData
 from ..autograd.function import _INTERPOSE, Op, _apply1, _apply2
 from . import _xp
 
@@ -838,12 +840,44 @@ def minimum(input, other):
 
 
 # -- comparisons and logic (no gradient) -----------------------------------------------------
+class NoGradMap(Op):
+    """``fn(*arrays)`` for a NumPy function with no gradient (comparisons, logic, isfinite...).
+    The plain path calls NumPy directly; this primitive carries the call only when an argument
+    is batched by vmap, so the transforms can map it like any elementwise op."""
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, fn, *arrays):
+        return np.asarray(fn(*arrays))
+
+    @staticmethod
+    def backward(ctx, g):       # never recorded: the op is not differentiable
+        return None
+
+    @staticmethod
+    def vmap_rule(cls, args, bat, kwargs, B):
+        from ..autograd._vmap_rules import _bcast_args
+        return cls.apply(*_bcast_args(args, bat), **kwargs)
+
+    @staticmethod
+    def jvp_rule(cls, args, tans, out, kwargs, B=None):
+        return None
+
+
+def _nograd(fn, *args):
+    """_make(fn(*data)) for no-gradient elementwise functions, batchable under vmap."""
+    ds = [a._data if isinstance(a, Tensor) else a for a in args]
+    for d in ds:
+        if type(d) is _BatchedData:
+            return NoGradMap.apply(fn, *args)
+    return _make(np.asarray(fn(*ds)))
+
+
 def _compare(npfn, name):
     def fn(input, other):
         a, b = _promote(input, other, name)
         _check_broadcast(a, b, name)
-        return _make(np.asarray(npfn(a._data if isinstance(a, Tensor) else a,
-                                     b._data if isinstance(b, Tensor) else b)))
+        return _nograd(npfn, a, b)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = (f"Elementwise {name} (a bool tensor; no gradient).\n\n    >>> import "
                   f"chainrule\n    >>> chainrule.{name}(chainrule.tensor([1, 2]), 2).dtype\n"
@@ -869,8 +903,7 @@ def _bitwise(npfn, name):
         for v in (a, b):
             if isinstance(v, Tensor) and v._data.dtype.kind == "f" or isinstance(v, float):
                 raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Float'")
-        return _make(np.asarray(npfn(a._data if isinstance(a, Tensor) else a,
-                                     b._data if isinstance(b, Tensor) else b)))
+        return _nograd(npfn, a, b)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = (f"Elementwise {name} of integer or bool tensors.\n\n    >>> import "
                   f"chainrule\n    >>> chainrule.{name}(chainrule.tensor([True]), "
@@ -892,7 +925,7 @@ def bitwise_not(input):
     """
     if input._data.dtype.kind == "f":
         raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
-    return _make(np.invert(input._data))
+    return _nograd(np.invert, input)
 
 
 def logical_not(input):
@@ -902,7 +935,7 @@ def logical_not(input):
     >>> chainrule.logical_not(chainrule.tensor([0, 1]))
     tensor([ True, False])
     """
-    return _make(np.logical_not(input._data))
+    return _nograd(np.logical_not, input)
 
 
 def equal(input, other):
@@ -923,9 +956,12 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     tensor([True])
     """
     a, b = _promote(input, other, "isclose")
-    return _make(np.asarray(np.isclose(np.asarray(a._data if isinstance(a, Tensor) else a),
-                                       b._data if isinstance(b, Tensor) else b,
-                                       rtol, atol, equal_nan)))
+    return _nograd(functools.partial(_isclose, rtol=rtol, atol=atol, equal_nan=equal_nan),
+                   a, b)
+
+
+def _isclose(a, b, rtol, atol, equal_nan):
+    return np.isclose(np.asarray(a), b, rtol, atol, equal_nan)
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -1457,14 +1493,21 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     return where(isfinite(x), x, _make(fill))
 
 
+def _all_finite(d):
+    return np.ones(d.shape, bool)
+
+
+def _none_special(d):
+    return np.zeros(d.shape, bool)
+
+
 def _classify(npfn, name, example):
     def fn(input):
         x = _unary_in(input, name, float_only=False)
         d = x._data
         if d.dtype.kind != "f":
-            return _make(np.zeros(d.shape, bool) if name != "isfinite" else
-                         np.ones(d.shape, bool))
-        return _make(np.asarray(npfn(d)))
+            return _nograd(_all_finite if name == "isfinite" else _none_special, x)
+        return _nograd(npfn, x)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = (f"Elementwise {name} (a bool tensor).\n\n    >>> import chainrule\n"
                   f"    {example}\n")
