@@ -490,28 +490,6 @@ if NN is not None and hasattr(NN, "Linear"):
         return out
 
 
-if NN is not None and hasattr(NN, "CrossEntropy"):
-    @register(NN.CrossEntropy, NN.NllLoss)
-    def class_loss(cls, args, bat, kwargs, B):
-        """Class-index losses with an unbatched target: the vmap batch folds into the sample
-        dim N (the target repeated), per-element losses come back and each sample reduces
-        its own; 'mean' divides by the one per-sample total weight."""
-        x, (t, w, ignore_index, reduction) = args
-        s = x._data.shape                       # (B, N, C, d1, ...)
-        tt = np.broadcast_to(t, (B,) + t.shape).reshape((B * s[1],) + t.shape[1:])
-        per = cls.apply(S.Reshape.apply(x, (B * s[1],) + s[2:]),
-                        (tt, w, ignore_index, "none"))
-        per = S.Reshape.apply(per, (B,) + t.shape)
-        if reduction == "none":
-            return per
-        tot = R.Sum.apply(per, tuple(range(1, per._data.ndim)), False, None)
-        if reduction == "sum":
-            return tot
-        _, cw, denom, _ = NN._class_weights(t, w, ignore_index, "mean", x._data.dtype)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return E.Div.apply(tot, np.asarray(denom, x._data.dtype))
-
-
 if CV is not None and hasattr(CV, "Conv"):
     _conv_fold = _fold((0,))
 
@@ -539,22 +517,6 @@ if CV is not None and hasattr(CV, "Conv"):
         out = S.Reshape.apply(out, (os_[0], B, ws[1]) + os_[2:])
         return S.Permute.apply(out, (1, 0) + tuple(range(2, len(os_) + 1)))
 
-
-if CV is not None and hasattr(CV, "AxisGather"):
-    # interpolation and index paddings: constant indices along one axis, counted from the end
-    # (the ops' contract), so a leading batch dim changes nothing
-    def _neg(axis, nd):
-        return axis if axis < 0 else axis - nd
-
-    @register(CV.AxisGather)
-    def axis_gather(cls, args, bat, kwargs, B):
-        x, idx, w, axis = args
-        return cls.apply(x, idx, w, _neg(axis, x._data.ndim - 1))
-
-    @register(CV.AxisScatter)
-    def axis_scatter(cls, args, bat, kwargs, B):
-        g, idx, w, axis, n = args
-        return cls.apply(g, idx, w, _neg(axis, g._data.ndim - 1), n)
 
 try:
     from ..ops import extra as _EX
