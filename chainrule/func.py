@@ -281,6 +281,9 @@ def _make_dual(p, t, lv):
         d = _make(T.fresh(p._data))
         T.copy_tans(p, d)
     if t._data.dtype != p._data.dtype:
+        if t._data.dtype.kind not in "fc":
+            raise ValueError("Expected tangent to be floating point or complex, but got: "
+                             f"{t.dtype}")
         t = t.to(p.dtype)
     T.set_tangent_deep(d, lv, t)
     return d

@@ -174,6 +174,8 @@ FUNC_ERRORS = {
     "jvp_integer_primal": (lambda m: _fn(m).jvp(lambda x: x * 2, (_t(m, [1, 2]),),
                                                 (_t(m, [1, 1]),)), None),
     "jacfwd_integer_input": (lambda m: _fn(m).jacfwd(lambda x: x * 2)(_t(m, [1, 2])), None),
+    "jvp_integer_tangent": (lambda m: _fn(m).jvp(lambda x: x, (m.ones(3),),
+                                                 (m.ones(3, dtype=m.int64),)), None),
 }
 
 
