@@ -17,11 +17,11 @@ def _outcome(fn, m):
         return "err", e
 
 
-def _shape_of(x):
+def _shape_of(x, rg=True):
     if hasattr(x, "shape") and hasattr(x, "detach"):
-        return ("T", tuple(x.shape))
+        return ("T", tuple(x.shape)) + ((bool(x.requires_grad),) if rg else ())
     if isinstance(x, (tuple, list)):
-        return (type(x).__name__,) + tuple(_shape_of(e) for e in x)
+        return (type(x).__name__,) + tuple(_shape_of(e, rg) for e in x)
     return repr(x)
 
 
@@ -33,9 +33,10 @@ def _leaves(x):
     return []
 
 
-def same(fn, msg=False):
+def same(fn, msg=False, rg=True):
     """Run fn(m) for chainrule and torch: same outcome, structure (tuple vs list vs Tensor),
-    values; for errors the same class (and text when ``msg``)."""
+    requires_grad (unless ``rg`` is false), values; for errors the same class (and text when
+    ``msg``)."""
     import torch
     a, b = _outcome(fn, chainrule), _outcome(fn, torch)
     assert a[0] == b[0], (a, b)
@@ -45,7 +46,8 @@ def same(fn, msg=False):
             mine = str(a[1]).replace("chainrule.", "torch.")
             assert mine == str(b[1]), (mine, str(b[1]))
         return a[1]
-    assert _shape_of(a[1]) == _shape_of(b[1]), (_shape_of(a[1]), _shape_of(b[1]))
+    assert _shape_of(a[1], rg) == _shape_of(b[1], rg), (_shape_of(a[1], rg),
+                                                        _shape_of(b[1], rg))
     for u, v in zip(_leaves(a[1]), _leaves(b[1])):
         scale = max(1.0, float(np.abs(v).max())) if v.size else 1.0   # float32 sums
         np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6 * scale)
@@ -137,7 +139,8 @@ def test_hessian_vectorized_containers_match_torch(ins, strategy):
         args = {"single": x, "tuple": (x, y), "one_tuple": (x,)}[ins]
         return _af(m).hessian(lambda *a: sum((t ** 3).sum() for t in a) * a[0].sum(), args,
                               vectorize=True, outer_jacobian_strategy=strategy)
-    same(fn)
+    # torch's forward-mode outer jacobian leaks requires_grad=True without create_graph
+    same(fn, rg=strategy == "reverse-mode")
 
 
 # -- chainrule.func ---------------------------------------------------------------------------
@@ -671,3 +674,48 @@ MORE_VMAP = {
 @pytest.mark.parametrize("case", sorted(MORE_VMAP))
 def test_vmap_more_primitives_match_torch(case):
     same(MORE_VMAP[case])
+
+
+# -- autograd.functional under no_grad, mixed dtypes ----------------------------------------------
+def _no_grad_call(m, g):
+    with m.no_grad():
+        return g(m)
+
+
+def _fvec(x):
+    return x.sin() * x.sum()
+
+
+def _fsc(x):
+    return (x.sin() * x.sum()).sum()
+
+
+NO_GRAD_CASES = {
+    "jacobian": lambda m: _af(m).jacobian(_fvec, _t(m, X1)),
+    "jacobian_create_graph": lambda m: _af(m).jacobian(_fvec, _t(m, X1, True),
+                                                       create_graph=True),
+    "jacobian_forward": lambda m: _af(m).jacobian(_fvec, _t(m, X1), vectorize=True,
+                                                  strategy="forward-mode"),
+    "hessian": lambda m: _af(m).hessian(_fsc, _t(m, X1)),
+    "vjp": lambda m: _af(m).vjp(_fvec, _t(m, X1), m.ones(3)),
+    "jvp": lambda m: _af(m).jvp(_fvec, _t(m, X1), m.ones(3)),
+    "hvp": lambda m: _af(m).hvp(_fsc, _t(m, X1), m.ones(3)),
+    "vhp": lambda m: _af(m).vhp(_fsc, _t(m, X1), m.ones(3)),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("case", sorted(NO_GRAD_CASES))
+def test_functional_under_no_grad_like_torch(case):
+    same(lambda m: _no_grad_call(m, NO_GRAD_CASES[case]))
+
+
+@needs_torch
+@pytest.mark.parametrize("strategy", ["reverse-mode", "forward-mode"])
+def test_hessian_block_dtypes_with_mixed_inputs(strategy):
+    def fn(m):
+        h = _af(m).hessian(lambda x, y: (x.double() * y).sum() ** 2,
+                           (_t(m, X1), _t(m, X1).double()), vectorize=True,
+                           outer_jacobian_strategy=strategy)
+        return [[str(b.dtype).split(".")[-1] for b in r] for r in h], h
+    same(fn, rg=strategy == "reverse-mode")

@@ -4,6 +4,8 @@ Inputs and outputs are a Tensor or a tuple of Tensors, and results mirror that s
 Jacobians and Hessians are always vectorised (one pass carries the whole basis through the
 rules); ``vectorize`` is accepted for compatibility and only changes which checks apply.
 """
+import functools
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -14,6 +16,16 @@ from .grad_mode import enable_grad
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
 _make = Tensor._make
+
+
+def _grad_on(fn):
+    """Run fn with grad mode on (torch computes these under enable_grad, so they work inside
+    no_grad too)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with enable_grad():
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 def _as_tuple(x, arg_name, fn_name):
@@ -185,6 +197,7 @@ def _zeros(x):
     return _make(np.zeros(x._data.shape, x._data.dtype))
 
 
+@_grad_on
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), v^T J)``: the vector-Jacobian product at ``inputs``.
 
@@ -214,6 +227,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
             _tuple_back(_post(gs, create_graph, tok), is_in_tuple))
 
 
+@_grad_on
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), J v)``: the Jacobian-vector product at ``inputs`` (forward mode).
 
@@ -265,6 +279,7 @@ def _check_strategy(strategy, vectorize, strict):
                            "`strict=False` or `vectorize=False`.")
 
 
+@_grad_on
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy="reverse-mode"):
     """The Jacobian of ``func`` at ``inputs``: entry [i][j] has shape
@@ -307,6 +322,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     return _tuple_back(tuple(rows), holder["tuple"])
 
 
+@_grad_on
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             outer_jacobian_strategy="reverse-mode"):
     """The Hessian of a scalar ``func`` at ``inputs`` (block [i][j] has shape
@@ -346,6 +362,11 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     # pass over the gradient's computation) is the faster way to get it
     hes = FN.jacfwd(FN.jacrev(scalar, nums), nums)(*handles)
     rows = [_tuple_back(_post(row, create_graph, tok), is_in_tuple) for row in hes]
+    if is_in_tuple and outer_jacobian_strategy == "reverse-mode" and \
+            len({x._data.dtype for x in ins}) > 1:
+        # torch's reverse-mode outer jacobian gives block [i][j] the dtype of input j
+        rows = [tuple(b if b.dtype == x.dtype else b.to(x.dtype) for b, x in zip(r, ins))
+                for r in rows]
     if outer_jacobian_strategy == "forward-mode" and is_in_tuple:
         return [list(r) for r in rows]    # lists, as torch's forward-mode outer jacobian
     return _tuple_back(tuple(rows), is_in_tuple)
@@ -403,6 +424,7 @@ def _unpacked(o):
     return c
 
 
+@_grad_on
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), H v)``: Hessian-vector product of a scalar function (forward over
     reverse, one pass).
@@ -415,6 +437,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     return _hv(func, inputs, v, create_graph, strict, "hvp", True)
 
 
+@_grad_on
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), v^T H)``: vector-Hessian product of a scalar function (reverse over
     reverse).
