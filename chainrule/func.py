@@ -151,6 +151,16 @@ def _trace(func, args, kwargs, argnums, has_aux, fname, lazy=False):
     return handles, spec_d, flat_o, spec_o, out, aux, (create, tok)
 
 
+def _off_graph(args):
+    """Under no_grad no outer graph is recorded: inputs that require grad are differentiated
+    as detached values (torch.func gives the same gradients there)."""
+    leaves, spec = tree_flatten(tuple(args))
+    if not any(isinstance(x, Tensor) and x._rg for x in leaves):
+        return args
+    return tree_unflatten([x.detach() if isinstance(x, Tensor) and x._rg else x
+                           for x in leaves], spec)
+
+
 def _unwrap_output(o):
     """A returned tensor, no longer a handle of this transform (the graph stays for outer
     transforms)."""
@@ -183,6 +193,8 @@ def grad_and_value(func, argnums=0, has_aux=False):
     def wrapper(*args, **kwargs):
         nums = _argnums_tuple(argnums, len(args), "grad_and_value")
         nums = nums[0] if isinstance(argnums, int) else nums
+        if not _mode.grad:
+            args = _off_graph(args)
         handles, spec_d, flat_o, spec_o, out, aux, (create, tok) = _trace(
             func, args, kwargs, nums, has_aux, "grad_and_value", lazy=True)
         if not (len(flat_o) == 1 and isinstance(flat_o[0], Tensor)):
@@ -241,6 +253,8 @@ def vjp(func, *primals, has_aux=False):
     (tensor([3., 3.]),)
     """
     nums = tuple(range(len(primals)))
+    if not _mode.grad:
+        primals = _off_graph(primals)
     handles, spec_d, flat_o, spec_o, out, aux, (create, tok) = _trace(
         func, primals, {}, nums, has_aux, "vjp")
     _check_tensors(flat_o, "vjp", "the outputs of f")

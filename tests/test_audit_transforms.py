@@ -719,3 +719,23 @@ def test_hessian_block_dtypes_with_mixed_inputs(strategy):
                            outer_jacobian_strategy=strategy)
         return [[str(b.dtype).split(".")[-1] for b in r] for r in h], h
     same(fn, rg=strategy == "reverse-mode")
+
+
+FUNC_NO_GRAD = {
+    "grad_input_requires_grad": lambda m: _fn(m).grad(_fsc)(_t(m, X1, True)),
+    "grad_and_value_input_requires_grad": lambda m: _fn(m).grad_and_value(_fsc)(
+        _t(m, X1, True)),
+    "grad_argnums_tuple": lambda m: _fn(m).grad(lambda a, b: (a * b.exp()).sum(),
+                                                argnums=(0, 1))(_t(m, X1, True), _t(m, X1)),
+    "grad_dict_input": lambda m: _fn(m).grad(lambda d: (d["a"] ** 3).sum())(
+        {"a": _t(m, X1, True)}),
+    "vjp_input_requires_grad": lambda m: _fn(m).vjp(_fvec, _t(m, X1, True))[1](m.ones(3)),
+    "jacfwd": lambda m: _fn(m).jacfwd(_fvec)(_t(m, X1)),
+    "vmap_of_grad": lambda m: _fn(m).vmap(_fn(m).grad(_fsc))(_t(m, [X1, X1])),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("case", sorted(FUNC_NO_GRAD))
+def test_func_under_no_grad_like_torch(case):
+    same(lambda m: _no_grad_call(m, FUNC_NO_GRAD[case]))
