@@ -739,3 +739,28 @@ FUNC_NO_GRAD = {
 @pytest.mark.parametrize("case", sorted(FUNC_NO_GRAD))
 def test_func_under_no_grad_like_torch(case):
     same(lambda m: _no_grad_call(m, FUNC_NO_GRAD[case]))
+
+
+_XS = [[0.7, 1.3, 0.45], [1.9, 0.2, 0.8]]
+SPECIAL_OPS = {
+    "i0": lambda m, x: m.special.i0(x), "i1": lambda m, x: m.special.i1(x),
+    "i0e": lambda m, x: m.special.i0e(x), "i1e": lambda m, x: m.special.i1e(x),
+    "erfcx": lambda m, x: m.special.erfcx(x), "log_ndtr": lambda m, x: m.special.log_ndtr(x),
+    "ndtri": lambda m, x: m.special.ndtri(x * 0.3 + 0.1),
+    "zeta": lambda m, x: m.special.zeta(x + 1.5, 2.0),
+    "gammainc": lambda m, x: m.special.gammainc(x + 0.5, x),
+    "gammaincc": lambda m, x: m.special.gammaincc(x + 0.5, x * 2),
+    "nextafter": lambda m, x: m.nextafter(x, x + 1) - x,
+    "div_floor": lambda m, x: m.div(x * 5, x + 0.3, rounding_mode="floor"),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("op", sorted(SPECIAL_OPS))
+def test_vmap_special_functions_match_torch(op):
+    f = SPECIAL_OPS[op]
+    same(lambda m: m.func.vmap(lambda x: f(m, x))(_t(m, _XS)))
+    same(lambda m: m.func.vmap(lambda x, y: f(m, x) * y, in_dims=(None, 0))(
+        _t(m, _XS)[0], _t(m, _XS)))
+    if op not in ("nextafter", "div_floor", "zeta", "gammainc", "gammaincc"):
+        same(lambda m: m.func.vmap(m.func.grad(lambda x: f(m, x).sum()))(_t(m, _XS)))

@@ -527,3 +527,15 @@ if _EX is not None and hasattr(_EX, "LogCumSumExp"):
 
 if hasattr(LA, "Solve"):
     RULES[LA.Solve] = _leading      # batch dims broadcast like NumPy's stacked solve
+
+
+# elementwise special functions (their constant arguments pass through unchanged)
+for _c in _cls(_EX, "I0", "I1", "NextAfter") + _cls(E, "RoundedDiv"):
+    RULES[_c] = elementwise
+try:
+    from .. import special as _SP
+except ImportError:      # pragma: no cover
+    _SP = None
+if _SP is not None:
+    for _c in _cls(_SP, "Erfcx", "LogNdtr", "Ndtri", "I0e", "I1e", "Zeta", "Igamma"):
+        RULES[_c] = elementwise
