@@ -17,13 +17,7 @@ B = 3
 F64 = chainrule.float64
 CORE = {op.name for op in __import__("optable.table_core", fromlist=["OPS"]).OPS}
 # core samples that vmap cannot run yet, and why (the error must say so)
-NOT_BATCHABLE = {
-    ("remainder", "value"): "remainder's wrapper checks the raw divisor for integer zeros",
-    ("remainder", "grad"): "remainder's wrapper checks the raw divisor for integer zeros",
-    ("inplace_view", "grad"): "an in-place op on a view of a tensor that requires grad "
-                              "rewrites its base with ViewAssign, which has no batching rule "
-                              "(its view function is an arbitrary callable)",
-}
+NOT_BATCHABLE = {}
 
 
 def _seed(op, i):

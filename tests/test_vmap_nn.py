@@ -230,3 +230,72 @@ def test_comparisons_and_tests_map_over_the_batch():
         want = chainrule.stack([f(x[0]), f(x[1])])
         np.testing.assert_array_equal(got.numpy(), want.numpy())
         assert got.dtype == want.dtype
+
+
+# -- whole modules through functional_call: per-sample gradients and model ensembles -----------
+def _modules(nn):
+    return {
+        "mlp": (lambda: nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)), (5, 4)),
+        "cnn": (lambda: nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2),
+                                      nn.Flatten(), nn.Linear(18, 3)), (2, 1, 8, 8)),
+        "conv_transpose": (lambda: nn.ConvTranspose1d(2, 3, 3, groups=1), (2, 2, 5)),
+        "grouped_conv": (lambda: nn.Conv1d(4, 6, 3, groups=2), (2, 4, 7)),
+        "lstm": (lambda: nn.LSTM(4, 5, batch_first=True), (2, 3, 4)),
+        "gru_2_layers": (lambda: nn.GRU(4, 5, num_layers=2), (3, 2, 4)),
+        "mha": (lambda: nn.MultiheadAttention(4, 2, batch_first=True), (2, 3, 4)),
+        "transformer_layer": (lambda: nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0,
+                                                                 batch_first=True), (2, 3, 4)),
+        "batchnorm_eval": (lambda: nn.BatchNorm1d(4).eval(), (5, 4)),
+        "groupnorm": (lambda: nn.GroupNorm(2, 4), (2, 4, 3)),
+        "embedding": (lambda: nn.Embedding(10, 3), None),
+        "upsample_conv": (lambda: nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear"),
+                                                nn.Conv2d(1, 1, 1)), (1, 1, 3, 3)),
+    }
+
+
+def _module_case(m, name, seed=0):
+    from importlib import import_module
+    func = import_module(f"{m.__name__}.func")
+    ctor, shape = _modules(m.nn)[name]
+    r = np.random.default_rng(seed)
+    mod = ctor().double()
+    params = {k: m.tensor(r.standard_normal(tuple(v.shape))) for k, v in
+              mod.named_parameters()}
+    if name == "embedding":
+        X = m.tensor(r.integers(0, 10, (3, 4)))
+    else:
+        X = m.tensor(r.standard_normal((3,) + shape))
+
+    def run(p, x):
+        out = func.functional_call(mod, p, (x, x, x) if name == "mha" else (x,))
+        return (out[0] if isinstance(out, tuple) else out).sum()
+    return func, params, X, run
+
+
+@pytest.mark.parametrize("name", sorted(_modules(chainrule.nn)))
+def test_modules_per_sample_gradients_and_ensembles(name):
+    func, params, X, run = _module_case(chainrule, name)
+    got = func.vmap(func.grad(run), in_dims=(None, 0))(params, X)
+    for i in range(X.shape[0]):
+        gi = func.grad(run)(params, X[i])
+        for k in got:
+            np.testing.assert_allclose(got[k][i].numpy(), gi[k].numpy(), rtol=1e-10,
+                                       atol=1e-12)
+    stacked = {k: chainrule.stack([v, v * 0.5]) for k, v in params.items()}
+    ens = func.vmap(run, in_dims=(0, None))(stacked, X[0])
+    want = [run({k: v[j] for k, v in stacked.items()}, X[0]) for j in range(2)]
+    np.testing.assert_allclose(ens.numpy(), chainrule.stack(want).numpy(), rtol=1e-10)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["cnn", "grouped_conv", "conv_transpose", "embedding",
+                                  "mha", "transformer_layer", "groupnorm"])
+def test_modules_per_sample_gradients_match_torch(name):
+    import torch
+    res = []
+    for m in (chainrule, torch):
+        func, params, X, run = _module_case(m, name)
+        g = func.vmap(func.grad(run), in_dims=(None, 0))(params, X)
+        res.append({k: v.detach().numpy() for k, v in g.items()})
+    for k in res[0]:
+        np.testing.assert_allclose(res[0][k], res[1][k], rtol=1e-9, atol=1e-12)

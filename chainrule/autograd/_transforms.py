@@ -491,6 +491,10 @@ def _general(cls, args, kwargs):
             lv = top_level(a)
             if lv is not None and (top is None or lv.n > top.n):
                 top = lv
+        elif type(a) is tuple:      # an index whose tensors are batched (x[idx] under vmap)
+            for k in a:
+                if type(k) is BatchedData and (top is None or k.level.n > top.n):
+                    top = k.level
     if top is None:
         outer = _OUTER[0]
         return NotImplemented if outer is None else outer(cls, args, kwargs)

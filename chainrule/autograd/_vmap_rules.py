@@ -176,8 +176,9 @@ def _check_idx(idx):
     from ._transforms import BatchedData
     for k in idx:
         if type(k) is BatchedData:
-            raise RuntimeError("vmap: indexing with a batched index tensor is not batchable "
-                               "yet; index with a tensor created outside vmap, or use "
+            raise RuntimeError("vmap: indexing with a batched bool mask (its result's shape "
+                               "depends on the values) or with an index batched at several "
+                               "vmap levels is not batchable yet; use torch.where or "
                                "gather-style ops")
 
 
@@ -188,10 +189,72 @@ def _move(t, src, dst):
     return S.Permute.apply(t, tuple(perm))
 
 
+def _batched_index(idx, B, ndim):
+    """An index holding batched integer tensors as one physical advanced index: (the index
+    with a batch arange in front, p, nd) where the per-sample result has its nd advanced dims
+    after p slice (or None) dims, while NumPy puts them right after the batch dim. ``ndim``:
+    the indexed tensor's logical ndim. None when the index is outside this form (bool masks,
+    tensors batched at several levels)."""
+    from ._transforms import BatchedData
+    if any(k is Ellipsis for k in idx):
+        used = sum(0 if k is None or k is Ellipsis else 1 for k in idx)
+        i = next(i for i, k in enumerate(idx) if k is Ellipsis)
+        idx = idx[:i] + (slice(None),) * max(ndim - used, 0) + idx[i + 1:]
+    pos, shapes = [], []
+    for i, k in enumerate(idx):
+        if type(k) is BatchedData:
+            if type(k.phys) is not np.ndarray or k.dtype.kind not in "iu":
+                return None
+            shapes.append(k.shape)
+        elif isinstance(k, np.ndarray):
+            if k.dtype.kind not in "iu":
+                return None
+            shapes.append(k.shape)
+        elif isinstance(k, (int, np.integer)):
+            shapes.append(())
+        elif isinstance(k, slice) or k is None:
+            continue
+        else:
+            return None
+        pos.append(i)
+    nd = len(np.broadcast_shapes(*shapes))
+    full = [np.arange(B).reshape((B,) + (1,) * nd)]
+    for k in idx:
+        if type(k) is BatchedData:
+            ph = k.phys
+            full.append(ph.reshape(ph.shape[:1] + (1,) * (nd - k.ndim) + ph.shape[1:]))
+        elif isinstance(k, (np.ndarray, int, np.integer)):
+            k = np.asarray(k)
+            full.append(k.reshape((1,) * (1 + nd - k.ndim) + k.shape))
+        else:
+            full.append(k)
+    adjacent = pos == list(range(pos[0], pos[-1] + 1))
+    p = sum(1 for k in idx[:pos[0]] if isinstance(k, slice) or k is None) if adjacent else 0
+    return tuple(full), p, nd
+
+
+def _block_perm(n, p, nd):
+    """Permutation taking NumPy's (B, advanced nd dims, slice dims) to the per-sample layout
+    (B, p slice dims, advanced dims, other slice dims), for n dims in all."""
+    return (0,) + tuple(range(1 + nd, 1 + nd + p)) + tuple(range(1, 1 + nd)) + tuple(
+        range(1 + nd + p, n))
+
+
+def _has_batched(idx):
+    from ._transforms import BatchedData
+    return any(type(k) is BatchedData for k in idx)
+
+
 @register(IX.GetItem)
 def getitem(cls, args, bat, kwargs, B):
     a, idx, basic = args
-    _check_idx(idx)
+    if _has_batched(idx):
+        b = _batched_index(idx, B, a._data.ndim - 1 if bat[0] else a._data.ndim)
+        if b is None:
+            _check_idx(idx)
+        full, p, nd = b
+        out = cls.apply(a if bat[0] else _lift(a, B), full, False)
+        return S.Permute.apply(out, _block_perm(out._data.ndim, p, nd)) if p else out
     out = cls.apply(a, (slice(None),) + tuple(idx), basic)
     k = _adv_layout(idx)
     return out if k is None else _move(out, k, 0)
@@ -200,6 +263,17 @@ def getitem(cls, args, bat, kwargs, B):
 @register(IX.IndexGrad)
 def indexgrad(cls, args, bat, kwargs, B):
     g, shape, idx, basic = args
+    if _has_batched(idx):
+        b = _batched_index(idx, B, len(shape))
+        if b is None:
+            _check_idx(idx)
+        full, p, nd = b
+        if not bat[0]:
+            g = _lift(g, B)
+        if p:
+            perm = _block_perm(g._data.ndim, p, nd)
+            g = S.Permute.apply(g, tuple(int(i) for i in np.argsort(perm)))
+        return cls.apply(g, (B,) + tuple(shape), full, False)
     _check_idx(idx)
     k = _adv_layout(idx)
     if k is not None:
@@ -216,6 +290,26 @@ def _lift(a, B):
 @register(IX.IndexPut)
 def indexput(cls, args, bat, kwargs, B):
     a, v, idx, basic = args
+    if _has_batched(idx):
+        from ._transforms import BatchedData
+        b = _batched_index(idx, B, a._data.ndim - 1 if bat[0] else a._data.ndim)
+        if b is None:
+            _check_idx(idx)
+        full, p, nd = b
+        if not bat[0]:
+            a = _lift(a, B)
+        if isinstance(v, Tensor):
+            # the value in the per-sample layout of a[idx], then in NumPy's (batch first)
+            one = tuple(np.zeros(k.shape, np.int64) if type(k) is BatchedData else k
+                        for k in idx)
+            tshape = np.empty(a._data.shape[1:], bool)[one].shape
+            v = _align(v if bat[1] else _lift(v, B), len(tshape))
+            if v._data.shape[1:] != tshape:
+                v = S.Expand.apply(v, (B,) + tshape)
+            if p:
+                perm = _block_perm(len(tshape) + 1, p, nd)
+                v = S.Permute.apply(v, tuple(int(i) for i in np.argsort(perm)))
+        return cls.apply(a, v, full, False)
     _check_idx(idx)
     if not bat[0]:
         a = _lift(a, B)
@@ -466,6 +560,31 @@ if CV is not None:
                           ("PoolGather", (0,), (1,)), ("PoolScatter", (0,), (1,))):
         if hasattr(CV, _name):
             RULES[getattr(CV, _name)] = _fold(_t, _a)
+
+    _conv_input_only = _fold((0,), ())
+
+    def conv(cls, args, bat, kwargs, B):
+        """Conv / ConvTranspose. A batched weight or bias (model ensembles, per-sample
+        gradients) becomes one grouped convolution: the vmap batch joins the channels, x
+        (B, N, C, ...) -> (N, B*C, ...), w (B, O, ...) -> (B*O, ...), groups -> B*groups, and
+        the output's channels split back into (B, N, O, ...)."""
+        if not bat[1] and not bat[2]:
+            return _conv_input_only(cls, args, bat, kwargs, B)
+        x, w, b, g, groups = args[:5]
+        x = x if bat[0] else _lift(x, B)
+        w = w if bat[1] else _lift(w, B)
+        xs, ws = x._data.shape, w._data.shape
+        perm = (1, 0) + tuple(range(2, len(xs)))
+        x = S.Reshape.apply(S.Permute.apply(x, perm), (xs[1], B * xs[2]) + xs[3:])
+        w = S.Reshape.apply(w, (B * ws[1],) + ws[2:])
+        if b is not None:
+            b = S.Reshape.apply(b if bat[2] else _lift(b, B), (-1,))
+        y = cls.apply(x, w, b, g, groups * B, *args[5:], **kwargs)
+        ys = y._data.shape
+        y = S.Reshape.apply(y, (ys[0], B, ys[1] // B) + ys[2:])
+        return S.Permute.apply(y, (1, 0) + tuple(range(2, len(ys) + 1)))
+
+    RULES[CV.Conv] = RULES[CV.ConvTranspose] = conv
 
 
 if NN is not None and hasattr(NN, "Linear"):

@@ -1232,11 +1232,13 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
                            f"following scalar types: Long, Int; but got chainrule."
                            f"{input.dtype.name.capitalize()}Tensor instead (while checking "
                            "arguments for embedding)")
-    if idx.size and (idx.min() < 0 or idx.max() >= num):
+    batched = type(idx) is not np.ndarray
+    vals = _T.levels_of(idx)[1] if batched else idx     # under vmap: every sample's indices
+    if vals.size and (vals.min() < 0 or vals.max() >= num):
         raise IndexError(f"index out of range in self (embedding of {num} rows, indices in "
-                         f"[{idx.min()}, {idx.max()}])")
+                         f"[{vals.min()}, {vals.max()}])")
     if max_norm is not None:
-        rows = np.unique(idx)
+        rows = np.unique(vals)
         w = weight._data
         sel = w[rows]
         norms = np.linalg.norm(sel.astype(np.float64), ord=norm_type, axis=1)
@@ -1247,6 +1249,15 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             _IP._bump(weight)
     out = weight[input]
     factor = None
+    if batched:
+        if scale_grad_by_freq:
+            raise RuntimeError("vmap: embedding with scale_grad_by_freq=True is not batchable "
+                               "yet (the counts are per sample); call it outside vmap")
+        if padding_idx is not None and out.requires_grad:
+            keep = (input != padding_idx).to(out.dtype).unsqueeze(-1)
+            d = out.detach()
+            out = d + (out - d) * keep
+        return out
     if padding_idx is not None:
         factor = (idx != padding_idx).astype(weight._data.dtype)
     if scale_grad_by_freq:

@@ -647,9 +647,16 @@ def floor_divide(input, other):
     _check_broadcast(a, b, "floor_divide")
     da = a._data if isinstance(a, Tensor) else a
     db = b._data if isinstance(b, Tensor) else b
-    if np.asarray(da).dtype.kind in "iu" and np.any(np.asarray(db) == 0):
+    if _dt_kind(a) in "iu" and np.any(_values(db) == 0):
         raise RuntimeError("ZeroDivisionError")
-    return _make(np.asarray(np.floor_divide(da, db)))
+    return _nograd(np.floor_divide, a, b)
+
+
+def _values(d):
+    """The values behind data d, every vmap sample at once (for argument checks)."""
+    while type(d) is _BatchedData:
+        d = d.phys
+    return np.asarray(d)
 
 
 def remainder(input, other):
@@ -667,8 +674,7 @@ def remainder(input, other):
 
 def _check_int_zero(b):
     """Integer division by zero raises, as in torch."""
-    d = b._data if isinstance(b, Tensor) else b
-    if np.asarray(d).dtype.kind in "iub" and np.any(np.asarray(d) == 0):
+    if _dt_kind(b) in "iub" and np.any(_values(b._data if isinstance(b, Tensor) else b) == 0):
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -1488,9 +1494,9 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
             raise TypeError(f"nan_to_num(): argument '{name}' must be float, not "
                             f"{type(v).__name__}")
     if x._data.dtype.kind != "f":
-        return _make(x._data.copy())
-    fill = np.nan_to_num(x._data, nan=nan, posinf=posinf, neginf=neginf)
-    return where(isfinite(x), x, _make(fill))
+        return x.clone()
+    fill = _nograd(functools.partial(np.nan_to_num, nan=nan, posinf=posinf, neginf=neginf), x)
+    return where(isfinite(x), x, fill)
 
 
 def _all_finite(d):

@@ -172,11 +172,13 @@ def _fminmax(input, other, op, is_max):
     _need(other, op, "other", 2)
     a, b = E._promote(input, other, op)
     E._check_broadcast(a, b, op)
-    ad, bd = a._data, b._data
     # NOTE: ties and NaN in other go to input (torch's rule): a NaN loses to a number
-    keep = (ad >= bd) if is_max else (ad <= bd)
-    keep = keep | (bd != bd)
-    return E.where(_const(keep), a, b)
+    if type(a._data) is np.ndarray and type(b._data) is np.ndarray:
+        ad, bd = a._data, b._data
+        keep = (ad >= bd) if is_max else (ad <= bd)
+        return E.where(_const(keep | (bd != bd)), a, b)
+    keep = (a >= b) if is_max else (a <= b)     # under vmap: batchable comparisons
+    return E.where(keep | (b != b), a, b)
 
 
 def fmax(input, other, *, out=None):
@@ -208,11 +210,14 @@ def sinc(input, *, out=None):
     tensor([1.0000, 0.6366])
     """
     x = E._unary_in(input, "sinc")
-    zero = x._data == 0
-    if not zero.any():
-        px = x * math.pi
-        return E.sin(px) / px
-    z = _const(zero)
+    if type(x._data) is np.ndarray:
+        zero = x._data == 0
+        if not zero.any():
+            px = x * math.pi
+            return E.sin(px) / px
+        z = _const(zero)
+    else:       # under vmap: the mask as a (batchable) tensor
+        z = x == 0
     px = E.where(z, 1.0, x) * math.pi       # a safe divisor: no 0/0 in the unused branch
     return E.where(z, 1.0, E.sin(px) / px)
 
@@ -350,6 +355,16 @@ class LogCumSumExp(Op):
         # grad_k = sum_{i >= k} g_i exp(a_k - out_i)
         return _xp.call(ExpScan, g, -out, a, ctx.dim, True), None
 
+    @staticmethod
+    def vmap_rule(cls, args, bat, kwargs, B):
+        a, dim = args
+        return cls.apply(a, _shift(dim))
+
+
+def _shift(dim):
+    """A dim of a vmap rule's logical arguments as a dim of their physical tensors."""
+    return dim + 1 if dim >= 0 else dim
+
 
 class ExpScan(Op):
     """out_k = sum of v_j exp(s_j + t_k) over j <= k along ``dim`` (j >= k when reverse):
@@ -386,6 +401,12 @@ class ExpScan(Op):
         back = _xp.call(ExpScan, h, t, s, dim, not reverse) if n[0] or n[1] else None
         return ((back if n[0] else None), (v * back if n[1] else None),
                 (h * out if n[2] else None), None, None)
+
+    @staticmethod
+    def vmap_rule(cls, args, bat, kwargs, B):
+        from ..autograd._vmap_rules import _bcast_args
+        v, s, t, dim, reverse = _bcast_args(args, bat)
+        return cls.apply(v, s, t, _shift(dim), reverse)
 
 
 def logcumsumexp(input, dim, *, out=None):
@@ -642,8 +663,7 @@ def renorm(input, p, dim, maxnorm, *, out=None):
     d = _wrap_dim(_int_arg(dim, "renorm", "dim"), nd, "renorm")
     from .. import functional_ops as FO
     norm = FO.vector_norm(input, p, tuple(k for k in range(nd) if k != d), True)
-    over = _const(norm._data > maxnorm)
-    return input * E.where(over, maxnorm / (norm + 1e-7), 1.0)
+    return input * E.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
 
 
 # -- shape-like helpers --------------------------------------------------------------------------
@@ -1406,6 +1426,11 @@ class Unfold(Op):
         shape, d, size, step = ctx.info
         return _xp.call(UnfoldBack, g, shape, d, size, step), None, None, None
 
+    @staticmethod
+    def vmap_rule(cls, args, bat, kwargs, B):
+        a, d, size, step = args
+        return cls.apply(a, _shift(d), size, step)
+
 
 class UnfoldBack(Op):
     """Unfold's adjoint: zeros(shape) with each window of g added back where it came from."""
@@ -1429,6 +1454,11 @@ class UnfoldBack(Op):
     def backward(ctx, gg):
         d, size, step = ctx.info
         return _xp.call(Unfold, gg, d, size, step), None, None, None, None
+
+    @staticmethod
+    def vmap_rule(cls, args, bat, kwargs, B):
+        g, shape, d, size, step = args
+        return cls.apply(g, (B,) + tuple(shape), _shift(d), size, step)
 
 
 def unfold(input, dimension, size, step):

@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import backend
 from .._tensor import Tensor, _wrap_dim
+from ..autograd._transforms import BatchedData as _BatchedData
 from ..autograd.function import Op
 from ..autograd.grad_mode import _mode
 from . import _xp
@@ -31,10 +32,14 @@ def _norm_index(idx, ints=True):
             if k.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
                                  "tensors")
-            if k.dtype == np.uint8:
+            if type(k) is _BatchedData:
+                pass        # under vmap: an advanced index per sample (the rule maps it)
+            elif k.dtype == np.uint8:
                 k = k.astype(bool)
             elif ints and k.ndim == 0 and k.dtype.kind in "iu":
                 k = int(k)       # a 0-d integer tensor indexes like an int (a view), as torch
+        elif type(k) is _BatchedData:
+            pass
         elif isinstance(k, (list, np.ndarray)):
             k = np.asarray(k)
             if k.dtype.kind == "f":
@@ -46,7 +51,7 @@ def _norm_index(idx, ints=True):
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or "
                              "byte Variables are valid indices (got "
                              f"{type(k).__name__})")
-        if isinstance(k, np.ndarray):
+        if isinstance(k, np.ndarray) or type(k) is _BatchedData:
             basic = False
         out.append(k)
     return tuple(out), basic
@@ -55,14 +60,15 @@ def _norm_index(idx, ints=True):
 def _split(nidx):
     """torch applies integer indices (selects) before advanced ones, where NumPy would treat
     them as advanced too: (the basic part, the rest) when an index mixes both, else None."""
-    if not any(type(k) is np.ndarray for k in nidx) or not any(
+    arrays = (np.ndarray, _BatchedData)      # an index tensor's data, batched under vmap
+    if not any(type(k) in arrays for k in nidx) or not any(
             isinstance(k, (int, np.integer)) for k in nidx):
         return None
     first, rest = [], []
     for k in nidx:
         if isinstance(k, (int, np.integer)):
             first.append(k)
-        elif type(k) is np.ndarray:
+        elif type(k) in arrays:
             first.extend([slice(None)] * (k.ndim if k.dtype == bool else 1))
             rest.append(k)
         else:      # slice, Ellipsis or None
@@ -172,7 +178,11 @@ def setitem(x, idx, value):
     sp = _split(nidx)
     if sp is not None:
         return setitem(getitem(x, sp[0]), sp[1], value)
-    tshape = np.empty(x._data.shape, bool)[nidx].shape
+    # under vmap an index tensor is batched: its per-sample shape gives the result's
+    batched = any(type(k) is _BatchedData for k in nidx)
+    probe = tuple(np.zeros(k.shape, np.int64) if type(k) is _BatchedData else k
+                  for k in nidx) if batched else nidx
+    tshape = np.empty(x._data.shape, bool)[probe].shape
     vshape = np.shape(value._data if isinstance(value, Tensor) else value)
     if len(vshape) > len(tshape):
         # torch drops leading size-1 dims of the value
@@ -186,7 +196,7 @@ def setitem(x, idx, value):
     v = value._data if isinstance(value, Tensor) else value
     record = _mode.grad and (x._rg or isinstance(value, Tensor) and value._rg)
     _check_inplace(x, record)
-    if not record:
+    if not record and not batched:
         try:
             x._data[nidx] = v
         except ValueError as e:

@@ -59,6 +59,14 @@ class ViewAssign(Op):
         gr = vf(g) if n[1] else None
         return gb, gr
 
+    @staticmethod
+    def vmap_rule(cls, args, bat, kwargs, B):
+        # view_fn indexes one sample: assign sample by sample (recorded, so gradients flow)
+        from .shape import stack
+        b, r, vf = args
+        return stack([cls.apply(b[i] if bat[0] else b, r[i] if bat[1] else r, vf)
+                      for i in range(B)])
+
 
 def _simple(t, o, kwargs):
     """True when a NumPy in-place ufunc gives exactly torch's result (same float dtype)."""

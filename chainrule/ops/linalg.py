@@ -637,6 +637,12 @@ class Solve(Op):
         ga = -(gb @ _swap(x)) if ctx.needs_input_grad[0] else None
         return ga, gb
 
+    @staticmethod
+    def vmap_rule(cls, args, bat, kwargs, B):
+        # np.linalg.solve maps over (and broadcasts) leading dims: align them, solve once
+        from ..autograd._vmap_rules import _leading
+        return _leading(cls, args, bat, kwargs, B)
+
 
 def _tril_mask(k, dtype, diag=1.0):
     m = np.tril(np.ones((k, k), dtype), -1)
