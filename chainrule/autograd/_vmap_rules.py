@@ -609,43 +609,12 @@ if NN is not None and hasattr(NN, "Linear"):
         return out
 
 
-if CV is not None and hasattr(CV, "Conv"):
-    _conv_fold = _fold((0,))
-
-    @register(CV.Conv)
-    def conv(cls, args, bat, kwargs, B):
-        """A batched weight (or bias): the vmap batch becomes B times the groups, the
-        samples' channels side by side (torch's rule for batched convolution weights)."""
-        x, w, b, g, groups = args
-        if not bat[1] and not bat[2]:
-            return _conv_fold(cls, args, bat, kwargs, B)
-        if not bat[0]:
-            x = _lift(x, B)
-        xs = x._data.shape                      # (B, N, C, *size)
-        nd = len(xs)
-        x = S.Reshape.apply(S.Permute.apply(x, (1, 0) + tuple(range(2, nd))),
-                            (xs[1], B * xs[2]) + xs[3:])
-        if not bat[1]:
-            w = _lift(w, B)
-        ws = w._data.shape                      # (B, O, C/G, *k)
-        w = S.Reshape.apply(w, (B * ws[1],) + ws[2:])
-        if b is not None:
-            b = S.Reshape.apply(b if bat[2] else _lift(b, B), (B * ws[1],))
-        out = cls.apply(x, w, b, g, groups * B)     # (N, B*O, *out)
-        os_ = out._data.shape
-        out = S.Reshape.apply(out, (os_[0], B, ws[1]) + os_[2:])
-        return S.Permute.apply(out, (1, 0) + tuple(range(2, len(os_) + 1)))
-
-
 try:
     from ..ops import extra as _EX
 except ImportError:      # pragma: no cover
     _EX = None
 if _EX is not None and hasattr(_EX, "LogCumSumExp"):
     RULES[_EX.LogCumSumExp] = _dim_rule(1)
-
-if hasattr(LA, "Solve"):
-    RULES[LA.Solve] = _leading      # batch dims broadcast like NumPy's stacked solve
 
 
 # elementwise special functions (their constant arguments pass through unchanged)
