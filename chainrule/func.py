@@ -17,7 +17,8 @@ from . import random as _random
 from .autograd import forward_ad, functional  # noqa: F401  (chainrule.autograd.<name>)
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
-           "functional_call"]
+           "functional_call", "linearize", "stack_module_state", "functionalize",
+           "replace_all_batch_norm_modules_"]
 
 _make = Tensor._make
 _LEAF1 = _Spec("tuple", None, (_LEAF,))      # one positional Tensor argument
@@ -27,35 +28,49 @@ _LEAF1 = _Spec("tuple", None, (_LEAF,))      # one positional Tensor argument
 def _argnums_tuple(argnums, nargs, fname):
     if isinstance(argnums, int):
         nums = (argnums,)
-    elif isinstance(argnums, tuple) and argnums and all(isinstance(a, int) for a in argnums):
+    elif isinstance(argnums, tuple) and all(isinstance(a, int) for a in argnums):
+        if not argnums:
+            raise RuntimeError("argnums must be non-empty")
         nums = argnums
     else:
-        raise RuntimeError(f"{fname}: argnums must be int or Tuple[int, ...] but got "
-                           f"{argnums!r}")
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
     out = []
     for a in nums:
         if not -nargs <= a < nargs:
-            raise RuntimeError(f"{fname}: Got argnums={a}, but only {nargs} positional "
-                               "inputs")
+            raise RuntimeError(f"Got argnum={a}, but only {nargs} positional inputs "
+                               "(argnums out of range)")
         out.append(a % nargs)
     if len(set(out)) != len(out):
-        raise RuntimeError(f"{fname}: argnums must be unique, but got {argnums!r}")
+        raise RuntimeError(f"argnums elements must be unique, got {tuple(out)}")
     return tuple(out)
+
+
+# how torch.func names the call in its messages (jacrev is a vjp, jacfwd a jvp)
+_CALL = {"grad": "grad_and_value(f)(*args)", "grad_and_value": "grad_and_value(f)(*args)",
+         "vjp": "vjp(f, *primals)", "jacrev": "vjp(f, *primals)",
+         "jvp": "jvp(f, primals, tangents)", "jacfwd": "jvp(f, primals, tangents)"}
 
 
 def _check_tensors(leaves, fname, what):
     for x in leaves:
         if not isinstance(x, Tensor):
-            raise ValueError(f"{fname}: Expected {what} to be a Tensor or a (nested) tuple/list/"
-                             f"dict of Tensors, got {type(x).__name__}")
+            if what == "the outputs of f":
+                raise RuntimeError(f"{_CALL.get(fname, fname)}: expected f(*primals) to return "
+                                   f"only tensors, got unsupported type {type(x)}")
+            raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
 
 
 def _split_aux(out, has_aux, fname):
     if not has_aux:
         return out, None
     if not (isinstance(out, tuple) and len(out) == 2):
-        raise RuntimeError(f"{fname}(f, ...)(*args): output of function f should be a tuple: "
-                           "(output, aux) if has_aux is True")
+        raise RuntimeError(f"{_CALL.get(fname, fname)}: output of function f should be a "
+                           "tuple: (output, aux) if has_aux is True")
+    aux = out[1]
+    if not isinstance(aux, Tensor):
+        for x in tree_flatten(aux)[0]:
+            if not isinstance(x, Tensor):
+                raise RuntimeError(f"Expected tensors, got unsupported type {type(x)}")
     return out
 
 
@@ -67,8 +82,12 @@ def _levels_of(leaves):
     return out
 
 
-def _detach_aux(aux):
-    return aux
+def _release_aux(aux, tok):
+    """aux as the caller sees it: off this transform's handles (outer graphs stay)."""
+    if isinstance(aux, Tensor):
+        return release([aux], tok)[0]
+    leaves, spec = tree_flatten(aux)
+    return tree_unflatten(release(leaves, tok), spec)
 
 
 def _trace(func, args, kwargs, argnums, has_aux, fname, lazy=False):
@@ -132,6 +151,16 @@ def _trace(func, args, kwargs, argnums, has_aux, fname, lazy=False):
     return handles, spec_d, flat_o, spec_o, out, aux, (create, tok)
 
 
+def _off_graph(args):
+    """Under no_grad no outer graph is recorded: inputs that require grad are differentiated
+    as detached values (torch.func gives the same gradients there)."""
+    leaves, spec = tree_flatten(tuple(args))
+    if not any(isinstance(x, Tensor) and x._rg for x in leaves):
+        return args
+    return tree_unflatten([x.detach() if isinstance(x, Tensor) and x._rg else x
+                           for x in leaves], spec)
+
+
 def _unwrap_output(o):
     """A returned tensor, no longer a handle of this transform (the graph stays for outer
     transforms)."""
@@ -164,6 +193,8 @@ def grad_and_value(func, argnums=0, has_aux=False):
     def wrapper(*args, **kwargs):
         nums = _argnums_tuple(argnums, len(args), "grad_and_value")
         nums = nums[0] if isinstance(argnums, int) else nums
+        if not _mode.grad:
+            args = _off_graph(args)
         handles, spec_d, flat_o, spec_o, out, aux, (create, tok) = _trace(
             func, args, kwargs, nums, has_aux, "grad_and_value", lazy=True)
         if not (len(flat_o) == 1 and isinstance(flat_o[0], Tensor)):
@@ -185,7 +216,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
             g = g[0]
         value = release([y], tok)[0]
         if has_aux:
-            return g, (value, aux)
+            return g, (value, _release_aux(aux, tok))
         return g, value
     return wrapper
 
@@ -222,6 +253,8 @@ def vjp(func, *primals, has_aux=False):
     (tensor([3., 3.]),)
     """
     nums = tuple(range(len(primals)))
+    if not _mode.grad:
+        primals = _off_graph(primals)
     handles, spec_d, flat_o, spec_o, out, aux, (create, tok) = _trace(
         func, primals, {}, nums, has_aux, "vjp")
     _check_tensors(flat_o, "vjp", "the outputs of f")
@@ -232,10 +265,10 @@ def vjp(func, *primals, has_aux=False):
             raise RuntimeError("Expected pytree structure of cotangents to be the same as "
                                f"pytree structure of outputs to the function. cotangents: "
                                f"{spec_c}, primal output: {spec_o}")
-        for c, o in zip(flat_c, flat_o):
+        for i, (c, o) in enumerate(zip(flat_c, flat_o)):
             if isinstance(c, Tensor) and c.shape != o.shape:
-                raise RuntimeError(f"Mismatch in shape: grad_output has a shape of {c.shape} "
-                                   f"and output has a shape of {o.shape}.")
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                                   f"{c.shape} and output[{i}] has a shape of {o.shape}.")
         mk = create or any(isinstance(c, Tensor) and c._rg for c in flat_c)
         gs = vjp_core(flat_o, handles, flat_c, mk)
         gs = [g if g is not None else _zeros_like(h) for g, h in zip(gs, handles)]
@@ -243,7 +276,7 @@ def vjp(func, *primals, has_aux=False):
 
     out = tree_unflatten(release(flat_o, tok), spec_o)
     if has_aux:
-        return out, vjp_fn, aux
+        return out, vjp_fn, _release_aux(aux, tok)
     return out, vjp_fn
 
 
@@ -251,6 +284,8 @@ def vjp(func, *primals, has_aux=False):
 def _make_dual(p, t, lv):
     if not isinstance(t, Tensor):
         raise ValueError(f"jvp: Expected tangents to be Tensors, got {type(t).__name__}")
+    if p._data.dtype.kind not in "fc":
+        raise ValueError(f"Expected primal to be floating point or complex, but got: {p.dtype}")
     if tuple(p.shape) != tuple(t.shape)[1 if lv.size else 0:]:
         raise RuntimeError(f"jvp: Expected primal and tangent to have the same shape, but got "
                            f"{tuple(p.shape)} and {tuple(t.shape)}")
@@ -260,6 +295,9 @@ def _make_dual(p, t, lv):
         d = _make(T.fresh(p._data))
         T.copy_tans(p, d)
     if t._data.dtype != p._data.dtype:
+        if t._data.dtype.kind not in "fc":
+            raise ValueError("Expected tangent to be floating point or complex, but got: "
+                             f"{t.dtype}")
         t = t.to(p.dtype)
     T.set_tangent_deep(d, lv, t)
     return d
@@ -311,7 +349,7 @@ def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname, batch=None, p
 
 def _dual_of(p, t, lv):
     """_make_dual for a tangent made by the transform itself (no checks needed)."""
-    if p._rg or T.tan_of(p) or type(p._data) is not np.ndarray:
+    if p._rg or T.tan_of(p) or type(p._data) is not np.ndarray or p._data.dtype.kind != "f":
         return _make_dual(p, t, lv)
     d = _make(p._data.view())
     T.set_tan(d, lv, t)
@@ -639,19 +677,40 @@ def _movedim(t, src, dst):
 def _broadcast_dims(dims, args, fname):
     if isinstance(dims, (int, type(None))):
         return [dims] * len(args)
-    if not isinstance(dims, (tuple, list)) or len(dims) != len(args):
+    if not isinstance(dims, tuple):
+        raise ValueError(f"{fname}: expected `in_dims` to be int or a (potentially nested) "
+                         "tuple matching the structure of inputs, got: "
+                         f"{type(dims)}.")
+    if len(dims) != len(args):
         raise ValueError(f"{fname}: in_dims is not compatible with the structure of `inputs`. "
                          f"in_dims has structure {dims!r} but inputs has {len(args)} "
                          "arguments.")
     return list(dims)
 
 
+def _dims_for(dims, spec, out):
+    """Per-leaf dims of an argument with structure ``spec``: an int or None stands for every
+    leaf below it (a pytree prefix, as torch.func); False where the structures disagree."""
+    if dims is None or type(dims) is int:
+        out.extend([dims] * spec.num_leaves)
+        return True
+    if spec.kind == "leaf":
+        return False
+    if spec.kind == "dict":
+        if not isinstance(dims, dict) or set(dims) != set(spec.meta):
+            return False
+        return all(_dims_for(dims[k], c, out) for k, c in zip(spec.meta, spec.children))
+    if not isinstance(dims, (tuple, list)) or len(dims) != len(spec.children):
+        return False
+    return all(_dims_for(d, c, out) for d, c in zip(dims, spec.children))
+
+
 def _flat_dims(dims, arg, fname):
     leaves, spec = tree_flatten(arg)
     if isinstance(dims, (int, type(None))):
         return leaves, spec, [dims] * len(leaves)
-    dl, ds = tree_flatten(dims)
-    if ds != spec:
+    dl = []
+    if not _dims_for(dims, spec, dl):
         raise ValueError(f"{fname}: in_dims is not compatible with the structure of `inputs`: "
                          f"{dims!r}")
     return leaves, spec, dl
@@ -769,11 +828,8 @@ def _out_dims_list(out_dims, spec, n):
     dl, ds = tree_flatten(out_dims)
     if len(dl) == n:
         return dl
-    if spec.kind in ("tuple", "list") and len(out_dims) == len(spec.children):
-        res = []
-        for od, c in zip(out_dims, spec.children):
-            res.extend([od] * c.num_leaves if isinstance(od, (int, type(None))) else
-                       tree_flatten(od)[0])
+    res = []
+    if _dims_for(out_dims, spec, res):
         return res
     raise ValueError(f"vmap: out_dims is not compatible with the structure of `outputs`: "
                      f"{out_dims!r}")
@@ -798,6 +854,9 @@ def _vmap_once(func, args, flat, size, out_dims, randomness, kwargs):
         res = []
         for o, od in zip(flat_o, ods):
             if not isinstance(o, Tensor):
+                if od is None:
+                    res.append(o)     # torch passes a non-Tensor output through at out_dims None
+                    continue
                 raise ValueError(f"vmap: `{getattr(func, '__name__', 'func')}` must only return "
                                  f"Tensors, got type {type(o).__name__}. Did you mean to set "
                                  "out_dims= to None for output?")
@@ -809,6 +868,9 @@ def _vmap_once(func, args, flat, size, out_dims, randomness, kwargs):
                 res.append(o)
                 continue
             p = T.to_phys(o, lv)
+            if not -p.ndim <= od < p.ndim:
+                raise IndexError(f"Dimension out of range (expected to be in range of "
+                                 f"[{-p.ndim}, {p.ndim - 1}], but got {od})")
             res.append(_movedim(p, 0, od % p.ndim))
     finally:
         T.pop(lv)
@@ -829,29 +891,43 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
     >>> functional_call(m, p, (chainrule.tensor([[1.0, 2.0]]),))
     tensor([[3.]])
     """
-    if isinstance(parameter_and_buffer_dicts, dict):
-        params = dict(parameter_and_buffer_dicts)
-    else:
-        params = {}
-        for d in parameter_and_buffer_dicts:
+    dicts = parameter_and_buffer_dicts
+    if isinstance(dicts, dict):
+        params = dict(dicts)
+    elif isinstance(dicts, (list, tuple)) and all(isinstance(d, dict) for d in dicts):
+        seen, repeated = set(), []
+        for d in dicts:
             for k in d:
-                if k in params:
-                    raise ValueError(f"{k} appeared in multiple dictionaries; behavior of "
-                                     "functional call is ambiguous")
-            params.update(d)
+                if k in seen and k not in repeated:
+                    repeated.append(k)
+                seen.add(k)
+        if repeated:
+            raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of "
+                             "functional call is ambiguous")
+        params = {k: v for d in dicts for k, v in d.items()}
+    else:
+        raise ValueError("Expected parameter_and_buffer_dicts to be a dict, or a list/tuple of "
+                         f"dicts, but got {type(dicts)}")
     if args is None:
         args = ()
     elif not isinstance(args, tuple):
         args = (args,)
     kwargs = kwargs or {}
+    if tie_weights:
+        params = _tie(module, params)
     if strict:
-        names = {n for n, _ in module.named_parameters()} | {n for n, _ in
-                                                            module.named_buffers()}
-        missing = sorted(names - set(params))
-        unexpected = sorted(set(params) - names)
-        if missing or unexpected:
-            raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}: "
-                               f"Missing key(s): {missing}. Unexpected key(s): {unexpected}.")
+        names = [n for n, _ in module.named_parameters(remove_duplicate=False)] + \
+            [n for n, _ in module.named_buffers(remove_duplicate=False)]
+        missing = sorted(set(names) - set(params))
+        unexpected = sorted(set(params) - set(names))
+        msgs = []
+        if missing:
+            msgs.append("Missing key(s): " + ", ".join(repr(k) for k in missing) + ".")
+        if unexpected:
+            msgs.append("Unexpected key(s): " + ", ".join(repr(k) for k in unexpected) + ".")
+        if msgs:
+            raise RuntimeError(f"Error(s) in reparametrizing for {module._get_name()}:\n\t" +
+                               "\n\t".join(msgs))
     saved = []
     try:
         for name, value in params.items():
@@ -867,6 +943,29 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
 
 
 _NOPE = object()
+
+
+def _tie(module, params):
+    """Names sharing one tensor in the module all take the value given for any of them (at
+    most one value per tied group, unless it is the same object)."""
+    groups = {}
+    for n, t in list(module.named_parameters(remove_duplicate=False)) + \
+            list(module.named_buffers(remove_duplicate=False)):
+        groups.setdefault(id(t), []).append(n)
+    out = dict(params)
+    for names in groups.values():
+        if len(names) < 2:
+            continue
+        given = [n for n in names if n in params]
+        if not given:
+            continue
+        v = params[given[0]]
+        if any(params[n] is not v for n in given[1:]):
+            raise ValueError(f"functional_call got multiple values for keys {given}, which "
+                             "are tied. Consider using tie_weights=False")
+        for n in names:
+            out[n] = v
+    return out
 
 
 def _owner(module, name):
@@ -900,3 +999,116 @@ def _restore(owner, attr, p, b, plain):
         object.__setattr__(owner, attr, plain)
     else:
         owner.__dict__.pop(attr, None)
+
+
+# -- the rest of torch.func ---------------------------------------------------------------------
+def linearize(func, *primals):
+    """``(func(*primals), jvp_fn)``: ``jvp_fn(*tangents)`` is the Jacobian-vector product at
+    ``primals`` (a forward-mode pass per call).
+
+    >>> import chainrule
+    >>> from chainrule.func import linearize
+    >>> out, jvp_fn = linearize(lambda x: x ** 2, chainrule.tensor([1.0, 3.0]))
+    >>> jvp_fn(chainrule.tensor([1.0, 1.0]))
+    tensor([2., 6.])
+    """
+    flat_p, spec_p = tree_flatten(primals)
+    _check_tensors(flat_p, "linearize", "primals")
+    out = jvp(func, primals, tuple(tree_unflatten([_zeros_like(p) for p in flat_p], spec_p)))[0]
+
+    def jvp_fn(*tangents):
+        flat_t, spec_t = tree_flatten(tangents)
+        if spec_t != spec_p:
+            raise RuntimeError(f"Expected the tangents {spec_t} to have the same argspec as the "
+                               f"primals {spec_p}")
+        for i, (t, p) in enumerate(zip(flat_t, flat_p)):
+            if not isinstance(t, Tensor) or t.shape != p.shape:
+                raise RuntimeError(f"tangent:{i} with shape {getattr(t, 'shape', None)} in "
+                                   f"flattened pytree doesn't match the shape {p.shape} of the "
+                                   "corresponding primal.")
+        return jvp(func, primals, tangents)[1]
+    return out, jvp_fn
+
+
+def stack_module_state(models):
+    """``(params, buffers)``: each parameter and buffer of the same-class ``models`` stacked
+    along a new dim 0 (fresh leaves), ready for ``vmap`` over ``functional_call``.
+
+    >>> import chainrule
+    >>> from chainrule.func import stack_module_state
+    >>> params, buffers = stack_module_state([chainrule.nn.Linear(2, 1) for _ in range(3)])
+    >>> params["weight"].shape, params["weight"].requires_grad
+    (chainrule.Size([3, 1, 2]), True)
+    """
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if not (all(m.training for m in models) or not any(m.training for m in models)):
+        raise RuntimeError("stack_module_state: Expected all models to have the same "
+                           "training/eval mode.")
+    if any(type(m) is not type(models[0]) for m in models):
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+
+    def stacked(named):
+        names = [n for n, _ in named(models[0])]
+        per = [dict(named(m)) for m in models]
+        out = {}
+        for n in names:
+            ts = [d[n] for d in per]
+            rg = {t.requires_grad for t in ts}
+            if len(rg) > 1:
+                raise RuntimeError(f"Expected {n} from each model to have the same "
+                                   ".requires_grad")
+            r = S.stack([t.detach() for t in ts])
+            out[n] = r.requires_grad_() if rg == {True} else r
+        return out
+    return (stacked(lambda m: m.named_parameters()), stacked(lambda m: m.named_buffers()))
+
+
+def functionalize(func, *, remove="mutations"):
+    """``func`` as a function without observable mutation of intermediates. chainrule runs
+    eagerly, so the result computes exactly what ``func`` does (in-place updates of the inputs
+    still reach them, as torch's functionalize applies them at the end).
+
+    >>> import chainrule
+    >>> from chainrule.func import functionalize
+    >>> def f(x):
+    ...     y = x.clone()
+    ...     y.add_(1)
+    ...     return y
+    >>> functionalize(f)(chainrule.zeros(2))
+    tensor([1., 1.])
+    """
+    if remove not in ("mutations", "mutations_and_views"):
+        raise RuntimeError(
+            f"functionalize(f, remove='mutations'): received invalid argument for remove="
+            f"{remove}. Valid options are:\n     remove='mutations': all inplace and out= "
+            "operators will be removed from the program, and replaced with their out-of-place "
+            "equivalents.\n     remove='mutations_and_views': In addition to the above, all "
+            "aliasing operators {view} will be replaced with their non-aliasing counterparts, "
+            "{view}_copy.\n")
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+    return wrapper
+
+
+def replace_all_batch_norm_modules_(root):
+    """Make every BatchNorm module under ``root`` use batch statistics only (no running
+    statistics), so it runs under ``vmap``; returns ``root``, changed in place.
+
+    >>> import chainrule
+    >>> from chainrule.func import replace_all_batch_norm_modules_
+    >>> bn = replace_all_batch_norm_modules_(chainrule.nn.BatchNorm1d(2))
+    >>> bn.running_mean is None, bn.track_running_stats
+    (True, False)
+    """
+    from .nn.modules.normalization import _BatchNorm
+    for m in root.modules():
+        if isinstance(m, _BatchNorm):
+            m.running_mean = None
+            m.running_var = None
+            m.num_batches_tracked = None
+            m.track_running_stats = False
+    return root

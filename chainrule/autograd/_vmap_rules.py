@@ -390,17 +390,30 @@ if NN is not None:
         @register(NN.Standardize)
         def standardize(cls, args, bat, kwargs, B):
             x, w, b, axes, eps, stats = args
-            if stats is not None:
-                raise RuntimeError("vmap: batch_norm with running statistics is not batchable "
-                                   "yet (the statistics would mix the batch); use eval mode "
-                                   "or track_running_stats=False")
             if not bat[0]:
                 x = _lift(x, B)
             nd = x._data.ndim - 1
             ax = tuple(_d(a, nd) for a in axes) if axes is not None else None
             w = _align(w, nd) if bat[1] else w
             b = _align(b, nd) if bat[2] else b
+            if stats is not None:
+                # batch/instance norm in training mode: the per-sample statistics are fine,
+                # but updating unbatched running statistics from them is not (torch's error,
+                # raised when the caller reads them)
+                stats.extend((_BatchedStats(), _BatchedStats()))
+                stats = None
             return cls.apply(x, w, b, ax, eps, stats)
+
+    class _BatchedStats:
+        def __getattr__(self, name):
+            raise RuntimeError(
+                "Batch norm got a batched tensor as input while the running_mean or "
+                "running_var, which will be updated in place, were not batched.\nIf you are "
+                "using a module and do not need eval mode, please set `track_running_stats` to "
+                "be False.If you are using a prebuilt module and do not need eval mode, please "
+                "see the functorch website for resources on how to patch your module to work "
+                "with vmap (vmap: the running-statistics update of batch_norm / instance_norm "
+                "is not batchable)")
 
 for _c in _cls(R, "Cumsum", "Cumprod"):
     RULES[_c] = _dim_rule(1)
@@ -593,3 +606,23 @@ if NN is not None and hasattr(NN, "Linear"):
                     out = _lift(out, B)
             out = E.Add.apply(out, b)
         return out
+
+
+try:
+    from ..ops import extra as _EX
+except ImportError:      # pragma: no cover
+    _EX = None
+if _EX is not None and hasattr(_EX, "LogCumSumExp"):
+    RULES[_EX.LogCumSumExp] = _dim_rule(1)
+
+
+# elementwise special functions (their constant arguments pass through unchanged)
+for _c in _cls(_EX, "I0", "I1", "NextAfter") + _cls(E, "RoundedDiv"):
+    RULES[_c] = elementwise
+try:
+    from .. import special as _SP
+except ImportError:      # pragma: no cover
+    _SP = None
+if _SP is not None:
+    for _c in _cls(_SP, "Erfcx", "LogNdtr", "Ndtri", "I0e", "I1e", "Zeta", "Igamma"):
+        RULES[_c] = elementwise

@@ -95,9 +95,10 @@ def make_dual(tensor, tangent, *, level=None):
     if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
         raise TypeError("make_dual(): expected tensor and tangent to be Tensors, got "
                         f"{type(tensor).__name__} and {type(tangent).__name__}")
-    if tensor.dtype.is_floating_point is False or tangent.dtype.is_floating_point is False:
-        raise ValueError(f"Expected primal to be floating point or complex, but got: "
-                         f"{tensor.dtype if not tensor.is_floating_point() else tangent.dtype}")
+    for what, t in (("primal", tensor), ("tangent", tangent)):
+        if t._data.dtype.kind not in "fc":
+            raise ValueError(f"Expected {what} to be floating point or complex, but got: "
+                             f"{t.dtype}")
     if tuple(tensor.shape) != tuple(tangent.shape):
         raise RuntimeError("Trying to set a forward gradient that has a different size than "
                            "that of the original Tensor, this is not supported. Tensor is of "

@@ -4,6 +4,8 @@ Inputs and outputs are a Tensor or a tuple of Tensors, and results mirror that s
 Jacobians and Hessians are always vectorised (one pass carries the whole basis through the
 rules); ``vectorize`` is accepted for compatibility and only changes which checks apply.
 """
+import functools
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -14,6 +16,16 @@ from .grad_mode import enable_grad
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
 _make = Tensor._make
+
+
+def _grad_on(fn):
+    """Run fn with grad mode on (torch computes these under enable_grad, so they work inside
+    no_grad too)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with enable_grad():
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 def _as_tuple(x, arg_name, fn_name):
@@ -65,23 +77,127 @@ def _run(func, inputs, fn_name, tok):
     return handles, is_out_tuple, outs
 
 
-def _check_strict(outs, handles, create_graph, fn_name):
+_NA = " This is not allowed in strict mode."
+_NA_CG = " This is not allowed in strict mode when create_graph=True."
+
+
+def _fail(msg):
+    raise RuntimeError(msg)
+
+
+def _strict_outputs(outs):
     for i, o in enumerate(outs):
         if not o._rg:
-            raise RuntimeError(f"Output {i} of the user-provided function does not require "
-                               "gradients. The outputs must be computed in a differentiable "
-                               "manner from the input when running in strict mode.")
-        gs = vjp_core([o], handles, [_make(np.ones(o._data.shape, o._data.dtype))], False)
-        for j, g in enumerate(gs):
-            if g is None:
-                raise RuntimeError(f"Output {i} of the user-provided function is independent "
-                                   f"of input {j}. This is not allowed in strict mode.")
+            _fail(f"Output {i} of the user-provided function does not require gradients. "
+                  "The outputs must be computed in a differentiable manner from the input "
+                  "when running in strict mode.")
+
+
+def _grads(ys, xs, gos, create_graph):
+    from . import grad
+    pairs = [(y, g) for y, g in zip(ys, gos) if y is not None]
+    if not pairs:
+        return [None] * len(xs)
+    return list(grad([y for y, _ in pairs], xs, [g for _, g in pairs], retain_graph=True,
+                     create_graph=create_graph, allow_unused=True))
+
+
+def _strict_checks(kind, func, ins, vs, create_graph):
+    """strict=True: a separate pass on fresh leaves raising torch's error for the first
+    independence it finds (outputs, first and second derivatives, as ``kind`` needs)."""
+    xs = tuple(x.detach().requires_grad_() for x in ins)
+    with enable_grad():
+        is_t, outs = _as_tuple(func(*xs), "outputs of the user-provided function", kind)
+        _strict_outputs(outs)
+        ones = [_make(np.ones(o._data.shape, o._data.dtype)) for o in outs]
+        indep = "The output of the user-provided function is independent of input {}." + _NA
+        jac_cg = "The jacobian of the user-provided function is independent of input {}." + \
+            _NA_CG
+        hes_cg = "The hessian of the user-provided function is independent of input {}." + \
+            _NA_CG
+        if kind == "jacobian":
+            for i, o in enumerate(outs):
+                for j, g in enumerate(_grads([o], xs, [ones[i]], create_graph)):
+                    if g is None:
+                        _fail(f"Output {i} of the user-provided function is independent of "
+                              f"input {j}." + _NA)
+                    if create_graph and not g._rg:
+                        _fail(jac_cg.format(i))
+            return
+        if kind == "vjp":
+            for i, g in enumerate(_grads(outs, xs, vs, create_graph)):
+                if g is None:
+                    _fail(indep.format(i))
+                if create_graph and not g._rg:
+                    _fail(jac_cg.format(i))
+            return
+        if kind == "jvp":
+            gos = [_make(np.zeros(o._data.shape, o._data.dtype), True) for o in outs]
+            gi = _grads(outs, xs, gos, True)
+            for i, g in enumerate(gi):
+                if g is None:
+                    _fail(indep.format(i))
+                if not g._rg:
+                    _fail(f"The gradient with respect to input {i} is independent of the inputs "
+                          "of the user-provided function." + _NA)
+            for i, r in enumerate(_grads(gi, gos, vs, create_graph)):
+                if r is None:
+                    _fail(f"The gradient with respect to the input is independent of entry {i} "
+                          "in the grad_outputs when using the double backward trick to compute "
+                          "forward mode gradients." + _NA)
+                if create_graph and not r._rg:
+                    _fail(jac_cg.format(i))
+            return
+        if is_t or len(outs) != 1:
+            _fail(f"The function given to {kind} should return a single Tensor")
+        if outs[0]._data.size != 1:
+            _fail(f"The Tensor returned by the function given to {kind} should contain a "
+                  "single element")
+        jac = _grads(outs, xs, ones, True)
+        for j, g in enumerate(jac):
+            if g is None and kind != "hessian":
+                _fail(indep.format(j))
+            if g is None or not g._rg:
+                _fail("While computing the hessian, found that the jacobian of the "
+                      f"user-provided function with respect to input {j} is independent of "
+                      "the input. This is not allowed in strict mode. You should ensure that "
+                      "your function is twice differentiable and that the jacobian depends on "
+                      "the inputs (this would be violated by a linear function for example).")
+        if kind == "hessian":
+            for i, g in enumerate(jac):
+                for j, h in enumerate(_grads([g], xs, [_make(np.ones(g._data.shape,
+                                                                    g._data.dtype))],
+                                             create_graph)):
+                    if h is None:
+                        _fail(f"Output {i} of the user-provided function is independent of "
+                              f"input {j}." + _NA)
+                    if create_graph and not h._rg:
+                        _fail(jac_cg.format(i))
+        elif kind == "vhp":
+            for i, r in enumerate(_grads(jac, xs, vs, create_graph)):
+                if r is None:
+                    _fail("The jacobian of the user-provided function is independent of "
+                          f"input {i}." + _NA)
+                if create_graph and not r._rg:
+                    _fail(hes_cg.format(i))
+        else:
+            gj = [_make(np.zeros(x._data.shape, x._data.dtype), True) for x in xs]
+            db = _grads(jac, xs, gj, True)
+            for i, r in enumerate(_grads(db, gj, vs, create_graph)):
+                if r is None:
+                    _fail("The hessian of the user-provided function is independent of entry "
+                          f"{i} in the grad_jacobian. This is not allowed in strict mode as it "
+                          "prevents from using the double backward trick to replace forward "
+                          "mode AD.")
+                if create_graph and not r._rg:
+                    _fail(hes_cg.format(i))
 
 
 def _zeros(x):
     return _make(np.zeros(x._data.shape, x._data.dtype))
 
 
+@_grad_on
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), v^T J)``: the vector-Jacobian product at ``inputs``.
 
@@ -93,6 +209,8 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     tok = new_token()
     is_in_tuple, ins = _as_tuple(inputs, "inputs", "vjp")
     handles, is_out_tuple, outs = _run(func, ins, "vjp", tok)
+    if strict:
+        _strict_outputs(outs)
     if v is None:
         if len(outs) != 1 or outs[0]._data.size != 1:
             raise RuntimeError("The vector v can only be None if the user-provided function "
@@ -102,13 +220,14 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         _, vs = _as_tuple(v, "v", "vjp")
         _validate_v(vs, outs, is_out_tuple)
     if strict:
-        _check_strict(outs, handles, create_graph, "vjp")
+        _strict_checks("vjp", func, ins, vs, create_graph)
     gs = vjp_core(list(outs), handles, list(vs), create_graph)
     gs = [g if g is not None else _zeros(h) for g, h in zip(gs, handles)]
     return (_tuple_back(_post(outs, create_graph, tok), is_out_tuple),
             _tuple_back(_post(gs, create_graph, tok), is_in_tuple))
 
 
+@_grad_on
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), J v)``: the Jacobian-vector product at ``inputs`` (forward mode).
 
@@ -129,6 +248,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     else:
         _, vs = _as_tuple(v, "v", "jvp")
         _validate_v(vs, ins, is_in_tuple)
+    if strict:
+        _strict_checks("jvp", func, ins, vs, create_graph)
     handles = make_inputs(ins, set(), tok)
     holder = {}
 
@@ -139,13 +260,11 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         return o
     prim, tans, spec_o, _ = _jvp_run(f, handles, LEAFS(len(handles)), list(vs), {}, False,
                                      "jvp")
-    if strict:
-        _check_strict(tuple(prim), handles, create_graph, "jvp")
     return (_tuple_back(_post(prim, create_graph, tok), holder["tuple"]),
             _tuple_back(_post(tans, create_graph, tok), holder["tuple"]))
 
 
-def _check_strategy(strategy, vectorize, strict, name="jacobian"):
+def _check_strategy(strategy, vectorize, strict):
     if strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode". '
                              "Hint: If your function has more outputs than inputs, "
@@ -155,11 +274,12 @@ def _check_strategy(strategy, vectorize, strict, name="jacobian"):
         raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
                                   "Hessian isonly implemented for `vectorize=True`.")
     if strict and vectorize:
-        raise RuntimeError(f"torch.autograd.functional.{name}: `strict=True` and "
+        raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and "
                            "`vectorized=True` are not supported together. Please either set "
                            "`strict=False` or `vectorize=False`.")
 
 
+@_grad_on
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy="reverse-mode"):
     """The Jacobian of ``func`` at ``inputs``: entry [i][j] has shape
@@ -175,6 +295,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     _check_strategy(strategy, vectorize, strict)
     tok = new_token()
     is_in_tuple, ins = _as_tuple(inputs, "inputs", "jacobian")
+    if strict:
+        _strict_checks("jacobian", func, ins, None, create_graph)
     handles = make_inputs(ins, set(), tok)
     holder = {}
 
@@ -183,8 +305,6 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
             out = func(*xs)
         holder["tuple"], o = _as_tuple(out, "outputs of the user-provided function",
                                        "jacobian")
-        if strict:
-            _check_strict(o, list(xs), create_graph, "jacobian")
         return o
     nums = tuple(range(len(handles)))
     if strategy == "reverse-mode":
@@ -195,9 +315,14 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     for row in jac:
         rows.append(_post(row, create_graph, tok))
     rows = [_tuple_back(r, is_in_tuple) for r in rows]
+    if strategy == "forward-mode" and is_in_tuple:
+        # torch's forward-mode jacobian gives lists (per input, and per output around them)
+        rows = [list(r) for r in rows]
+        return rows if holder["tuple"] else rows[0]
     return _tuple_back(tuple(rows), holder["tuple"])
 
 
+@_grad_on
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             outer_jacobian_strategy="reverse-mode"):
     """The Hessian of a scalar ``func`` at ``inputs`` (block [i][j] has shape
@@ -210,9 +335,11 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             [ 0., 12.]])
     """
     from .. import func as FN
-    _check_strategy(outer_jacobian_strategy, vectorize, strict, "hessian")
+    _check_strategy(outer_jacobian_strategy, vectorize, strict)
     tok = new_token()
     is_in_tuple, ins = _as_tuple(inputs, "inputs", "hessian")
+    if strict:
+        _strict_checks("hessian", func, ins, None, create_graph)
     if not create_graph and all(_plain(x) for x in ins):
         # no graph wanted back and no transform state: differentiate detached inputs, so the
         # inner transforms need not record anything
@@ -229,14 +356,19 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
         if o[0]._data.size != 1:
             raise RuntimeError("The Tensor returned by the function given to hessian should "
                                "contain a single element")
-        if strict:
-            _check_strict(o, list(xs), create_graph, "hessian")
         return o[0].reshape(())
     nums = tuple(range(len(handles)))
     # NOTE: both strategies give the same matrix; forward-over-reverse (one vectorised forward
     # pass over the gradient's computation) is the faster way to get it
     hes = FN.jacfwd(FN.jacrev(scalar, nums), nums)(*handles)
     rows = [_tuple_back(_post(row, create_graph, tok), is_in_tuple) for row in hes]
+    if is_in_tuple and outer_jacobian_strategy == "reverse-mode" and \
+            len({x._data.dtype for x in ins}) > 1:
+        # torch's reverse-mode outer jacobian gives block [i][j] the dtype of input j
+        rows = [tuple(b if b.dtype == x.dtype else b.to(x.dtype) for b, x in zip(r, ins))
+                for r in rows]
+    if outer_jacobian_strategy == "forward-mode" and is_in_tuple:
+        return [list(r) for r in rows]    # lists, as torch's forward-mode outer jacobian
     return _tuple_back(tuple(rows), is_in_tuple)
 
 
@@ -253,6 +385,8 @@ def _hv(func, inputs, v, create_graph, strict, name, forward):
     else:
         _, vs = _as_tuple(v, "v", name)
         _validate_v(vs, ins, is_in_tuple)
+    if strict:
+        _strict_checks(name, func, ins, vs, create_graph)
     handles = make_inputs(ins, set(), tok)
     holder = {}
 
@@ -265,8 +399,6 @@ def _hv(func, inputs, v, create_graph, strict, name, forward):
         if o[0]._data.size != 1:
             raise RuntimeError(f"The Tensor returned by the function given to {name} should "
                                "contain a single element")
-        if strict:
-            _check_strict(o, list(xs), create_graph, name)
         holder["out"] = o[0]
         gs = vjp_core([o[0]], list(xs), [_make(np.ones(o[0]._data.shape, o[0]._data.dtype))],
                       create_graph or not forward)
@@ -292,6 +424,7 @@ def _unpacked(o):
     return c
 
 
+@_grad_on
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), H v)``: Hessian-vector product of a scalar function (forward over
     reverse, one pass).
@@ -304,6 +437,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     return _hv(func, inputs, v, create_graph, strict, "hvp", True)
 
 
+@_grad_on
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), v^T H)``: vector-Hessian product of a scalar function (reverse over
     reverse).
