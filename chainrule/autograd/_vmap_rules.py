@@ -55,7 +55,29 @@ def _align(p, nd):
     k = nd - (len(s) - 1)
     if k <= 0:
         return p
-    return S.Reshape.apply(p, s[:1] + (1,) * k + s[1:])
+    return _carry(p, S.Reshape.apply(p, s[:1] + (1,) * k + s[1:]))
+
+
+def _carry(src, dst, lifted=False):
+    """dst, src reshaped (or, ``lifted``, broadcast over a new batch dim 0) inside a rule,
+    gets src's tangents at suspended dual levels, transformed alike. (A dual level computing
+    this op's tangent is suspended while its primal runs, but the graph recorded here may save
+    dst, and forward-over-reverse reads that saved tensor's tangent later.)"""
+    from ._transforms import set_tan, tan_of
+    tans = tan_of(src)
+    if tans:
+        shape = tuple(dst._data.shape)
+        for lv, t in tans.items():
+            if lv.active:
+                continue
+            lead = tuple(t._data.shape[:1]) if lv.size else ()   # a batched level's basis
+            if lifted:
+                t = S.Expand.apply(S.Reshape.apply(t, lead + (1,) + tuple(src._data.shape)),
+                                   lead + shape)
+            elif tuple(t._data.shape) != lead + shape:
+                t = S.Reshape.apply(t, lead + shape)
+            set_tan(dst, lv, t)
+    return dst
 
 
 def _bcast_args(args, bat):
@@ -283,7 +305,7 @@ def indexgrad(cls, args, bat, kwargs, B):
 def _lift(a, B):
     """An unbatched tensor as a physical one (a broadcast view)."""
     s = tuple(a._data.shape)
-    return S.Expand.apply(S.Reshape.apply(a, (1,) + s), (B,) + s)
+    return _carry(a, S.Expand.apply(S.Reshape.apply(a, (1,) + s), (B,) + s), True)
 
 
 @register(IX.IndexPut)
