@@ -109,17 +109,17 @@ def _trace(func, args, kwargs, argnums, has_aux, fname, lazy=False):
     levels = _levels_of(tree_flatten(args)[0]) if vmapped else ()
     tok = new_token()
     for _ in range(2):
-        handles = make_inputs(flat_d, levels, tok)
-        new_args = list(args)
-        if spec_d is _LEAF1:
-            new_args[nums[0]] = handles[0]
-        else:
-            for i, p in zip(nums, tree_unflatten(handles, spec_d)):
-                new_args[i] = p
         quiet, T.QUIET[0] = T.QUIET[0], False
         g = _mode.grad
-        _mode.grad = True
+        _mode.grad = True       # as torch.func: an outer no_grad does not stop the transform
         try:
+            handles = make_inputs(flat_d, levels, tok)
+            new_args = list(args)
+            if spec_d is _LEAF1:
+                new_args[nums[0]] = handles[0]
+            else:
+                for i, p in zip(nums, tree_unflatten(handles, spec_d)):
+                    new_args[i] = p
             out = func(*new_args, **kwargs)
         finally:
             T.QUIET[0] = quiet
@@ -427,8 +427,13 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
     tensor([[2., 0.],
             [0., 4.]])
     """
+    if chunk_size is not None and chunk_size <= 0:
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        if not _mode.grad:
+            args = _off_graph(args)
         nargs = len(args)
         if type(argnums) is int and -nargs <= argnums < nargs:
             nums = argnums % nargs
@@ -437,8 +442,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
             nums = nums[0] if isinstance(argnums, int) else nums
         handles, spec_d, flat_o, spec_o, out, aux, (create, tok) = _trace(
             func, args, kwargs, nums, has_aux, "jacrev", lazy=True)
-        if spec_o is not _LEAF:
-            _check_tensors(flat_o, "jacrev", "the outputs of f")
+        _check_tensors(flat_o, "jacrev", "the outputs of f")
         sizes = [o._data.size for o in flat_o]
         dt = flat_o[0]._data.dtype if flat_o else np.float32
         n = sum(sizes)
@@ -473,7 +477,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
             res = jac[0][0]
         else:
             res = _assemble(jac, spec_o, spec_d, isinstance(argnums, int))
-        return (res, aux) if has_aux else res
+        return (res, _release_aux(aux, tok)) if has_aux else res
     return wrapper
 
 
@@ -548,6 +552,8 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
         single = isinstance(argnums, int)
         sizes = [x._data.size for x in flat_x]
         dt = flat_x[0]._data.dtype
+        if not sum(sizes):      # nothing to differentiate: empty Jacobians of the right shapes
+            return _empty_jacobians(func, args, kwargs, flat_x, spec_d, single, has_aux)
         if len(flat_x) == 1:
             n = sizes[0]
             eye = _fwd_rules.identity(n, dt)
@@ -614,6 +620,19 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
             res = _assemble(jac, spec_o, spec_d, single)
         return (res, aux) if has_aux else res
     return wrapper
+
+
+def _empty_jacobians(func, args, kwargs, flat_x, spec_d, single, has_aux):
+    out, aux = _split_aux(func(*args, **kwargs), has_aux, "jacfwd")
+    flat_o, spec_o = ([out], _LEAF) if isinstance(out, Tensor) else tree_flatten(out)
+    _check_tensors(flat_o, "jacfwd", "the outputs of f")
+    jac = [[_make(np.zeros(tuple(o.shape) + tuple(x.shape), o._data.dtype)) for x in flat_x]
+           for o in flat_o]
+    if spec_d is _LEAF1 and single and spec_o is _LEAF:
+        res = jac[0][0]
+    else:
+        res = _assemble(jac, spec_o, spec_d, single)
+    return (res, aux) if has_aux else res
 
 
 def _jvp_vmapped(f, flat_x, tans, has_aux):

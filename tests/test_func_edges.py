@@ -1,0 +1,64 @@
+"""Edges of chainrule.func found by the transforms audit: outer no_grad, aux unwrapping, bad
+outputs and arguments, empty inputs; each against torch.func where torch is installed."""
+import numpy as np
+import pytest
+
+import chainrule
+from conftest import needs_torch
+
+
+def _lib(name):
+    if name == "torch":
+        return pytest.importorskip("torch")
+    return chainrule
+
+
+@pytest.mark.parametrize("lib", ["chainrule", "torch"])
+def test_transforms_ignore_an_outer_no_grad(lib):
+    m = _lib(lib)
+    x = m.tensor([1.0, 2.0], dtype=m.float64, requires_grad=True)
+    with m.no_grad():
+        jr = m.func.jacrev(lambda v: v ** 3)(x)
+        h = m.func.hessian(lambda v: (v ** 3).sum())(x)
+        jf = m.func.jacfwd(lambda v: v ** 3)(x)
+    np.testing.assert_allclose(jr.detach().numpy(), np.diag([3.0, 12.0]))
+    np.testing.assert_allclose(jf.detach().numpy(), np.diag([3.0, 12.0]))
+    np.testing.assert_allclose(h.detach().numpy(), np.diag([6.0, 12.0]))
+    assert jr.grad_fn is None and not jr.requires_grad      # nothing recorded outside
+
+
+@pytest.mark.parametrize("lib", ["chainrule", "torch"])
+def test_jacrev_aux_is_unwrapped(lib):
+    m = _lib(lib)
+    x = m.tensor([1.0, 2.0])
+    _, aux = m.func.jacrev(lambda v: (v * 2, v), has_aux=True)(x)
+    assert not aux.requires_grad
+    xr = m.tensor([1.0, 2.0], requires_grad=True)
+    _, aux = m.func.jacrev(lambda v: (v * 2, v * 3), has_aux=True)(xr)
+    assert aux.requires_grad                 # still on the user's graph
+    np.testing.assert_allclose(aux.detach().numpy(), [3.0, 6.0])
+
+
+@pytest.mark.parametrize("lib", ["chainrule", "torch"])
+def test_jacrev_bad_output_and_chunk_size(lib):
+    m = _lib(lib)
+    with pytest.raises(RuntimeError, match="only tensors"):
+        m.func.jacrev(lambda v: 3.0)(m.ones(2))
+    with pytest.raises(ValueError, match="chunk_size"):
+        m.func.jacrev(lambda v: v, chunk_size=0)(m.ones(2))
+
+
+@pytest.mark.parametrize("lib", ["chainrule", "torch"])
+def test_jacfwd_of_an_empty_input(lib):
+    m = _lib(lib)
+    assert tuple(m.func.jacfwd(lambda v: v * 2)(m.zeros(0)).shape) == (0, 0)
+    assert tuple(m.func.jacfwd(lambda v: v.sum())(m.zeros(0)).shape) == (0,)
+    assert tuple(m.func.jacfwd(lambda v: v.reshape(2, 0))(m.zeros(0)).shape) == (2, 0, 0)
+
+
+@needs_torch
+def test_jacfwd_empty_matches_torch_dtype():
+    import torch
+    a = chainrule.func.jacfwd(lambda v: v * 2)(chainrule.zeros(0, dtype=chainrule.float64))
+    b = torch.func.jacfwd(lambda v: v * 2)(torch.zeros(0, dtype=torch.float64))
+    assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
