@@ -335,3 +335,25 @@ def test_cross_entropy_flat_gather_and_scatter_any_layout(layout):
         res.append((loss.item(), xt.grad.numpy()))
     np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-12)
     np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-12, atol=1e-14)
+
+
+def test_sequential_fusion_respects_patched_forwards():
+    """The fused Linear + ReLU step must not bypass a forward patched on the instance or the
+    class (the audit found both ignored)."""
+    import chainrule as torch
+    nn = torch.nn
+    x = torch.ones(1, 2)
+    s = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    s[1].forward = lambda t: t * 3 - 100
+    assert (s(x).detach().numpy() < -90).all()
+    s = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    s[0].forward = lambda t: torch.full((1, 3), 5.0)
+    assert (s(x).detach().numpy() == 5.0).all()
+    orig = nn.ReLU.forward
+    try:
+        nn.ReLU.forward = lambda self, t: t * 0 + 7
+        s = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+        assert (s(x).detach().numpy() == 7.0).all()
+    finally:
+        nn.ReLU.forward = orig
+    assert s(x).grad_fn.name() == "LinearReluBackward0"     # fused again once restored
