@@ -62,3 +62,41 @@ def test_jacfwd_empty_matches_torch_dtype():
     a = chainrule.func.jacfwd(lambda v: v * 2)(chainrule.zeros(0, dtype=chainrule.float64))
     b = torch.func.jacfwd(lambda v: v * 2)(torch.zeros(0, dtype=torch.float64))
     assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
+
+
+def _numpy_sin(m, log):
+    class NumpySin(m.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return m.tensor(np.sin(x.numpy()))
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            pass
+
+        @staticmethod
+        def vmap(info, in_dims, x):
+            log.append(info.batch_size)
+            y = NumpySin.apply(x)       # the batch is just more elements here
+            return y, in_dims[0]
+    return NumpySin
+
+
+@pytest.mark.parametrize("lib", ["chainrule", "torch"])
+@pytest.mark.parametrize("in_dims", [0, 1])
+def test_custom_function_vmap_staticmethod(lib, in_dims):
+    m = _lib(lib)
+    log = []
+    fn = _numpy_sin(m, log)
+    X = m.tensor(np.arange(12.0).reshape(3, 4))
+    got = m.func.vmap(fn.apply, in_dims=in_dims)(X).numpy()
+    want = np.sin(np.arange(12.0).reshape(3, 4))
+    np.testing.assert_allclose(got, want if in_dims == 0 else want.T)
+    assert log == [X.shape[in_dims]]
+
+
+def test_custom_function_vmap_and_generate_rule_conflict():
+    fn = _numpy_sin(chainrule, [])
+    fn.generate_vmap_rule = True
+    with pytest.raises(RuntimeError, match="generate_vmap_rule"):
+        chainrule.func.vmap(fn.apply)(chainrule.ones(2, 2))

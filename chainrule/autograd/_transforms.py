@@ -808,9 +808,48 @@ def _is_function(cls):
     return r
 
 
+class VmapInfo:
+    """What a custom Function's ``vmap`` staticmethod is told: the batch size and the vmap's
+    randomness flag."""
+    __slots__ = ("batch_size", "randomness")
+
+    def __init__(self, batch_size, randomness):
+        self.batch_size, self.randomness = batch_size, randomness
+
+
+def _user_vmap(cls, lv, args, kwargs):
+    """The Function's own ``vmap(info, in_dims, *args)`` on the physical arguments (batch at
+    dim 0 where batched, in_dims None elsewhere); its (outputs, out_dims) are batched back."""
+    bat = [isinstance(a, Tensor) and type(a._data) is BatchedData and a._data.level is lv
+           for a in args]
+    phys = [unwrap(a) if b else a for a, b in zip(args, bat)]
+    out, out_dims = cls.vmap(VmapInfo(lv.size, lv.randomness),
+                             tuple(0 if b else None for b in bat), *phys, **kwargs)
+    single = not isinstance(out, tuple)
+    outs = (out,) if single else out
+    dims = (out_dims,) * len(outs) if not isinstance(out_dims, tuple) else out_dims
+    if len(dims) != len(outs):
+        raise RuntimeError(f"vmap: {cls.__name__}.vmap returned {len(outs)} outputs but "
+                           f"out_dims for {len(dims)}")
+    res = []
+    for o, d in zip(outs, dims):
+        if isinstance(o, Tensor) and d is not None:
+            if d % o.ndim:
+                o = o.movedim(d, 0)
+            o = wrap(o, lv)
+        res.append(o)
+    return res[0] if single else tuple(res)
+
+
 def _function_vmap(cls, lv, args, kwargs):
-    """A custom Function under vmap runs its forward on the batch (recording needs
-    ``generate_vmap_rule``)."""
+    """A custom Function under vmap: its own ``vmap`` staticmethod when it defines one, else
+    its forward runs on the batch (recording needs ``generate_vmap_rule``)."""
+    recording = _mode.grad and any(isinstance(a, Tensor) and a._rg for a in args)
+    if getattr(cls, "vmap", None) is not None and not recording:
+        if getattr(cls, "generate_vmap_rule", False):
+            raise RuntimeError(f"vmap: {cls.__name__} sets generate_vmap_rule=True and also "
+                               "defines a vmap staticmethod; only one of them may be used")
+        return _user_vmap(cls, lv, args, kwargs)
     if _mode.grad and any(isinstance(a, Tensor) and a._rg for a in args) and not \
             getattr(cls, "generate_vmap_rule", False):
         raise RuntimeError(f"vmap: {cls.__name__} is a custom autograd.Function that records "
