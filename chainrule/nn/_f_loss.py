@@ -25,6 +25,7 @@ __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy
            "multilabel_soft_margin_loss", "multilabel_margin_loss"]
 
 _REDUCTIONS = ("none", "mean", "sum")
+_nd = np.ndarray
 
 
 def _top():
@@ -310,7 +311,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         x, t = input._data, target._data
         # the training case, (N, C) logits and N int64 targets all in [0, C) (so none is
         # ignored): one reduction checks them, negative ones being huge once unsigned
-        if (type(x) is type(t) is np.ndarray and x.ndim == 2 and t.ndim == 1
+        if (type(x) is _nd and type(t) is _nd and x.ndim == 2 and t.ndim == 1
                 and t.dtype == np.int64 and x.dtype.kind == "f"
                 and t.shape[0] == x.shape[0] and t.size and reduction in _REDUCTIONS
                 and not 0 <= ignore_index < x.shape[1]

@@ -17,8 +17,7 @@ _CALL = Module.__call__
 
 
 def _plain_relu(m):
-    return (type(m) is ReLU and not m.inplace and ReLU.forward is _RELU_FORWARD
-            and "forward" not in m.__dict__ and not (
+    return (type(m) is ReLU and not m.inplace and "forward" not in m.__dict__ and not (
                 m._forward_hooks or m._forward_pre_hooks or m._backward_hooks
                 or m._backward_pre_hooks))
 
@@ -200,6 +199,7 @@ class Sequential(Module):
 
     def forward(self, input):
         direct = not (_gf or _gfp or _gb or _gbp)
+        fuse = Linear.forward is _LINEAR_FORWARD and ReLU.forward is _RELU_FORWARD
         mods = list(self._modules.values())
         i, n = 0, len(mods)
         while i < n:
@@ -211,8 +211,8 @@ class Sequential(Module):
                     or module._backward_hooks or module._backward_pre_hooks)):
                 input = module(input)
                 continue
-            if (type(module) is Linear and i < n and Linear.forward is _LINEAR_FORWARD
-                    and "forward" not in module.__dict__ and _plain_relu(mods[i])):
+            if (fuse and type(module) is Linear and i < n and "forward" not in module.__dict__
+                    and _plain_relu(mods[i])):
                 out = module._forward_relu(input)   # Linear then ReLU as one node
                 if out is not None:
                     input = out
