@@ -100,3 +100,42 @@ def test_custom_function_vmap_and_generate_rule_conflict():
     fn.generate_vmap_rule = True
     with pytest.raises(RuntimeError, match="generate_vmap_rule"):
         chainrule.func.vmap(fn.apply)(chainrule.ones(2, 2))
+
+
+# -- forward AD through in-place ops (tangents follow the written values, as in torch) ---------
+INPLACE = {
+    "mul_add": lambda m, x: x.clone().mul_(2).add_(x),
+    "zero_then_add": lambda m, x: x.clone().zero_().add_(x * x),
+    "copy_into_zeros": lambda m, x: m.zeros(3, dtype=x.dtype).copy_(x.sin()),
+    "setitem_slice": lambda m, x: _setitem(m, x, slice(1, None), lambda y: y[:2] * 3),
+    "setitem_const": lambda m, x: _setitem(m, x, 0, lambda y: 5.0),
+    "fill_": lambda m, x: x.clone().fill_(2.0) * x,
+    "div_": lambda m, x: x.clone().div_(x.exp()),
+    "clamp_": lambda m, x: (x * 2).clamp_(min=-1.0),
+}
+
+
+def _setitem(m, x, idx, val):
+    y = x.clone()
+    y[idx] = val(x)
+    return y
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE))
+def test_forward_ad_through_inplace_ops(name):
+    f = INPLACE[name]
+    res = []
+    for lib in ("chainrule", "torch"):
+        m = pytest.importorskip(lib) if lib == "torch" else chainrule
+        x = m.tensor([0.3, -1.2, 2.0], dtype=m.float64)
+        u = m.tensor([1.0, 0.5, -2.0], dtype=m.float64)
+        _, t = m.func.jvp(lambda v: f(m, v), (x,), (u,))
+        jf = m.func.jacfwd(lambda v: f(m, v))(x)
+        res.append((t.numpy(), jf.numpy()))
+        if lib == "chainrule":      # also against reverse mode: J u == jacrev(f) @ u
+            jr = m.func.jacrev(lambda v: f(m, v))(x)
+            np.testing.assert_allclose(jf.numpy(), jr.numpy(), atol=1e-12)
+            np.testing.assert_allclose(t.numpy(), jr.numpy() @ u.numpy(), atol=1e-12)
+    if len(res) == 2:
+        np.testing.assert_allclose(res[0][0], res[1][0], atol=1e-12)
+        np.testing.assert_allclose(res[0][1], res[1][1], atol=1e-12)

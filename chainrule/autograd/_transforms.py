@@ -450,10 +450,11 @@ def get_tangent(t, lv):
         if e is not None and e[2] is not None and lv in e[2]:
             vc, v = e[2][lv]
             if vc.v != v:
-                raise RuntimeError("forward AD: a dual tensor was modified in place after its "
-                                   "tangent was computed, and in-place ops do not update "
-                                   "tangents in chainrule yet; use the out-of-place op "
-                                   "(e.g. y = y + z instead of y += z, torch.where instead of "
+                raise RuntimeError("forward AD: a dual tensor was modified in place through "
+                                   "another alias of its memory (a view of it, or its base) "
+                                   "after its tangent was computed, which leaves the tangent "
+                                   "stale in chainrule; write through the tensor itself or "
+                                   "use the out-of-place op (e.g. torch.where instead of "
                                    "y[i] = v)")
         return r
     return None

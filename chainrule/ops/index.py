@@ -186,7 +186,8 @@ def getitem(x, idx):
 
 def setitem(x, idx, value):
     """``x[idx] = value``: in place, recorded as a differentiable index_put."""
-    from .inplace import _check_inplace, _bump
+    from .inplace import _bump, _check_inplace, _duals
+    from ..autograd import _transforms as _T
     nidx, basic = _norm_index(idx)
     sp = _split(nidx)
     if sp is not None:
@@ -209,7 +210,7 @@ def setitem(x, idx, value):
     v = value._data if isinstance(value, Tensor) else value
     record = _mode.grad and (x._rg or isinstance(value, Tensor) and value._rg)
     _check_inplace(x, record)
-    if not record and not batched:
+    if not record and not batched and not (_T.STACK and _duals(x, (value,))):
         try:
             x._data[nidx] = v
         except ValueError as e:

@@ -6,6 +6,7 @@ import weakref
 import numpy as np
 
 from .._tensor import Tensor
+from ..autograd import _transforms as _T
 from ..autograd.function import Op, _Version
 from ..autograd.grad_mode import _mode
 from . import _xp
@@ -98,7 +99,9 @@ _UFUNCS = {"add_": np.add, "sub_": np.subtract, "mul_": np.multiply, "div_": np.
 def inplace(t, fn, *args, name, **kwargs):
     """Run ``fn(t, *args)`` and store the result in ``t`` (torch's ``op_``)."""
     record = _mode.grad and (t._rg or any(isinstance(a, Tensor) and a._rg for a in args))
-    if not record and name in _UFUNCS and len(args) == 1 and _simple(t, args[0], kwargs):
+    dual = _T.STACK and _duals(t, args)
+    if not record and not dual and name in _UFUNCS and len(args) == 1 and \
+            _simple(t, args[0], kwargs):
         # nothing to record: write straight into t's memory, as NumPy would
         o = args[0]
         alpha = kwargs.get("alpha", 1)
@@ -123,6 +126,8 @@ def inplace(t, fn, *args, name, **kwargs):
     if record:
         # the op may save its input: give it a private copy with the same history
         src = _make(t._data.copy(), t._rg, t.grad_fn, t._nr)
+        if dual:
+            _T.copy_tans(t, src)        # and the same tangents
     r = fn(src, *args, **kwargs)
     if r._data.shape != t._data.shape:
         raise RuntimeError(f"{name}: output with shape {list(t.shape)} doesn't match the "
@@ -138,6 +143,8 @@ def inplace(t, fn, *args, name, **kwargs):
                            "the tensor before performing the operation.")
     np.copyto(t._data, r._data)
     _bump(t)
+    if dual:
+        _take_tangents(t, r)
     if record and r.grad_fn is not None:
         t._vc.g += 1        # every other view of this memory re-derives its history when read
         _rebind_saved_output(r, t)
@@ -147,6 +154,29 @@ def inplace(t, fn, *args, name, **kwargs):
         else:
             t.grad_fn, t._nr, t._rg = r.grad_fn, r._nr, True
     return t
+
+
+def _duals(t, args):
+    """Whether t or a tensor argument carries a tangent at an active dual level."""
+    for a in (t,) + args:
+        if isinstance(a, Tensor):
+            tans = _T.tan_of(a)
+            if tans and any(lv.active and lv.kind is _T.JVP for lv in tans):
+                return True
+    return False
+
+
+def _take_tangents(t, r):
+    """Forward AD through an in-place op: t now holds r, so at each active dual level its
+    tangent is r's (zero where r has none), snapshotted at t's new version."""
+    own, new = _T.tan_of(t) or {}, _T.tan_of(r) or {}
+    for lv in set(own) | set(new):
+        if lv.active and lv.kind is _T.JVP:
+            tan = new.get(lv)
+            if tan is None:
+                shape = ((lv.size,) if lv.size else ()) + tuple(t._data.shape)
+                tan = _make(np.zeros(shape, t._data.dtype))
+            _T.set_tan(t, lv, tan, t._vc)
 
 
 def _rebind_saved_output(r, t):
@@ -206,7 +236,7 @@ def copy_(t, src):
         raise RuntimeError(f"copy_: the size of src {list(src.shape)} can't be broadcast to "
                            f"the destination shape {list(t.shape)}") from None
     record = _mode.grad and (t._rg or src._rg)
-    if not record:
+    if not record and not (_T.STACK and _duals(t, (src,))):
         _check_inplace(t, False)
         np.copyto(t._data, src._data, casting="unsafe")
         _bump(t)
@@ -217,7 +247,7 @@ def copy_(t, src):
 def fill_(t, value):
     """Fill t with a number (or a 0-d tensor) in place."""
     record = _mode.grad and (t._rg or isinstance(value, Tensor) and value._rg)
-    if not record:
+    if not record and not (_T.STACK and _duals(t, (value,))):
         _check_inplace(t, False)
         t._data.fill(value.item() if isinstance(value, Tensor) else value)
         _bump(t)
