@@ -112,7 +112,15 @@ INPLACE = {
     "fill_": lambda m, x: x.clone().fill_(2.0) * x,
     "div_": lambda m, x: x.clone().div_(x.exp()),
     "clamp_": lambda m, x: (x * 2).clamp_(min=-1.0),
+    "through_a_view": lambda m, x: _view_write(x, lambda v: v.mul_(x[:2].exp())),
+    "view_of_zeros": lambda m, x: _view_write(m.zeros(3, dtype=x.dtype), lambda v: v.copy_(x[1:])),
 }
+
+
+def _view_write(y0, write):
+    y = y0.clone()
+    write(y[1:])
+    return y
 
 
 def _setitem(m, x, idx, val):

@@ -168,15 +168,43 @@ def _duals(t, args):
 
 def _take_tangents(t, r):
     """Forward AD through an in-place op: t now holds r, so at each active dual level its
-    tangent is r's (zero where r has none), snapshotted at t's new version."""
+    tangent is r's (zero where r has none), snapshotted at t's new version; when t is a view,
+    its base's tangent takes r's tangent in t's region."""
+    base = t.__dict__.get("_base")
+    vf = t.__dict__.get("_view_fn")
+    if base is not None and (base._base is not None or vf is None or
+                             not np.may_share_memory(base._data, t._data)):
+        base = None         # a re-laid-out base: its tangent goes stale (reads say so)
     own, new = _T.tan_of(t) or {}, _T.tan_of(r) or {}
+    if base is not None:
+        own = dict(own)
+        own.update(_T.tan_of(base) or {})
     for lv in set(own) | set(new):
         if lv.active and lv.kind is _T.JVP:
+            lead = (lv.size,) if lv.size else ()
             tan = new.get(lv)
             if tan is None:
-                shape = ((lv.size,) if lv.size else ()) + tuple(t._data.shape)
-                tan = _make(np.zeros(shape, t._data.dtype))
+                tan = _make(np.zeros(lead + tuple(t._data.shape), t._data.dtype))
             _T.set_tan(t, lv, tan, t._vc)
+            if base is not None:
+                bt = (_T.tan_of(base) or {}).get(lv)
+                if bt is None:
+                    bt = _make(np.zeros(lead + tuple(base._data.shape), base._data.dtype))
+                _T.set_tan(base, lv, _region_set(bt, tan, vf, lv.size), base._vc)
+
+
+def _region_set(bt, tan, vf, size):
+    """bt with the region view_fn selects replaced by tan (per basis row for a batched level:
+    the view function indexes one sample)."""
+    if not size:
+        return ViewAssign.apply(bt, tan, vf)
+    if not (bt._rg or tan._rg):
+        out = bt._data.copy()
+        for i in range(size):
+            vf(out[i])[...] = tan._data[i]
+        return _make(out)
+    from .shape import stack
+    return stack([ViewAssign.apply(bt[i], tan[i], vf) for i in range(size)])
 
 
 def _rebind_saved_output(r, t):
