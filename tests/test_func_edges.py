@@ -147,3 +147,42 @@ def test_forward_ad_through_inplace_ops(name):
     if len(res) == 2:
         np.testing.assert_allclose(res[0][0], res[1][0], atol=1e-12)
         np.testing.assert_allclose(res[0][1], res[1][1], atol=1e-12)
+
+
+# -- gradcheck's forward-mode checks (check_forward_ad, check_fwd_over_rev), as torch --------
+@pytest.mark.parametrize("lib", ["chainrule", "torch"])
+def test_gradcheck_forward_mode_flags(lib):
+    m = _lib(lib)
+    x = m.tensor([0.3, -0.7, 1.1], dtype=m.float64, requires_grad=True)
+    f = lambda a: (a.exp() * a[0]).tanh()  # noqa: E731
+    assert m.autograd.gradcheck(f, (x,), check_forward_ad=True)
+    assert m.autograd.gradcheck(f, (x,), check_forward_ad=True, check_backward_ad=False)
+    assert m.autograd.gradgradcheck(f, (x,), check_fwd_over_rev=True)
+    assert m.autograd.gradgradcheck(f, (x,), check_fwd_over_rev=True, check_rev_over_rev=False,
+                                    check_undefined_grad=False)
+    with pytest.raises(AssertionError, match="at least one"):
+        m.autograd.gradcheck(f, (x,), check_backward_ad=False)
+    with pytest.raises(AssertionError, match="at least one"):
+        m.autograd.gradgradcheck(f, (x,), check_rev_over_rev=False)
+
+
+def test_gradcheck_forward_mode_catches_a_wrong_jvp():
+    class Square(chainrule.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            ctx.x = x
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return 2 * x * g
+
+        @staticmethod
+        def jvp(ctx, t):
+            return 3.0 * t          # wrong: the tangent is 2 x t
+    x = chainrule.tensor([0.5, 2.0], dtype=chainrule.float64, requires_grad=True)
+    assert chainrule.autograd.gradcheck(Square.apply, (x,))          # reverse mode is right
+    with pytest.raises(chainrule.autograd.GradcheckError, match="forward mode"):
+        chainrule.autograd.gradcheck(Square.apply, (x,), check_forward_ad=True)

@@ -81,19 +81,48 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     wrt = [i for i, x in enumerate(inputs) if isinstance(x, _tensor.Tensor) and x._rg]
     if not wrt:
         raise ValueError("gradcheck expects at least one input tensor to require gradient, "
-                         "but none of the them have requires_grad=True.")
+                         "but none of them have requires_grad=True.")
+    if not (check_forward_ad or check_backward_ad):
+        raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad "
+                             "to be True")
     num, outs = _numerical(func, inputs, wrt, eps)
-    ana = _analytical(func, inputs, wrt)
-    for a, i in enumerate(wrt):
-        for k in range(len(outs)):
-            n, an = num[a][k], ana[a][k]
-            if not np.allclose(an, n, rtol=rtol, atol=atol, equal_nan=True):
-                if raise_exception:
-                    raise GradcheckError(
-                        f"Jacobian mismatch for output {k} with respect to input {i},\n"
-                        f"numerical:{n}\nanalytical:{an}\n")
-                return False
+    modes = ([("analytical", _analytical)] if check_backward_ad else []) + (
+        [("forward mode", _forward)] if check_forward_ad else [])
+    for what, fn in modes:
+        ana = fn(func, inputs, wrt)
+        for a, i in enumerate(wrt):
+            for k in range(len(outs)):
+                n, an = num[a][k], ana[a][k]
+                if not np.allclose(an, n, rtol=rtol, atol=atol, equal_nan=True):
+                    if raise_exception:
+                        raise GradcheckError(
+                            f"Jacobian mismatch for output {k} with respect to input {i} "
+                            f"({what}),\nnumerical:{n}\n{what}:{an}\n")
+                    return False
     return True
+
+
+def _forward(func, inputs, wrt):
+    """J[i][o] column by column with forward-mode AD: one dual pass per input element."""
+    from . import forward_ad as fwAD
+    outs = _outputs(func, inputs)
+    jac = [[np.zeros((inputs[i]._data.size, o._data.size)) for o in outs] for i in wrt]
+    for a, i in enumerate(wrt):
+        x = inputs[i]
+        for j in range(x._data.size):
+            u = np.zeros(x._data.size, x._data.dtype)
+            u[j] = 1
+            with fwAD.dual_level():
+                ins = list(inputs)
+                # a dual that still requires grad: func may take a vjp inside (fwd-over-rev)
+                ins[i] = fwAD.make_dual(x.detach().requires_grad_(x._rg),
+                                        _tensor.Tensor._make(u.reshape(x.shape)))
+                res = _outputs(func, ins)
+                for k, o in enumerate(res):
+                    t = fwAD.unpack_dual(o).tangent
+                    if t is not None:
+                        jac[a][k][j] = t._data.ravel()
+    return jac
 
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
@@ -109,6 +138,9 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     True
     """
     from . import grad as _grad
+    if not (check_fwd_over_rev or check_rev_over_rev):
+        raise AssertionError("Expected at least one of check_fwd_over_rev or "
+                             "check_rev_over_rev to be True")
     inputs = _as_tuple(inputs)
     outs = _outputs(func, inputs)
     if grad_outputs is None:
@@ -126,4 +158,5 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
             gs = _grad(os, [ins[i] for i in wrt], gos, create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
     return gradcheck(first, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception)
+                     raise_exception=raise_exception, check_forward_ad=check_fwd_over_rev,
+                     check_backward_ad=check_rev_over_rev)
