@@ -6,7 +6,7 @@ import pytest
 
 import chainrule
 from chainrule import func as F
-from conftest import to_np
+from conftest import needs_torch, to_np
 
 F64 = chainrule.float64
 sig = lambda x: 1 / (1 + np.exp(-x))   # noqa: E731
@@ -103,3 +103,51 @@ def test_every_table_op_runs_gradgradcheck():
         if op.grad and not op.gradgrad:
             assert any(w in op.name for w in ("ties", "kink", "singular")), \
                 f"{op.name} skips gradgradcheck"
+
+
+# -- a gradient taken through relu stays on the graph (torch's threshold_backward) -------------
+def _gradient_penalty(m, fused):
+    """WGAN-GP's penalty on a Linear-ReLU-Linear critic; returns each parameter's .grad."""
+    r = np.random.default_rng(0)
+    net = m.nn.Sequential(m.nn.Linear(3, 4), m.nn.ReLU(), m.nn.Linear(4, 1)).double()
+    with m.no_grad():
+        for p in net.parameters():
+            p.copy_(m.tensor(r.standard_normal(tuple(p.shape))))
+    x = m.tensor(r.standard_normal((5, 3)), requires_grad=True)
+    out = net(x) if fused else net[2](m.relu(net[0](x)))
+    g, = m.autograd.grad(out.sum(), x, create_graph=True)
+    ((g.norm(dim=1) - 1) ** 2).mean().backward()
+    return {k: None if p.grad is None else p.grad.numpy() for k, p in net.named_parameters()}
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_gradient_penalty_through_relu_reaches_the_biases(fused):
+    grads = _gradient_penalty(chainrule, fused)
+    np.testing.assert_array_equal(grads["0.bias"], np.zeros(4))   # zero, not missing
+    assert grads["2.bias"] is None                                # not on the path at all
+    x = chainrule.tensor([1.0, -1.0, 2.0], requires_grad=True)
+    b = chainrule.tensor([0.5, 0.5, -3.0], requires_grad=True)
+    g, = chainrule.autograd.grad(chainrule.relu(x + b).sum(), x, create_graph=True)
+    g.sum().backward()
+    np.testing.assert_array_equal(b.grad.numpy(), np.zeros(3))
+
+
+@needs_torch
+@pytest.mark.parametrize("fused", [True, False])
+def test_gradient_penalty_through_relu_matches_torch(fused):
+    import torch
+    ours, theirs = _gradient_penalty(chainrule, fused), _gradient_penalty(torch, fused)
+    for k in ours:
+        assert (ours[k] is None) == (theirs[k] is None), k
+        if ours[k] is not None:
+            np.testing.assert_allclose(ours[k], theirs[k], rtol=1e-10, atol=1e-12)
+
+
+def test_relu_gradient_op_checks():
+    from chainrule.ops.elementwise import ReluGrad
+    r = np.random.default_rng(1)
+    g = chainrule.tensor(r.standard_normal(5), requires_grad=True)
+    out = chainrule.tensor(np.abs(r.standard_normal(5)) * np.array([1, 0, 1, 0, 1]),
+                           requires_grad=True)
+    assert chainrule.autograd.gradcheck(lambda a, b: ReluGrad.apply(a, b), (g, out))
+    assert chainrule.autograd.gradgradcheck(lambda a, b: ReluGrad.apply(a, b), (g, out))

@@ -381,9 +381,39 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, g):
         out, = ctx.saved_tensors
+        if isinstance(g, Tensor):       # recorded: stay on out's graph, as torch's rule does
+            return _xp.call(ReluGrad, g, out)
         # NOTE: subgradient 0 at the kink; a NaN input passes the gradient through, as torch's
         # (out is never negative, so out != 0 is torch's "not out <= 0" in one comparison)
         return g * (out != 0)
+
+
+class ReluGrad(Op):
+    """relu's gradient g * (out != 0) as an op of both g and out (torch's threshold_backward):
+    its derivative in out is zero, but a gradient taken through relu stays on the graph of
+    out's inputs, so their second derivatives come out as zeros rather than missing."""
+
+    @staticmethod
+    def forward(ctx, g, out):
+        mask = out != 0
+        ctx.save_for_backward(mask)
+        return g * mask
+
+    @staticmethod
+    def backward(ctx, gg):
+        mask, = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        return (gg * mask if n[0] else None,
+                np.zeros(mask.shape, _dtype_of(gg)) if n[1] else None)
+
+    @staticmethod
+    def vmap_rule(cls, args, bat, kwargs, B):
+        from ..autograd._vmap_rules import _bcast_args
+        return cls.apply(*_bcast_args(args, bat))
+
+
+def _dtype_of(x):
+    return x._data.dtype if isinstance(x, Tensor) else x.dtype
 
 
 class Abs(Op):

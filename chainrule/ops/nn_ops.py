@@ -10,6 +10,7 @@ from ..autograd import function as _fn
 from ..autograd.function import Op
 from ..autograd.grad_mode import _mode
 from . import _xp
+from . import elementwise as _E
 from .elementwise import _zero_row
 
 __all__ = []
@@ -362,6 +363,8 @@ class LinearRelu(Op):
     @staticmethod
     def backward(ctx, g):
         x, w, out = ctx.saved_tensors
+        if isinstance(g, Tensor):       # recorded: relu's rule on out's graph (as torch)
+            return _linear_grads(ctx.needs_input_grad, _xp.call(_E.ReluGrad, g, out), x, w)
         return _linear_grads(ctx.needs_input_grad, g * (out != 0), x, w)
 
 
