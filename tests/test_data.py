@@ -410,7 +410,7 @@ class _Slow(D.Dataset):
 
     def __getitem__(self, i):
         import time
-        time.sleep(1.5)
+        time.sleep(5)       # far past the timeout even on a loaded machine
         return i
 
 
