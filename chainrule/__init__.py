@@ -23,6 +23,8 @@ _quiet_fp_warnings()
 
 from . import dtypes  # noqa: E402
 from ._device import device
+from ._memory_format import (channels_last, channels_last_3d, contiguous_format,  # noqa: F401
+                             memory_format, preserve_format)
 from ._tensor import Size, Tensor
 from .dtypes import (bool, double, dtype, finfo, float, float16, float32, float64,
                      get_default_dtype, half, iinfo, int, int8, int16, int32, int64, long,

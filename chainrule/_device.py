@@ -1,6 +1,12 @@
 """The device object. chainrule computes on the CPU (NumPy); other devices are refused."""
 
 
+class _NoDevice(AssertionError, RuntimeError):
+    """A device chainrule does not have. torch raises AssertionError for CUDA on a CPU-only
+    build ("Torch not compiled with CUDA enabled") and RuntimeError for unknown devices: this
+    is both, so either ``except`` catches it."""
+
+
 class device:
     """A device: only ``'cpu'`` is available.
 
@@ -18,8 +24,8 @@ class device:
             index = int(idx)
         if type != "cpu" or index not in (None, 0):
             where = type if index is None else f"{type}:{index}"
-            raise RuntimeError(f"chainrule has no '{where}' device: only 'cpu' is available "
-                               "(the NumPy backend)")
+            raise _NoDevice(f"chainrule has no '{where}' device (like torch not compiled "
+                            "with CUDA): only 'cpu' is available (the NumPy backend)")
         self.type, self.index = type, index
 
     def __eq__(self, other):

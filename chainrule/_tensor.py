@@ -195,7 +195,10 @@ class Tensor(*MIXINS):
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim, "stride")]
 
     def is_contiguous(self, memory_format=None):
-        return self._data.flags.c_contiguous
+        if memory_format is None:
+            return self._data.flags.c_contiguous
+        from ._memory_format import is_format
+        return is_format(self._data, memory_format)
 
     def data_ptr(self):
         return self._data.__array_interface__["data"][0]
@@ -266,12 +269,21 @@ class Tensor(*MIXINS):
         >>> chainrule.tensor([1.0]).clone()
         tensor([1.])
         """
-        return _ops().shape.clone(self)
+        out = _ops().shape.clone(self)
+        if memory_format is not None:
+            from ._memory_format import relayout
+            out._data = relayout(out._data, memory_format)   # a fresh copy: values the same
+        return out
 
     def contiguous(self, memory_format=None):
-        if self._data.flags.c_contiguous:
+        if memory_format is None:
+            if self._data.flags.c_contiguous:
+                return self
+            return self.clone()
+        from ._memory_format import is_format
+        if is_format(self._data, memory_format):
             return self
-        return self.clone()
+        return self.clone(memory_format=memory_format)
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor after backward.
@@ -403,9 +415,20 @@ class Tensor(*MIXINS):
                 device = a
         if device is not None:
             check_device(device)
+        fmt = kwargs.get("memory_format")
         if dtype is None or _dt.to_dtype(dtype).np == self._data.dtype:
-            return self.clone() if copy else self
-        return _ops().elementwise.cast(self, _dt.to_dtype(dtype))
+            out = self.clone() if copy else self
+        else:
+            out = _ops().elementwise.cast(self, _dt.to_dtype(dtype))
+        if fmt is not None and not out.is_contiguous(memory_format=fmt):
+            out = out.clone(memory_format=fmt) if out is self else out._relaid(fmt)
+        return out
+
+    def _relaid(self, fmt):
+        """A fresh result given fmt's layout in place (values unchanged)."""
+        from ._memory_format import relayout
+        self._data = relayout(self._data, fmt)
+        return self
 
     _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor",
                    "float16": "HalfTensor", "int64": "LongTensor", "int32": "IntTensor",

@@ -409,8 +409,9 @@ class _Slow(D.Dataset):
         return 2
 
     def __getitem__(self, i):
-        import time
-        time.sleep(5)       # far past the timeout even on a loaded machine
+        import threading
+        # blocks far past the timeout (an event nobody sets: no clock a test may have patched)
+        threading.Event().wait(8)
         return i
 
 

@@ -640,7 +640,7 @@ class Module:
         if "tensor" in kwargs:
             args = args + (kwargs.pop("tensor"),)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        fmt = kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() received an invalid combination of arguments - got "
                             f"unexpected keyword {next(iter(kwargs))!r}")
@@ -663,7 +663,9 @@ class Module:
 
         def convert(t):
             if dtype is not None and t.is_floating_point():
-                return t.to(dtype)
+                t = t.to(dtype)
+            if fmt is not None and t.dim() in (4, 5):     # as torch: 4-D and 5-D tensors only
+                t = t.contiguous(memory_format=fmt)
             return t
         return self._apply(convert)
 
