@@ -128,7 +128,7 @@ def test_pad_sequence_matches_torch(batch_first, side):
 
 
 def test_pad_sequence_errors():
-    with pytest.raises(ValueError):
+    with pytest.raises(RuntimeError, match="padding_side"):     # torch's class
         rnn_utils.pad_sequence([cr.ones(2)], padding_side="middle")
     with pytest.raises(RuntimeError):
         rnn_utils.pad_sequence([cr.ones(2, 3), cr.ones(2, 4)])

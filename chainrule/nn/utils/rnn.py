@@ -175,8 +175,8 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     """
     cr = _cr()
     if padding_side not in ("left", "right"):
-        raise ValueError(f"Expected padding_side to be one of left or right, but got "
-                         f"{padding_side}.")
+        raise RuntimeError(f"Expected padding_side to be one of left or right, but got "
+                           f"{padding_side}.")
     if isinstance(sequences, Tensor):
         sequences = [sequences[i] for i in range(sequences.shape[0])]
     sequences = list(sequences)
