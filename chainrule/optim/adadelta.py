@@ -1,7 +1,7 @@
 """Adadelta."""
 
-from .optimizer import (_grad_of, Optimizer, _addcmul_, _check_lr, _check_nonneg,
-                        _to_scalar)
+from .optimizer import (_FLAG_DEFAULTS, _grad_of, Optimizer, _addcmul_, _check_lr,
+                        _check_nonneg, _to_scalar)
 
 __all__ = ["Adadelta"]
 
@@ -29,8 +29,7 @@ class Adadelta(Optimizer):
                         capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    _group_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
-                       ("capturable", False))
+    _group_defaults = _FLAG_DEFAULTS
 
     def step(self, closure=None):
         """One update; returns the closure's loss when a closure is given."""

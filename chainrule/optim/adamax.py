@@ -1,8 +1,8 @@
 """Adamax: Adam with the infinity norm."""
 import chainrule
 
-from .optimizer import (_grad_of, Optimizer, _addcdiv_, _check_betas, _check_lr, _check_nonneg,
-                        _lerp_, _to_scalar)
+from .optimizer import (_FLAG_DEFAULTS, _grad_of, Optimizer, _addcdiv_, _check_betas,
+                        _check_lr, _check_nonneg, _lerp_, _to_scalar)
 
 __all__ = ["Adamax"]
 
@@ -30,8 +30,7 @@ class Adamax(Optimizer):
                         capturable=capturable)
         super().__init__(params, defaults)
 
-    _group_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
-                       ("capturable", False))
+    _group_defaults = _FLAG_DEFAULTS
 
     def step(self, closure=None):
         """One update; returns the closure's loss when a closure is given."""

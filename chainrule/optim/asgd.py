@@ -2,7 +2,8 @@
 iterates after step ``t0``."""
 import chainrule
 
-from .optimizer import Optimizer, _check_lr, _check_nonneg, _scalar_dtype, _to_scalar
+from .optimizer import (_FLAG_DEFAULTS, Optimizer, _check_lr, _check_nonneg, _scalar_dtype,
+                        _to_scalar)
 
 __all__ = ["ASGD"]
 
@@ -30,8 +31,7 @@ class ASGD(Optimizer):
                         capturable=capturable)
         super().__init__(params, defaults)
 
-    _group_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
-                       ("capturable", False))
+    _group_defaults = _FLAG_DEFAULTS
 
     def step(self, closure=None):
         """One update; returns the closure's loss when a closure is given."""

@@ -113,6 +113,12 @@ def _check_betas(betas):
         raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
 
 
+# the flags torch's foreach/capturable optimizers (Adadelta, Adamax, ASGD, Rprop) fill into a
+# loaded param group that lacks them
+_FLAG_DEFAULTS = (("foreach", None), ("maximize", False), ("differentiable", False),
+                  ("capturable", False))
+
+
 def _check_fused(fused, foreach, differentiable):
     if fused:
         if differentiable:

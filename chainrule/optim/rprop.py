@@ -2,7 +2,7 @@
 gradients."""
 import chainrule
 
-from .optimizer import Optimizer, _check_lr, _step_tensor, _to_scalar
+from .optimizer import _FLAG_DEFAULTS, Optimizer, _check_lr, _step_tensor, _to_scalar
 
 __all__ = ["Rprop"]
 
@@ -32,8 +32,7 @@ class Rprop(Optimizer):
                         capturable=capturable)
         super().__init__(params, defaults)
 
-    _group_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
-                       ("capturable", False))
+    _group_defaults = _FLAG_DEFAULTS
 
     def step(self, closure=None):
         """One update; returns the closure's loss when a closure is given."""
