@@ -405,19 +405,32 @@ def test_dead_worker_is_reported():
 
 
 class _Slow(D.Dataset):
+    def __init__(self, fd):
+        self.fd = fd
+
     def __len__(self):
         return 2
 
     def __getitem__(self, i):
-        import threading
-        # blocks far past the timeout (an event nobody sets: no clock a test may have patched)
-        threading.Event().wait(8)
-        return i
+        # blocks until the test writes to the pipe (no clock a test may have patched)
+        return (i, os.read(self.fd, 1), os.getpid())
 
 
 def test_timeout():
-    with pytest.raises(RuntimeError, match="timed out after 0.3 seconds"):
-        next(iter(D.DataLoader(_Slow(), num_workers=1, timeout=0.3)))
+    import time
+    r, w = os.pipe()
+    t0 = time.monotonic()
+    try:
+        batch = next(iter(D.DataLoader(_Slow(r), num_workers=1, timeout=0.3)))
+    except RuntimeError as e:
+        assert "timed out after 0.3 seconds" in str(e)
+    else:
+        pytest.fail(f"no timeout: got {batch!r} after {time.monotonic() - t0:.2f} s "
+                    f"(test pid {os.getpid()})")
+    finally:
+        os.write(w, b"xx")
+        os.close(w)
+        os.close(r)
 
 
 def test_unpicklable_batch_becomes_an_error():

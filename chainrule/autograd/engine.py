@@ -184,7 +184,11 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
     if len(roots) == 1 and raw and roots[0].grad_fn is not None and type(grads[0]) is _nd:
         node = roots[0].grad_fn     # the common call: loss.backward()
         buf = pending[node] = [None] * node._nout
-        buf[roots[0]._nr] = grads[0]
+        g = grads[0]
+        d = roots[0]._data
+        if type(d) is _nd and g.dtype != d.dtype:
+            g = g.astype(d.dtype)   # a root gradient takes its output's dtype, as torch
+        buf[roots[0]._nr] = g
         root_nodes.append(node)
         roots = grads = ()
     for t, g in zip(roots, grads):
@@ -193,7 +197,13 @@ def run_backward(roots, grads, retain_graph, create_graph, inputs=None, accumula
             node = F._edge(t)[0] if t._rg else None
         if node is None:
             continue
-        g = _to_array(g) if raw else (g if isinstance(g, F.Tensor) else F.Tensor._make(g))
+        if raw:
+            g = _to_array(g)
+            d = t._data
+            if type(g) is _nd and type(d) is _nd and g.dtype != d.dtype:
+                g = g.astype(d.dtype)
+        elif not isinstance(g, F.Tensor):
+            g = F.Tensor._make(g)
         nr = t._nr if t.grad_fn is not None else 0
         buf = pending.get(node)
         if buf is None:
@@ -292,6 +302,7 @@ def _walk(ready, deps, pending, fast, raw, create_graph, retain_graph, targets, 
                     node._saved = _FREED_MARK
                 if type(gin) is not tuple:
                     gin = (gin,)
+                exact = node._exact
                 for e, g, meta in zip(node._next, gin, node._in_meta):
                     if e is None:
                         continue
@@ -299,12 +310,13 @@ def _walk(ready, deps, pending, fast, raw, create_graph, retain_graph, targets, 
                     c = deps[m] - 1
                     deps[m] = c
                     if g is not None:
-                        if type(g) is not _nd:
-                            g = _asarray(g)      # NumPy scalars from 0-d arithmetic
-                        if g.shape != meta[0]:
-                            g = _sum_to(g, meta[0], node, e)
-                        if g.dtype != meta[1]:
-                            g = g.astype(meta[1])
+                        if not exact:
+                            if type(g) is not _nd:
+                                g = _asarray(g)      # NumPy scalars from 0-d arithmetic
+                            if g.shape != meta[0]:
+                                g = _sum_to(g, meta[0], node, e)
+                            if g.dtype != meta[1]:
+                                g = g.astype(meta[1])
                         if c == 0 and type(m) is AccumulateGrad:
                             v = m.variable
                             if v._hooks is None:
@@ -314,10 +326,18 @@ def _walk(ready, deps, pending, fast, raw, create_graph, retain_graph, targets, 
                                     g = b[0] + g
                                     if type(g) is not _nd:
                                         g = _asarray(g)     # 0-d + 0-d is a NumPy scalar
+                                    b = True
                                 # owned: referred to only by g, gin, zip's tuple and
                                 # getrefcount's argument
-                                own = _refs(g) <= 4
-                                if own and v.grad is None and g.base is None:
+                                own = exact or _refs(g) <= 4
+                                if exact and b is None and v.grad is None:
+                                    _lock()     # an exact node's gradients are fresh arrays
+                                    if v.grad is None:
+                                        v.grad = mk(g)
+                                        _unlock()
+                                        continue
+                                    _unlock()
+                                elif own and v.grad is None and g.base is None:
                                     fl = g.flags
                                     if fl.writeable and fl.c_contiguous:
                                         _lock()     # the first gradient, a fresh array

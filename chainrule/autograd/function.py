@@ -51,6 +51,9 @@ class Node:
     __slots__ = ("_next", "_in_meta", "_saved", "_raw", "_nout", "_out_meta",
                  "needs_input_grad", "__dict__", "__weakref__")
     _fast = False         # plain Op: the engine may run it inline
+    # exact: backward, given a gradient of its output's shape and dtype, returns fresh
+    # C-contiguous arrays of exactly its inputs' shapes and dtypes (the engine skips its checks)
+    _exact = False
     _has_hooks = False
     _materialize = True
     _nondiff = ()

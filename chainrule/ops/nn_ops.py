@@ -319,11 +319,12 @@ class Standardize(Op):
 
 
 class Linear(Op):
-    """x @ W.T + b over the last dim of x.
+    """x @ W.T + b over the last dim of x (one float dtype; linear_fast and F.linear check).
 
     NOTE: fused (one node instead of transpose, matmul and a broadcast add): the bias is added
     in place into the fresh product and its gradient is one column sum, which halves the
     overhead of small layers."""
+    _exact = True
 
     @staticmethod
     def forward(ctx, x, w, b):
@@ -349,6 +350,7 @@ class LinearRelu(Op):
     runs Linear and ReLU, whose forward-mode and batching rules apply); its backward is made
     of primitives, so recorded and vmapped backwards of a fused graph still work."""
     _no_transforms = True
+    _exact = True
 
     @staticmethod
     def forward(ctx, x, w, b):
@@ -369,10 +371,16 @@ class LinearRelu(Op):
 
 
 def _linear_grads(n, g, x, w):
-    gx = g @ w if n[0] else None
-    gw = gb = None
+    # every gradient is a fresh C-contiguous array: the engine relies on it (Linear._exact)
+    g2 = _xp.reshape(g, (-1, g.shape[-1])) if g.ndim > 2 else g
+    gx = gw = gb = None
+    if n[0]:
+        gx = g2 @ w
+        if g2 is not g:
+            gx = _xp.reshape(gx, g.shape[:-1] + (w.shape[1],))
     if n[1] or n[2]:
-        g2 = _xp.reshape(g, (-1, g.shape[-1])) if g.ndim != 2 else g
+        if g2.ndim == 1:
+            g2 = _xp.reshape(g, (1, -1))
         if n[1]:
             x2 = _xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
             gw = g2.T @ x2          # one GEMM, (out, in) like the weight
