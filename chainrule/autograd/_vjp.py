@@ -161,6 +161,17 @@ def _bare_node(node, buf):
     return True
 
 
+def _release(n, d, ready):
+    """n is done without passing gradients: its inputs wait for one consumer less."""
+    for e in n._next:
+        if e is not None:
+            m = e[0]
+            c = d[m] - 1
+            d[m] = c
+            if not c:
+                ready.append(m)
+
+
 def _backprop(outs, cots, ins, create, tok=None):
     """vjp_core's walk: ``engine.run_backward(outs, cots, True, create or STACK, inputs=ins,
     accumulate=False)`` with QUIET set when only transforms need the Tensor rules, for a graph
@@ -200,14 +211,27 @@ def _backprop(outs, cots, ins, create, tok=None):
             b = pending[node] = [None] * node._nout
             roots.append(node)
         b[nr] = c if b[nr] is None else b[nr] + c
-    # dependency counts; any hook sends the walk to the engine
-    deps = engine._topo(roots)[0]
+    # dependency counts in one walk; any hook sends the walk to the engine
     acc = AccumulateGrad
+    deps = dict.fromkeys(roots, 0)
+    stack = list(roots)
+    pop, push = stack.pop, stack.append
     other_leaf = False      # a leaf that is not an input: some nodes may lead nowhere needed
-    for n in deps:
+    while stack:
+        n = pop()
         if n._has_hooks:
             return None
-        if type(n) is acc:
+        nx = n._next
+        if nx:
+            for e in nx:
+                if e is not None:
+                    m = e[0]
+                    if m in deps:
+                        deps[m] += 1
+                    else:
+                        deps[m] = 1
+                        push(m)
+        elif type(n) is acc:
             v = n.variable
             if v._hooks:
                 return None
@@ -226,14 +250,13 @@ def _backprop(outs, cots, ins, create, tok=None):
                     b[k] = g._data
     quiet = bool(STACK) and not create
     create = bool(create or STACK)
-    order = engine._order(roots, deps)
     if leaf_targets and not other_leaf:
         # every path ends at an input (a leaf): every node is needed, every non-leaf runs
         need = None
     else:
         need = set()
         run = set()
-        for n in reversed(order):
+        for n in reversed(engine._order(roots, deps)):
             for e in n._next:
                 if e is not None and e[0] in need:
                     run.add(n)
@@ -247,10 +270,15 @@ def _backprop(outs, cots, ins, create, tok=None):
     prev = _mode.grad
     _mode.grad = create
     T.QUIET[0] = quiet      # vjp_core restores it
+    # Kahn's algorithm on the counts (engine._order's order), each node run as it is reached
+    d = deps
+    ready = [r for r in roots if not d[r]]
     try:
-        for n in order:
+        while ready:
+            n = ready.pop()
             buf = pending.pop(n, None)
             if buf is None:
+                _release(n, d, ready)
                 continue
             if n in tnodes:
                 for nr, g in enumerate(buf):
@@ -260,6 +288,7 @@ def _backprop(outs, cots, ins, create, tok=None):
                 if need is None:
                     continue        # a leaf
             if need is not None and n not in run:
+                _release(n, d, ready)
                 continue
             if raw:
                 if type(n) is FunctionCtx:
@@ -277,15 +306,17 @@ def _backprop(outs, cots, ins, create, tok=None):
                 n._raw = False
                 gin = n._backward(buf)
             metas = n._in_meta
-            i = -1
-            for e in n._next:
-                i += 1
+            for i, e in enumerate(n._next):
                 if e is None:
                     continue
+                m, nr = e
+                c = d[m] - 1
+                d[m] = c
+                if not c:
+                    ready.append(m)
                 g = gin[i]
                 if g is None:
                     continue
-                m, nr = e
                 if need is not None and m not in need:
                     continue
                 meta = metas[i]
