@@ -105,7 +105,8 @@ def _trace(func, args, kwargs, argnums, has_aux, fname, lazy=False):
     else:
         flat_d, spec_d = tree_flatten(diff)
         _check_tensors(flat_d, fname, "the differentiated inputs")
-    vmapped = T.active_vmap_levels() if T.STACK else None
+    # (the stack is one dual level, _SOLE's case, for a jacfwd over this transform: no vmap)
+    vmapped = T.active_vmap_levels() if T.STACK and T._SOLE[0] is None else None
     levels = _levels_of(tree_flatten(args)[0]) if vmapped else ()
     tok = new_token()
     for _ in range(2):
@@ -124,7 +125,10 @@ def _trace(func, args, kwargs, argnums, has_aux, fname, lazy=False):
         finally:
             T.QUIET[0] = quiet
             _mode.grad = g
-        out, aux = _split_aux(out, has_aux, fname)
+        if has_aux:
+            out, aux = _split_aux(out, has_aux, fname)
+        else:
+            aux = None
         if isinstance(out, Tensor):
             flat_o, spec_o = [out], _LEAF
         else:
@@ -328,7 +332,10 @@ def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname, batch=None, p
             out = func(duals[0])
         else:
             out = func(*tree_unflatten(duals, spec_p), **kwargs)
-        out, aux = _split_aux(out, has_aux, fname)
+        if has_aux:
+            out, aux = _split_aux(out, has_aux, fname)
+        else:
+            aux = None
         if isinstance(out, Tensor):
             flat_o, spec_o = [out], _LEAF
         else:

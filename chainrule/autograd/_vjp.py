@@ -62,7 +62,8 @@ def vjp_core(outputs, inputs, cotangents, create_graph, retain_graph=True, tok=N
     ``create_graph=None``: record the backward only if the outputs' graph reaches a leaf made
     before ``tok`` (see ``_external``)."""
     levels = [lv for lv in active_vmap_levels()
-              if any(is_batched_at(i, lv) for i in inputs)] if STACK else ()
+              if any(is_batched_at(i, lv) for i in inputs)] if STACK and T._SOLE[0] is None \
+        else ()
     if levels:
         levels.sort(key=lambda lv: -lv.n)
     outs, cots = [], []
