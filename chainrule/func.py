@@ -359,7 +359,7 @@ def _dual_of(p, t, lv):
     if p._rg or T.tan_of(p) or type(p._data) is not np.ndarray or p._data.dtype.kind != "f":
         return _make_dual(p, t, lv)
     d = _make(p._data.view())
-    T.set_tan(d, lv, t)
+    T.set_tan_fresh(d, lv, t)
     return d
 
 

@@ -442,13 +442,19 @@ def _r_pow(args, tans, out, B):
 
 
 _IDENTITIES = {}     # id(matrix) -> weakref, for the identity bases jacfwd hands out
+_weakref = weakref.ref
 
 
 def identity(n, dtype):
     """np.eye(n) remembered as an identity, so rules may skip products with it."""
-    eye = np.eye(n, dtype=dtype)
-    key = id(eye)
-    _IDENTITIES[key] = weakref.ref(eye, lambda r, k=key: _IDENTITIES.pop(k, None))
+    eye = np.zeros((n, n), dtype)
+    eye.ravel()[::n + 1] = 1
+    # entries of dead matrices are harmless (_is_identity checks the referent); drop them
+    # now and then rather than paying a callback per matrix
+    if len(_IDENTITIES) > 64:
+        for k in [k for k, r in _IDENTITIES.items() if r() is None]:
+            del _IDENTITIES[k]
+    _IDENTITIES[id(eye)] = _weakref(eye)
     return eye
 
 

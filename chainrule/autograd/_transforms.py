@@ -434,6 +434,17 @@ def set_tan(t, lv, tangent, vc=None):
     t.__dict__["_tan"] = own
 
 
+def set_tan_fresh(t, lv, tangent):
+    """set_tan for a tensor whose data object was just made (so has no entry yet)."""
+    d = t._data
+    key = id(d)
+    ref = _Ref(d, _forget)
+    ref.key = key
+    TAN[key] = [ref, {lv: tangent}, None]
+    lv.keys.append(ref)
+    t.__dict__["_tan"] = {lv: tangent}
+
+
 def copy_tans(src, dst, skip=()):
     """dst gets src's tangents at active levels (except those in skip)."""
     tans = tan_of(src)

@@ -148,17 +148,23 @@ def _bare_node(node, buf):
     values are all plain (the Tensor rule would then record nothing and carry no tangent)."""
     if not node._fast:
         return False
-    for g in buf:
-        if g is not None and not _bare(g):
-            return False
+    for g in buf:       # _bare, inline
+        if g is not None:
+            d = g._data
+            if type(d) is not _nd or g._rg or id(d) in _TAN or g.__dict__.get("_tan"):
+                return False
     saved = node._saved
     if saved is None:
         return True
     if type(saved) is not list:
         return False
     for kind, obj, _ in saved:
-        if kind == 1 or kind == 0 and not _bare(obj):
+        if kind == 1:
             return False
+        if kind == 0:
+            d = obj._data
+            if type(d) is not _nd or obj._rg or id(d) in _TAN or obj.__dict__.get("_tan"):
+                return False
     return True
 
 
