@@ -196,6 +196,8 @@ def pop(lv):
     lv.memo = None
     get = TAN.get
     for ref in lv.keys:
+        if ref() is None:
+            continue        # its data is gone, and its entry with it (_forget)
         key = ref.key
         e = get(key)
         if e is not None and e[0] is ref:

@@ -1,5 +1,8 @@
 """Reverse mode for the transforms: differentiable input handles and a vjp that understands vmap
 levels (graphs recorded under vmap are physical, so roots and inputs are converted first)."""
+import functools
+import itertools
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -14,12 +17,8 @@ from ._transforms import (STACK, active_vmap_levels, from_phys, is_batched_at, t
 _make = Tensor._make
 
 
-_tok = [0]
-
-
-def new_token():
-    _tok[0] += 1
-    return _tok[0]
+# new_token(): 1, 2, 3, ... (a C-level call: no Python frame on the transforms' hot path)
+new_token = functools.partial(next, itertools.count(1))
 
 
 def make_inputs(xs, levels=(), token=0):
