@@ -193,6 +193,7 @@ def _backprop(outs, cots, ins, create, tok=None):
     if _anomaly[0]:
         return None
     targets = {}
+    tnodes = set()
     leaf_targets = True
     for k, t in enumerate(ins):
         fn = t.grad_fn
@@ -204,7 +205,7 @@ def _backprop(outs, cots, ins, create, tok=None):
         else:
             return None         # the engine raises its error
         targets.setdefault(key, []).append(k)
-    tnodes = {key[0] for key in targets}
+        tnodes.add(key[0])
     pending = {}
     roots = []
     for o, c in zip(outs, cots):
@@ -278,7 +279,8 @@ def _backprop(outs, cots, ins, create, tok=None):
     T.QUIET[0] = quiet      # vjp_core restores it
     # Kahn's algorithm on the counts (engine._order's order), each node run as it is reached
     d = deps
-    ready = [r for r in roots if not d[r]]
+    # (one root is never another's input: it starts alone)
+    ready = roots if len(roots) == 1 else [r for r in roots if not d[r]]
     try:
         while ready:
             n = ready.pop()
