@@ -105,7 +105,8 @@ def _trace(func, args, kwargs, argnums, has_aux, fname, lazy=False):
     else:
         flat_d, spec_d = tree_flatten(diff)
         _check_tensors(flat_d, fname, "the differentiated inputs")
-    vmapped = T.active_vmap_levels() if T.STACK else None
+    # (the stack is one dual level, _SOLE's case, for a jacfwd over this transform: no vmap)
+    vmapped = T.active_vmap_levels() if T.STACK and T._SOLE[0] is None else None
     levels = _levels_of(tree_flatten(args)[0]) if vmapped else ()
     tok = new_token()
     for _ in range(2):
@@ -124,7 +125,10 @@ def _trace(func, args, kwargs, argnums, has_aux, fname, lazy=False):
         finally:
             T.QUIET[0] = quiet
             _mode.grad = g
-        out, aux = _split_aux(out, has_aux, fname)
+        if has_aux:
+            out, aux = _split_aux(out, has_aux, fname)
+        else:
+            aux = None
         if isinstance(out, Tensor):
             flat_o, spec_o = [out], _LEAF
         else:
@@ -328,7 +332,10 @@ def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname, batch=None, p
             out = func(duals[0])
         else:
             out = func(*tree_unflatten(duals, spec_p), **kwargs)
-        out, aux = _split_aux(out, has_aux, fname)
+        if has_aux:
+            out, aux = _split_aux(out, has_aux, fname)
+        else:
+            aux = None
         if isinstance(out, Tensor):
             flat_o, spec_o = [out], _LEAF
         else:
@@ -352,7 +359,7 @@ def _dual_of(p, t, lv):
     if p._rg or T.tan_of(p) or type(p._data) is not np.ndarray or p._data.dtype.kind != "f":
         return _make_dual(p, t, lv)
     d = _make(p._data.view())
-    T.set_tan(d, lv, t)
+    T.set_tan_fresh(d, lv, t)
     return d
 
 
@@ -446,6 +453,20 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         sizes = [o._data.size for o in flat_o]
         dt = flat_o[0]._data.dtype if flat_o else np.float32
         n = sum(sizes)
+        if n == 1 and len(flat_o) == 1 and len(handles) == 1:
+            # a scalar function of one tensor: the Jacobian is its gradient, reshaped
+            o, h = flat_o[0], handles[0]
+            g = vjp_core(flat_o, handles, [_make(_ones(o._data.shape, o._data.dtype))], create,
+                         tok=tok)[0]
+            if g is None:
+                g = _zeros_like(h)
+            want = o._data.shape + h._data.shape
+            res = release([g if g._data.shape == want else g.reshape(want)], tok)
+            if spec_d is _LEAF1 and spec_o is _LEAF and isinstance(argnums, int):
+                res = res[0]
+            else:
+                res = _assemble([res], spec_o, spec_d, isinstance(argnums, int))
+            return (res, _release_aux(aux, tok)) if has_aux else res
         jac = [[None] * len(handles) for _ in flat_o]
         if n == 1:
             cots = [_make(_ones(o._data.shape, o._data.dtype)) for o in flat_o]
@@ -582,10 +603,16 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
         if randomness == "different":
             prim, rows, spec_o, aux = _jvp_vmapped(f_of_diff, flat_x, tans, has_aux)
         else:
-            with T.random_guard(randomness):
-                prim, rows, spec_o, aux = _jvp_run(f_of_diff, flat_x, LEAFS(len(flat_x)),
-                                                   tans, {}, has_aux, "jacfwd", batch=n,
-                                                   primals=False, checked=True)
+            guard = randomness == "error"
+            if guard:
+                T.RGUARD[0] += 1    # random draws raise (T.random_guard, inline)
+            try:
+                prim, rows, spec_o, aux = _jvp_run(
+                    f_of_diff, flat_x, _LEAF1 if len(flat_x) == 1 else LEAFS(len(flat_x)),
+                    tans, {}, has_aux, "jacfwd", batch=n, primals=False, checked=True)
+            finally:
+                if guard:
+                    T.RGUARD[0] -= 1
         jac = []
         for o, r in zip(prim, rows):
             per, off = [], 0
@@ -593,7 +620,9 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
             for x, k in zip(flat_x, sizes):
                 xs = x._data.shape
                 xnd = len(xs)
-                perm = tuple(range(xnd, xnd + ond)) + tuple(range(xnd))
+                perm = _PERMS.get((xnd, ond))
+                if perm is None:
+                    perm = _PERMS[xnd, ond] = tuple(range(xnd, xnd + ond)) + tuple(range(xnd))
                 if _bare(r):
                     # nothing records or is batched: rearrange the array directly
                     p = r._data[off:off + k] if len(flat_x) > 1 else r._data
@@ -652,6 +681,9 @@ def _jvp_vmapped(f, flat_x, tans, has_aux):
         leaves, spec_a = tree_flatten(aux)
         aux = tree_unflatten([a[0] for a in leaves], spec_a)
     return [r[0] for r in rows], rows, spec_o, aux
+
+
+_PERMS = {}     # (x.ndim, out.ndim) -> the permutation from (*x.shape, *o.shape) to o then x
 
 
 def LEAFS(n):

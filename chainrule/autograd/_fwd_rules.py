@@ -376,10 +376,6 @@ def _al(t, nd):
     return t.reshape(t.shape[:1] + (1,) * k + t.shape[1:]) if k > 0 else t
 
 
-def _radd(x, y):
-    return y if x is None else (x if y is None else x + y)
-
-
 def _pair(tans, out):
     """Both tangents aligned to the output's dims (broadcast operands have fewer)."""
     ta, tb = tans
@@ -410,16 +406,30 @@ def _r_mul(args, tans, out, B):
 
 
 def _r_scaled_mul(args, tans, out, B):
-    (a, b, c), (ta, tb) = args, _pair(tans[:2], out)
+    a, b, c = args
+    ta, tb = tans[0], tans[1]
+    nd = out.ndim + 1       # (_pair, inline: this rule runs in every Hessian's backward)
     # NOTE: the scale joins the (small) primal factor, not the batched tangent: one pass less
-    r = None if ta is None else ta * (b * c)
-    return r if tb is None else _radd(r, tb * (a * c))
+    r = None
+    if ta is not None:
+        r = (ta if ta.ndim == nd else _al(ta, nd - 1)) * (b * c)
+    if tb is None:
+        return r
+    s = (tb if tb.ndim == nd else _al(tb, nd - 1)) * (a * c)
+    return s if r is None else r + s
 
 
 def _r_tanh_backward(args, tans, out, B):
-    (g, y), (tg, ty) = args, _pair(tans, out)
-    r = None if tg is None else tg * (1 - y * y)
-    return r if ty is None else _radd(r, ty * (g * y * -2.0))
+    g, y = args
+    tg, ty = tans
+    nd = out.ndim + 1       # (_pair, inline)
+    r = None
+    if tg is not None:
+        r = (tg if tg.ndim == nd else _al(tg, nd - 1)) * (1 - y * y)
+    if ty is None:
+        return r
+    s = (ty if ty.ndim == nd else _al(ty, nd - 1)) * (g * y * -2.0)
+    return s if r is None else r + s
 
 
 def _r_div(args, tans, out, B):
@@ -442,13 +452,19 @@ def _r_pow(args, tans, out, B):
 
 
 _IDENTITIES = {}     # id(matrix) -> weakref, for the identity bases jacfwd hands out
+_weakref = weakref.ref
 
 
 def identity(n, dtype):
     """np.eye(n) remembered as an identity, so rules may skip products with it."""
-    eye = np.eye(n, dtype=dtype)
-    key = id(eye)
-    _IDENTITIES[key] = weakref.ref(eye, lambda r, k=key: _IDENTITIES.pop(k, None))
+    eye = np.zeros((n, n), dtype)
+    eye.ravel()[::n + 1] = 1
+    # entries of dead matrices are harmless (_is_identity checks the referent); drop them
+    # now and then rather than paying a callback per matrix
+    if len(_IDENTITIES) > 64:
+        for k in [k for k, r in _IDENTITIES.items() if r() is None]:
+            del _IDENTITIES[k]
+    _IDENTITIES[id(eye)] = _weakref(eye)
     return eye
 
 
@@ -464,7 +480,10 @@ def _r_matmul(args, tans, out, B):
     (a, b), (ta, tb) = args, tans
     if a.ndim == 1:     # vector @ matrix: tangents (B, k) and (B, k, n)
         r = None if ta is None else ta @ b
-        return r if tb is None else _radd(r, np.matmul(a, tb))
+        if tb is None:
+            return r
+        s = np.matmul(a, tb)
+        return s if r is None else r + s
     if b.ndim == 1:     # matrix @ vector: tangents (B, m, n) and (B, n)
         r = None if ta is None else ta @ b
         if tb is not None:
@@ -473,7 +492,7 @@ def _r_matmul(args, tans, out, B):
                 rb.flags.writeable = False
             else:
                 rb = tb @ a.T
-            r = _radd(r, rb)
+            r = rb if r is None else r + rb
         return r
     res = None
     if ta is not None:
@@ -492,7 +511,7 @@ def _r_matmul(args, tans, out, B):
                 r = (t2 @ a.T)[..., None]
         else:
             r = np.matmul(a, _al(tb, max(a.ndim, b.ndim)))
-        res = _radd(res, r)
+        res = r if res is None else res + r
     return res
 
 

@@ -194,13 +194,17 @@ def pop(lv):
     _SOLE[0] = STACK[0] if len(STACK) == 1 and STACK[0].kind is JVP else None
     lv.active = False
     lv.memo = None
-    for k in lv.keys:
-        key, ref = k
-        e = TAN.get(key)
+    get = TAN.get
+    for ref in lv.keys:
+        if ref() is None:
+            continue        # its data is gone, and its entry with it (_forget)
+        key = ref.key
+        e = get(key)
         if e is not None and e[0] is ref:
-            e[1].pop(lv, None)
-            if not e[1]:
-                TAN.pop(key, None)
+            tans = e[1]
+            tans.pop(lv, None)
+            if not tans:
+                TAN.pop(key, None)      # dropping a tangent may have freed the data too
     lv.keys = []
     if not STACK:
         F._INTERPOSE[0] = _OUTER[0]
@@ -371,7 +375,8 @@ def _innermost(x):
 
 
 # -- tangents ----------------------------------------------------------------------------------
-TAN = {}     # id(data object) -> [weakref to it, {Level: tangent Tensor}]
+TAN = {}     # id(data object) -> [weakref to it, {Level: tangent Tensor}, version snapshots]
+_NO_ENTRY = (None,)
 
 
 class _Ref(weakref.ref):
@@ -379,9 +384,9 @@ class _Ref(weakref.ref):
 
 
 def _forget(ref):
-    e = TAN.get(ref.key)
-    if e is not None and e[0] is ref:
-        del TAN[ref.key]
+    key = ref.key
+    if TAN.get(key, _NO_ENTRY)[0] is ref:
+        del TAN[key]
 
 
 def tangents_of(d):
@@ -405,7 +410,7 @@ def set_tangent(d, lv, t, vc=None):
         if e[2] is None:
             e[2] = {}
         e[2][lv] = (vc, vc.v)
-    lv.keys.append((key, e[0]))
+    lv.keys.append(e[0])
 
 
 def tan_of(t):
@@ -429,6 +434,17 @@ def set_tan(t, lv, tangent, vc=None):
     own = dict(own) if own else {}
     own[lv] = tangent
     t.__dict__["_tan"] = own
+
+
+def set_tan_fresh(t, lv, tangent):
+    """set_tan for a tensor whose data object was just made (so has no entry yet)."""
+    d = t._data
+    key = id(d)
+    ref = _Ref(d, _forget)
+    ref.key = key
+    TAN[key] = [ref, {lv: tangent}, None]
+    lv.keys.append(ref)
+    t.__dict__["_tan"] = {lv: tangent}
 
 
 def copy_tans(src, dst, skip=()):
@@ -527,6 +543,7 @@ def dispatch(cls, args, kwargs):
         if a._rg:
             if rgs is None:
                 rgs = [a]
+                first = i
             else:
                 rgs.append(a)
         tt = a.__dict__.get("_tan")
@@ -596,8 +613,12 @@ def dispatch(cls, args, kwargs):
     else:
         ctx = _new(cls)
         ctx._saved = None
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args) if rec \
-            else F._NO_NEEDS
+        if not rec:
+            ctx.needs_input_grad = F._NO_NEEDS
+        elif len(rgs) == 1:
+            ctx.needs_input_grad = _ONE_HOT[len(args), first]
+        else:
+            ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._rg for a in args])
         try:
             od = cls.forward(ctx, *arrays)
         except ValueError as e:
@@ -654,7 +675,7 @@ def dispatch(cls, args, kwargs):
         if e[2] is None:
             e[2] = {}
         e[2][lv] = (vc, vc.v)
-    lv.keys.append((key, ref))
+    lv.keys.append(ref)
     return out
 
 
@@ -681,6 +702,18 @@ def _raw_fallback(lv, cls, args, kwargs, tans, out):
 
 _new = object.__new__
 _Version = F._Version
+
+
+class _OneHot(dict):
+    """(number of arguments, i) -> needs_input_grad with only argument i requiring grad."""
+
+    def __missing__(self, key):
+        n, i = key
+        r = self[key] = tuple([k == i for k in range(n)])
+        return r
+
+
+_ONE_HOT = _OneHot()
 
 
 def _plain_rule(cls):

@@ -1,5 +1,8 @@
 """Reverse mode for the transforms: differentiable input handles and a vjp that understands vmap
 levels (graphs recorded under vmap are physical, so roots and inputs are converted first)."""
+import functools
+import itertools
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -14,12 +17,8 @@ from ._transforms import (STACK, active_vmap_levels, from_phys, is_batched_at, t
 _make = Tensor._make
 
 
-_tok = [0]
-
-
-def new_token():
-    _tok[0] += 1
-    return _tok[0]
+# new_token(): 1, 2, 3, ... (a C-level call: no Python frame on the transforms' hot path)
+new_token = functools.partial(next, itertools.count(1))
 
 
 def make_inputs(xs, levels=(), token=0):
@@ -62,7 +61,8 @@ def vjp_core(outputs, inputs, cotangents, create_graph, retain_graph=True, tok=N
     ``create_graph=None``: record the backward only if the outputs' graph reaches a leaf made
     before ``tok`` (see ``_external``)."""
     levels = [lv for lv in active_vmap_levels()
-              if any(is_batched_at(i, lv) for i in inputs)] if STACK else ()
+              if any(is_batched_at(i, lv) for i in inputs)] if STACK and T._SOLE[0] is None \
+        else ()
     if levels:
         levels.sort(key=lambda lv: -lv.n)
     outs, cots = [], []
@@ -147,18 +147,35 @@ def _bare_node(node, buf):
     values are all plain (the Tensor rule would then record nothing and carry no tangent)."""
     if not node._fast:
         return False
-    for g in buf:
-        if g is not None and not _bare(g):
-            return False
+    for g in buf:       # _bare, inline
+        if g is not None:
+            d = g._data
+            if type(d) is not _nd or g._rg or id(d) in _TAN or g.__dict__.get("_tan"):
+                return False
     saved = node._saved
     if saved is None:
         return True
     if type(saved) is not list:
         return False
     for kind, obj, _ in saved:
-        if kind == 1 or kind == 0 and not _bare(obj):
+        if kind == 1:
             return False
+        if kind == 0:
+            d = obj._data
+            if type(d) is not _nd or obj._rg or id(d) in _TAN or obj.__dict__.get("_tan"):
+                return False
     return True
+
+
+def _release(n, d, ready):
+    """n is done without passing gradients: its inputs wait for one consumer less."""
+    for e in n._next:
+        if e is not None:
+            m = e[0]
+            c = d[m] - 1
+            d[m] = c
+            if not c:
+                ready.append(m)
 
 
 def _backprop(outs, cots, ins, create, tok=None):
@@ -176,6 +193,7 @@ def _backprop(outs, cots, ins, create, tok=None):
     if _anomaly[0]:
         return None
     targets = {}
+    tnodes = set()
     leaf_targets = True
     for k, t in enumerate(ins):
         fn = t.grad_fn
@@ -187,7 +205,7 @@ def _backprop(outs, cots, ins, create, tok=None):
         else:
             return None         # the engine raises its error
         targets.setdefault(key, []).append(k)
-    tnodes = {key[0] for key in targets}
+        tnodes.add(key[0])
     pending = {}
     roots = []
     for o, c in zip(outs, cots):
@@ -200,14 +218,27 @@ def _backprop(outs, cots, ins, create, tok=None):
             b = pending[node] = [None] * node._nout
             roots.append(node)
         b[nr] = c if b[nr] is None else b[nr] + c
-    # dependency counts; any hook sends the walk to the engine
-    deps = engine._topo(roots)[0]
+    # dependency counts in one walk; any hook sends the walk to the engine
     acc = AccumulateGrad
+    deps = dict.fromkeys(roots, 0)
+    stack = list(roots)
+    pop, push = stack.pop, stack.append
     other_leaf = False      # a leaf that is not an input: some nodes may lead nowhere needed
-    for n in deps:
+    while stack:
+        n = pop()
         if n._has_hooks:
             return None
-        if type(n) is acc:
+        nx = n._next
+        if nx:
+            for e in nx:
+                if e is not None:
+                    m = e[0]
+                    if m in deps:
+                        deps[m] += 1
+                    else:
+                        deps[m] = 1
+                        push(m)
+        elif type(n) is acc:
             v = n.variable
             if v._hooks:
                 return None
@@ -226,14 +257,13 @@ def _backprop(outs, cots, ins, create, tok=None):
                     b[k] = g._data
     quiet = bool(STACK) and not create
     create = bool(create or STACK)
-    order = engine._order(roots, deps)
     if leaf_targets and not other_leaf:
         # every path ends at an input (a leaf): every node is needed, every non-leaf runs
         need = None
     else:
         need = set()
         run = set()
-        for n in reversed(order):
+        for n in reversed(engine._order(roots, deps)):
             for e in n._next:
                 if e is not None and e[0] in need:
                     run.add(n)
@@ -247,10 +277,16 @@ def _backprop(outs, cots, ins, create, tok=None):
     prev = _mode.grad
     _mode.grad = create
     T.QUIET[0] = quiet      # vjp_core restores it
+    # Kahn's algorithm on the counts (engine._order's order), each node run as it is reached
+    d = deps
+    # (one root is never another's input: it starts alone)
+    ready = roots if len(roots) == 1 else [r for r in roots if not d[r]]
     try:
-        for n in order:
+        while ready:
+            n = ready.pop()
             buf = pending.pop(n, None)
             if buf is None:
+                _release(n, d, ready)
                 continue
             if n in tnodes:
                 for nr, g in enumerate(buf):
@@ -260,6 +296,7 @@ def _backprop(outs, cots, ins, create, tok=None):
                 if need is None:
                     continue        # a leaf
             if need is not None and n not in run:
+                _release(n, d, ready)
                 continue
             if raw:
                 if type(n) is FunctionCtx:
@@ -277,15 +314,17 @@ def _backprop(outs, cots, ins, create, tok=None):
                 n._raw = False
                 gin = n._backward(buf)
             metas = n._in_meta
-            i = -1
-            for e in n._next:
-                i += 1
+            for i, e in enumerate(n._next):
                 if e is None:
                     continue
+                m, nr = e
+                c = d[m] - 1
+                d[m] = c
+                if not c:
+                    ready.append(m)
                 g = gin[i]
                 if g is None:
                     continue
-                m, nr = e
                 if need is not None and m not in need:
                     continue
                 meta = metas[i]
