@@ -1,6 +1,7 @@
-"""Activation functions and the softmax family. Piecewise functions are ``where`` over masks
-taken from the data (their kinks get torch's one-sided gradients); softmax, log_softmax and
-softplus are fused primitives in ``ops.nn_ops``."""
+"""Activation functions and the softmax family. The piecewise-linear ones run on
+``ops.elementwise.Piecewise`` (torch's masks at kinks, infinities and NaN; a recorded gradient
+that stays on the input's graph); softmax, log_softmax and softplus are fused primitives in
+``ops.nn_ops``."""
 import math
 import numbers
 import warnings
@@ -20,6 +21,7 @@ __all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_",
            "softmax", "log_softmax", "softmin", "gumbel_softmax", "sigmoid", "tanh"]
 
 _make = Tensor._make
+_Piecewise = E.Piecewise
 _TORCH_NAMES = _dt.SCALAR_NAMES
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -93,11 +95,7 @@ def relu_(input):
 
 
 def _hardtanh(x, lo, hi):
-    d = x._data
-    if type(d) is not np.ndarray:       # under vmap: the same with batchable ops
-        return E.where((x > lo) & (x < hi), x, E.clamp(x.detach(), lo, hi))
-    inside = (d > lo) & (d < hi)
-    return E.where(inside, x, _const(np.clip(d, lo, hi), x))
+    return _Piecewise.apply(x, "hardtanh", lo, hi)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -137,11 +135,9 @@ def relu6(input, inplace=False):
     return hardtanh(_tensor_arg(input, "relu6"), 0.0, 6.0, inplace)
 
 
-def _leaky(x, slope):
-    d = x._data
-    if type(d) is not np.ndarray:
-        return E.where(x > 0, x, x * slope)
-    return x * _const(np.where(d > 0, 1.0, slope), x)
+def _leaky(x, slope, inplace=False):
+    # in place (slope >= 0), the gradient reads the output, as torch's
+    return _Piecewise.apply(x, "leaky_relu_" if inplace and slope >= 0 else "leaky_relu", slope)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -154,7 +150,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     _float_in(input, "leaky_relu")
     _number(negative_slope, "leaky_relu", "negative_slope", 2)
     if inplace:
-        return _inplace(_leaky, input, negative_slope, name="leaky_relu_")
+        return _inplace(_leaky, input, negative_slope, True, name="leaky_relu_")
     return _leaky(input, negative_slope)
 
 
@@ -250,14 +246,15 @@ def celu_(input, alpha=1.0):
     return celu(input, alpha, inplace=True)
 
 
-def _rrelu(x, lower, upper, training):
+def _rrelu(x, lower, upper, training, inplace=False):
     if not training:
-        return _leaky(x, (lower + upper) / 2)
+        return _leaky(x, (lower + upper) / 2, inplace)
     from ..random import _draw
     d = x._data
     noise, lv = _draw("rrelu", "uniform", d.shape, lower, upper)
     if not lv and type(d) is np.ndarray:
-        return x * _const(np.where(d > 0, 1.0, noise), x)
+        return _Piecewise.apply(x, "scale_" if inplace else "scale",
+                                np.where(d > 0, 1.0, noise).astype(d.dtype))
     # under vmap: the slope's sign test reads the batched values directly
     from ..autograd import _transforms as T
     from ..random import _const as batched_const
@@ -282,7 +279,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         raise RuntimeError(f"Lower bound should be less than or equal to the upper bound "
                            f"(got lower={lower}, upper={upper})")
     if inplace:
-        return _inplace(_rrelu, input, lower, upper, training, name="rrelu_")
+        return _inplace(_rrelu, input, lower, upper, training, True, name="rrelu_")
     return _rrelu(input, lower, upper, training)
 
 
@@ -297,7 +294,7 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
 
 
 def _threshold(x, th, value):
-    return E.where(x > th, x, _const(value, x))
+    return _Piecewise.apply(x, "threshold", th, value)
 
 
 def _check_threshold(input, threshold, value):
@@ -351,7 +348,8 @@ def prelu(input, weight):
         raise RuntimeError(f"prelu: Type promoting not supported. Got {_tname(input)} and "
                            f"{_tname(weight)}")
     w = weight.reshape((n,) + (1,) * (input.ndim - 2)) if n > 1 else weight.reshape(())
-    return E.where(input > 0, input, w * input)
+    # max(x, 0) + w * min(x, 0): both parts' gradients stay on input's graph, as torch's do
+    return _apply1(E.Relu, input) + w * _Piecewise.apply(input, "nonpositive")
 
 
 # -- smooth activations -----------------------------------------------------------------------
@@ -466,10 +464,7 @@ def tanh(input):
 
 
 def _hardsigmoid(x):
-    d = x._data
-    if type(d) is not np.ndarray:
-        return E.where((x > -3) & (x < 3), (x + 3) / 6, (x >= 3).to(x.dtype))
-    return E.where((d > -3) & (d < 3), (x + 3) / 6, _const(d >= 3, x))
+    return _Piecewise.apply(x, "hardsigmoid")
 
 
 def hardsigmoid(input, inplace=False):
@@ -518,7 +513,7 @@ def softshrink(input, lambd=0.5):
     """
     _float_in(input, "softshrink", "softshrink_check")
     _check_lambd(input, lambd, "softshrink")
-    return input - E.clamp(input, -lambd, lambd)
+    return _Piecewise.apply(input, "softshrink", lambd)
 
 
 def hardshrink(input, lambd=0.5):
@@ -530,7 +525,7 @@ def hardshrink(input, lambd=0.5):
     """
     _float_in(input, "hardshrink")
     _check_lambd(input, lambd, "hardshrink")
-    return E.where((input > lambd) | (input < -lambd), input, _const(0.0, input))
+    return _Piecewise.apply(input, "hardshrink", lambd)
 
 
 def glu(input, dim=-1):

@@ -181,8 +181,11 @@ class Pow(Op):
         ga = gb = None
         if n[0]:
             if type(b) in _Number:
-                # NOTE: d/da a**0 is 0 everywhere (torch's convention, also at a == 0)
-                ga = g * 0 if b == 0 else _scaled_mul(g, a if b == 2 else a ** (b - 1), b)
+                # NOTE: d/da a**0 is 0 everywhere (torch's convention, also at a == 0). Recorded,
+                # a**2's derivative keeps the factor a ** 1 (not a): its own derivative a ** 0
+                # keeps third derivatives on a's graph (zeros, as torch's)
+                ga = _zeros_of(g) if b == 0 else _scaled_mul(
+                    g, a if b == 2 and not isinstance(g, Tensor) else a ** (b - 1), b)
             else:
                 ga = g * _xp.where(b == 0, 0.0, b * a ** (b - 1))
         if n[1]:
@@ -368,7 +371,8 @@ class RoundedDiv(Op):
     @staticmethod
     def backward(ctx, g):
         n = ctx.needs_input_grad
-        return (g * 0 if n[0] else None), (g * 0 if n[1] else None)
+        z = _zeros_of(g)
+        return (z if n[0] else None), (z if n[1] else None)
 
 
 class Relu(Op):
@@ -414,6 +418,109 @@ class ReluGrad(Op):
 
 def _dtype_of(x):
     return x._data.dtype if isinstance(x, Tensor) else x.dtype
+
+
+def _zeros_of(g):
+    """A zero gradient shaped like g, as a constant (torch's zeros_like: no graph)."""
+    return np.zeros(tuple(g.shape), _dtype_of(g))
+
+
+def _elementwise_vmap(cls, args, bat, kwargs, B):
+    from ..autograd._vmap_rules import _bcast_args
+    return cls.apply(*_bcast_args(args, bat), **kwargs)
+
+
+# -- piecewise-linear activations: (forward, gradient) on arrays by kind, or for kinds that
+#    are x * slope(x), the slope; the masks follow torch's kernels (a NaN input gives NaN and
+#    passes or stops the gradient as torch's does)
+def _shrunk(d, lam):
+    return np.abs(d) <= lam
+
+
+_PIECEWISE = {
+    "hardtanh": (lambda d, lo, hi: np.clip(d, lo, hi).astype(d.dtype, copy=False),
+                 lambda g, d, lo, hi: np.where((d <= lo) | (d >= hi), 0, g)),
+    "leaky_relu": (None, lambda g, d, a: np.where(d > 0, g, g * a)),
+    "threshold": (lambda d, th, v: np.where(d <= th, d.dtype.type(v), d),
+                  lambda g, d, th, v: np.where(d <= th, 0, g)),
+    "softshrink": (lambda d, lam: d - np.clip(d, -lam, lam),
+                   lambda g, d, lam: np.where(_shrunk(d, lam), 0, g)),
+    "hardshrink": (lambda d, lam: np.where(_shrunk(d, lam), 0, d),
+                   lambda g, d, lam: np.where(_shrunk(d, lam), 0, g)),
+    "hardsigmoid": (lambda d: np.minimum(np.maximum(d + 3, 0), 6) / 6,
+                    lambda g, d: np.where((d > -3) & (d < 3), g / 6, 0)),
+    "nonpositive": (lambda d: np.where(d > 0, 0, d),         # min(x, 0), prelu's negative part
+                    lambda g, d: np.where(d > 0, 0, g)),
+    "scale": (None, lambda g, d, s: g * s),                   # a fixed slope per element
+}
+_SLOPE = {"leaky_relu": lambda d, a: np.where(d > 0, d.dtype.type(1), d.dtype.type(a)),
+          "scale": lambda d, s: s}
+# in-place variants whose gradient reads the output, as torch's leaky_relu_ and rrelu_ do (for
+# a slope >= 0, out > 0 exactly where x > 0)
+_ON_RESULT = {"leaky_relu_": "leaky_relu", "scale_": "scale"}
+_PIECEWISE.update({k: _PIECEWISE[v] for k, v in _ON_RESULT.items()})
+_SLOPE.update({k: _SLOPE[v] for k, v in _ON_RESULT.items()})
+
+
+class Piecewise(Op):
+    """A piecewise-linear activation of x by kind (hardtanh, leaky_relu, threshold, ...).
+    Its recorded gradient is PiecewiseGrad, an op of both the gradient and x (torch's
+    *_backward ops), so a derivative taken through it stays on x's graph and second
+    derivatives come out as zeros rather than missing."""
+
+    @staticmethod
+    def forward(ctx, x, kind, *p):
+        ctx.kind, ctx.p = kind, p
+        slope = _SLOPE.get(kind)
+        if slope is not None:
+            # NOTE: x * slope, the slope kept: a plain backward is then one multiply
+            ctx.s = s = slope(x, *p)
+            out = x * s
+        else:
+            ctx.s = None
+            out = _PIECEWISE[kind][0](x, *p)
+        ctx.save_for_backward(out if kind in _ON_RESULT else x)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors      # (or the output, for the _ON_RESULT kinds)
+        if isinstance(g, Tensor):
+            return _xp.call(PiecewiseGrad, g, x, ctx.kind, *ctx.p)
+        if ctx.s is not None:
+            return g * ctx.s
+        return _PIECEWISE[ctx.kind][1](g, x, *ctx.p)
+
+    @staticmethod
+    def jvp_rule(cls, args, tans, out, kwargs):
+        t = tans[0]
+        return None if t is None else PiecewiseGrad.apply(t, *args)
+
+    vmap_rule = staticmethod(_elementwise_vmap)
+
+
+class PiecewiseGrad(Op):
+    """Piecewise's gradient g * slope(x): linear in g, its derivative in x is zero."""
+
+    @staticmethod
+    def forward(ctx, g, x, kind, *p):
+        ctx.kind, ctx.p = kind, p
+        ctx.save_for_backward(x)
+        return _PIECEWISE[kind][1](g, x, *p)
+
+    @staticmethod
+    def backward(ctx, gg):
+        x, = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        gx = _xp.call(PiecewiseGrad, gg, x, ctx.kind, *ctx.p) if n[0] else None
+        return gx, (_zeros_of(gg) if n[1] else None)
+
+    @staticmethod
+    def jvp_rule(cls, args, tans, out, kwargs):
+        t = tans[0]
+        return None if t is None else cls.apply(t, *args[1:])
+
+    vmap_rule = staticmethod(_elementwise_vmap)
 
 
 class Abs(Op):
@@ -530,7 +637,7 @@ def _minmax_grads(ctx, g, is_max):
 class Remainder(Op):
     """a - b * round(a / b): the gradient is g for a and -g * round(a / b) for b; the
     rounding is floor here (Python's %), trunc in Fmod."""
-    _fn, _round = np.remainder, np.floor
+    _fn, _round, _mode = np.remainder, np.floor, "floor"
 
     @classmethod
     def forward(cls, ctx, a, b):
@@ -541,9 +648,12 @@ class Remainder(Op):
     def backward(cls, ctx, g):
         a, b = ctx.saved_tensors
         n = ctx.needs_input_grad
-        q = a / b
-        gb = -g * (Tensor._make(cls._round(q._data)) if isinstance(q, Tensor)
-                   else cls._round(q)) if n[1] else None
+        gb = None
+        if n[1]:
+            if isinstance(g, Tensor):   # recorded: the rounded quotient stays on the graph
+                gb = -g * _xp.call(RoundedDiv, a, b, cls._mode)
+            else:
+                gb = -g * cls._round(a / b)
         return (g if n[0] else None), gb
 
 
@@ -1220,8 +1330,38 @@ Erfinv = _rule("Erfinv", _sp.erfinv, lambda g, out: g * (_SQRT_PI / 2) * _xp.exp
 Lgamma = _rule("Lgamma", lambda a: np.where(np.isneginf(a), np.inf, _sp.gammaln(a)),
                lambda g, a: g * _fn(a, _sp.digamma, "digamma"))
 Digamma = _rule("Digamma", _sp.digamma, lambda g, a: g * _polygamma(1, a))
-# the sign of b with signed zeros (copysign's factor); gradient zero
-SignOf = _flat_rule("SignOf", lambda b: np.where(np.signbit(b), -1.0, 1.0).astype(b.dtype))
+
+
+def _copysign_ratio(a, out):
+    """out / a, which is +-1 (0 where a == 0, torch's rule; the divisor there is 1, so the
+    ratio's own derivative stays finite)."""
+    z = a == 0
+    return _xp.where(z, 0.0, out / _xp.where(z, 1.0, a))
+
+
+class CopySign(Op):
+    """|a| with the sign of b (signed zeros count). a's gradient is g * out / a, torch's
+    formula: recorded, it stays on the graph of a; b's gradient is zero."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.copysign(a, b)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        return (g * _copysign_ratio(a, out) if n[0] else None,
+                _zeros_of(g) if n[1] else None)
+
+    @staticmethod
+    def jvp_rule(cls, args, tans, out, kwargs):
+        t = tans[0]
+        return None if t is None else t * _copysign_ratio(args[0], out)
+
+    vmap_rule = staticmethod(_elementwise_vmap)
 
 
 class Polygamma(Op):
@@ -1272,7 +1412,7 @@ def _const(x, npfn):
 
 
 class Fmod(Remainder):
-    _fn, _round = np.fmod, np.trunc
+    _fn, _round, _mode = np.fmod, np.trunc, "trunc"
 
 
 def _ex(name, call):
@@ -1507,8 +1647,7 @@ def copysign(input, other, *, out=None):
     _unary_in(input, "copysign", float_only=False)
     a, b = _promote(input, other, "copysign", float_only=True)
     _check_broadcast(a, b, "copysign")
-    s = SignOf.apply(b) if isinstance(b, Tensor) else math.copysign(1.0, b)
-    return abs(a) * s
+    return CopySign.apply(a, b)
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
