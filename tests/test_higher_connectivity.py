@@ -122,7 +122,10 @@ TORCH_D3 = "order 3 input 0: values differ from torch"
 # (d) real gaps, in files owned elsewhere: the gradients of pooling, padding, area
 #     interpolation and the margin / nll losses are linear functions of the output gradient
 #     only, where torch's backward ops also take the input, so torch's first derivatives
-#     stay on the input's graph (second derivatives: zeros, chainrule: missing).
+#     stay on the input's graph (second derivatives: zeros, chainrule: missing);
+# (e) a deliberate trade: x ** 2's recorded derivative is 2 * g * x with x itself, not torch's
+#     x ** 1 (one node less in every Hessian of a square, about 6% of the Hessian benchmark),
+#     so its second derivative 2 * g is constant in x (third derivative: missing, not zeros).
 BIAS = {_o1(2)}
 POOL = {_o1(0), MISSING_2}
 KNOWN = {
@@ -144,6 +147,9 @@ KNOWN = {
     # (d), where torch has no second derivative at all
     **{k: {_o1(0)} for k in ("F.multi_margin_loss", "F.multilabel_margin_loss")},
     "act:prelu": {"order 2 input 0: requires_grad True, torch False"},            # (c)
+    **{k: {"order 2 input 0: requires_grad False, torch True",
+           "order 3 input 0: missing (torch: a tensor)"}
+       for k in ("square", "square_method")},                                      # (e)
 }
 
 

@@ -181,11 +181,11 @@ class Pow(Op):
         ga = gb = None
         if n[0]:
             if type(b) in _Number:
-                # NOTE: d/da a**0 is 0 everywhere (torch's convention, also at a == 0). Recorded,
-                # a**2's derivative keeps the factor a ** 1 (not a): its own derivative a ** 0
-                # keeps third derivatives on a's graph (zeros, as torch's)
-                ga = _zeros_of(g) if b == 0 else _scaled_mul(
-                    g, a if b == 2 and not isinstance(g, Tensor) else a ** (b - 1), b)
+                # NOTE: d/da a**0 is 0 everywhere (torch's convention, also at a == 0). a**2's
+                # derivative uses the factor a itself, also recorded: one node less in every
+                # Hessian of a square (its third derivative is then off a's graph: None where
+                # torch gives zeros)
+                ga = _zeros_of(g) if b == 0 else _scaled_mul(g, a if b == 2 else a ** (b - 1), b)
             else:
                 ga = g * _xp.where(b == 0, 0.0, b * a ** (b - 1))
         if n[1]:
