@@ -111,7 +111,6 @@ def _o1(j):
     return f"order 1 input {j}: requires_grad False, torch True"
 
 
-MISSING_2 = "order 2 input 0: missing (torch: a tensor)"
 TORCH_D3 = "order 3 input 0: values differ from torch"
 # Known differences, each with its reason; anything else fails.
 # (a) torch's multi-output backward nodes (convolution, native norms) mark every gradient
@@ -119,15 +118,10 @@ TORCH_D3 = "order 3 input 0: values differ from torch"
 # (b) torch's third derivative of the native norms is wrong (finite differences of its own
 #     second derivative agree with chainrule, see test_norm_third_derivative_is_chainrules);
 # (c) chainrule keeps a graph where torch keeps none (its derivative there is zeros);
-# (d) real gaps, in files owned elsewhere: the gradients of pooling, padding, area
-#     interpolation and the margin / nll losses are linear functions of the output gradient
-#     only, where torch's backward ops also take the input, so torch's first derivatives
-#     stay on the input's graph (second derivatives: zeros, chainrule: missing);
-# (e) a deliberate trade: x ** 2's recorded derivative is 2 * g * x with x itself, not torch's
+# (d) a deliberate trade: x ** 2's recorded derivative is 2 * g * x with x itself, not torch's
 #     x ** 1 (one node less in every Hessian of a square, about 6% of the Hessian benchmark),
 #     so its second derivative 2 * g is constant in x (third derivative: missing, not zeros).
 BIAS = {_o1(2)}
-POOL = {_o1(0), MISSING_2}
 KNOWN = {
     **{k: BIAS for k in ("conv1d", "conv2d", "conv3d", "conv_transpose1d",
                          "conv_transpose2d", "F.batch_norm_eval")},                  # (a)
@@ -136,20 +130,12 @@ KNOWN = {
     **{k: {TORCH_D3} for k in ("F.layer_norm_2d", "F.batch_norm_nostats")},       # (b)
     "F.instance_norm_eval": {_o1(0)},                                             # (a)
     "logcumsumexp": {"order 1 input 0: requires_grad True, torch False"},         # (c) 0-d
-    "nextafter": {"order 1 input 1: requires_grad True, torch False"},            # (c)
     "F.prelu": {"order 2 input 0: requires_grad True, torch False",               # (c)
                 "order 2 input 1: requires_grad True, torch False"},
-    **{k: POOL for k in ("max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d",
-                         "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
-                         "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-                         "adaptive_max_pool3d", "interpolate_cubic_area", "pad_modes",
-                         "F.nll_loss", "F.nll_loss_weight")},                        # (d)
-    # (d), where torch has no second derivative at all
-    **{k: {_o1(0)} for k in ("F.multi_margin_loss", "F.multilabel_margin_loss")},
     "act:prelu": {"order 2 input 0: requires_grad True, torch False"},            # (c)
     **{k: {"order 2 input 0: requires_grad False, torch True",
            "order 3 input 0: missing (torch: a tensor)"}
-       for k in ("square", "square_method")},                                      # (e)
+       for k in ("square", "square_method")},                                      # (d)
 }
 
 

@@ -528,7 +528,7 @@ def _avg_pool(nd, input, kernel_size, stride, padding, ceil_mode, count_include_
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     n, c = x._data.shape[:2]
-    sums = _C.Im2Col.apply(x, g).reshape((n, c, g.K) + g.out).sum(2)
+    sums = _C.Im2Col.apply(x, g, True).reshape((n, c, g.K) + g.out).sum(2)
     if divisor_override is not None:
         div = np.full(g.out, float(divisor_override))
     else:
@@ -645,12 +645,18 @@ def _adaptive_avg(nd, input, output_size, op):
         raise NotImplementedError(f"\"{op}\" not implemented for "
                                   f"'{input.dtype.name.capitalize()}'")
     size, out = _adaptive_sizes(input, nd, output_size, op)
+    # the input's gradient is tied to the input, as torch's adaptive_avg_pool backward is
+    # (except for a global average, which torch takes as a mean)
+    tied = any(o != 1 for o in out)
     x = input
     for i in range(nd):
         n, o = size[i], out[i]
         if n != o:
-            x = _along(x, _avg_matrix(n, o, x._data.dtype), i - nd)
-    return x if x is not input else input * 1
+            x = _C.AxisMatmul.apply(x, _avg_matrix(n, o, x._data.dtype), i - nd,
+                                    tied and x is input)
+    if x is not input:
+        return x
+    return _take(input, np.arange(size[-1]), -1, tied=True) if tied else input * 1
 
 
 def adaptive_avg_pool1d(input, output_size):
@@ -706,12 +712,17 @@ def _adaptive_max(nd, input, output_size, return_indices, op):
         ii = ii.reshape(shape)
         idx.append(ii)
         flat = flat * n + ii
-    windows = input[(Ellipsis,) + tuple(idx)]
-    lead = windows._data.shape[:windows._data.ndim - 2 * nd]
+    # one gather over the flattened spatial dims, its gradient tied to the input (torch's
+    # adaptive_max_pool backward takes it)
+    lead = tuple(input.shape[:-nd])
+    taps = np.ascontiguousarray(np.broadcast_to(flat, out + flat.shape[nd:]).reshape(1, -1),
+                                dtype=np.intp)
+    windows = _C.AxisGather.apply(input.reshape(lead + (-1,)), taps, None, -1, True)
     windows = windows.reshape(lead + out + (-1,))
     vals, local = windows.max(-1)
     if not return_indices:
         return vals
+    lead = local._data.shape[:local._data.ndim - nd]     # with any vmap batch dims
     flat = np.broadcast_to(flat, out + flat.shape[nd:]).reshape(out + (-1,))
     pos = np.take_along_axis(np.broadcast_to(flat, lead + flat.shape),
                              local._data[..., None], -1)[..., 0]
@@ -830,11 +841,13 @@ _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinea
 _MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 
 
-def _take(x, idx, axis, w=None):
+def _take(x, idx, axis, w=None, tied=False):
     """Along one (negative) axis: sum_t x[idx[t]] * w[t] (a plain gather when w is None)."""
     idx = np.ascontiguousarray(np.reshape(idx, (-1, np.shape(idx)[-1])), dtype=np.intp)
     if w is not None:
         w = np.ascontiguousarray(np.reshape(w, idx.shape), dtype=x._data.dtype)
+    if tied:
+        return _C.AxisGather.apply(x, idx, w, axis, True)
     return _C.AxisGather.apply(x, idx, w, axis)
 
 
@@ -1794,5 +1807,8 @@ def pad(input, pad, mode="constant", value=None):
         d = dim - 1 - i
         if lo == 0 and hi == 0:
             continue
-        x = _take(x, _pad_index(shape[d], lo, hi, mode, d, shape), d - dim)
+        # the first gather's gradient is tied to the input, as torch's reflection / replication
+        # pad backward ops take it (its circular pad is made of slices)
+        x = _take(x, _pad_index(shape[d], lo, hi, mode, d, shape), d - dim,
+                  tied=x is input and mode != "circular")
     return x if x is not input else input.clone()

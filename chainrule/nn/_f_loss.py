@@ -674,7 +674,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     onehot = np.arange(c)[None, :] == t[:, None]
     xy = (x * _const(onehot, x)).sum(1, keepdim=True)
     h = margin - xy + x
-    z = E.where((h > 0) & Tensor._make(~onehot), h, _const(0.0, h))
+    # relu's gradient reads h: it stays on the input's graph (torch's backward takes input)
+    z = E.relu(h) * _const(~onehot, h)
     if p == 2:
         z = z * z
     if weight is not None:
@@ -713,8 +714,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     backend.add_at(counts, (rows[0], t[rows]), 1.0)
     is_t = counts > 0
     h = 1 - x.unsqueeze(2) + x.unsqueeze(1)             # h[n, j, i] = 1 - x[j] + x[i]
-    mask = (h > 0) & Tensor._make(is_t[:, :, None] & ~is_t[:, None, :])
-    z = E.where(mask, h, _const(0.0, h)) * _const(counts[:, :, None], h)
+    pairs = (is_t[:, :, None] & ~is_t[:, None, :]) * counts[:, :, None]
+    z = E.relu(h) * _const(pairs, h)        # on the input's graph through relu's gradient
     loss = z.sum((1, 2)) / c
     if input.ndim < 2:
         loss = loss.reshape(())

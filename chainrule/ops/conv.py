@@ -7,6 +7,8 @@
   differentiable again (double backward through conv works).
 - MaxPool keeps the window-local argmax (one small int per output); PoolScatter and
   PoolGather route gradients by it and are each other's adjoint.
+- InputGrad ties a recorded gradient to the input of the op it differentiates, as torch's
+  pooling / padding / nll backward ops take that input (their derivative in it: zero).
 """
 import functools
 import itertools
@@ -136,16 +138,53 @@ def _bias_shape(b, nd):
     return b.reshape((-1,) + (1,) * nd)
 
 
-class Im2Col(Op):
+class InputGrad(Op):
+    """g, a gradient computed from the output gradient alone, recorded as a function of (g, x)
+    where x is the input of the op being differentiated (torch's pooling, padding and nll
+    backward ops take that input). Its derivative in x is zero: a derivative taken through the
+    op stays on x's graph, and second derivatives in x come out as zeros, not missing."""
+
     @staticmethod
-    def forward(ctx, x, g):
-        ctx.g, ctx.c = g, x.shape[1]
+    def forward(ctx, g, x):
+        return g.copy()
+
+    @staticmethod
+    def backward(ctx, gg):
+        n = ctx.needs_input_grad
+        return (gg if n[0] else None), (_zeros(gg) if n[1] else None)
+
+    @staticmethod
+    def jvp_rule(cls, args, tans, out, kwargs):
+        return tans[0]
+
+    @staticmethod
+    def vmap_rule(cls, args, bat, kwargs, B):
+        from ..autograd._vmap_rules import _bcast_args
+        return cls.apply(*_bcast_args(args, bat))
+
+
+def _zeros(g):
+    """Zeros shaped like g, as a constant (torch's zeros_like: no graph)."""
+    return np.zeros(tuple(g.shape), g._data.dtype if _xp.is_t(g) else g.dtype)
+
+
+class Im2Col(Op):
+    """Sliding windows to columns; ``tied``: the input gradient is tied to x (avg pooling)."""
+
+    @staticmethod
+    def forward(ctx, x, g, tied=False):
+        ctx.g, ctx.c, ctx.tied = g, x.shape[1], tied
+        if tied:
+            ctx.save_for_backward(x)
         col = im2col(x, g)
         return col.copy() if np.may_share_memory(col, x) else col   # 1x1: never alias x
 
     @staticmethod
     def backward(ctx, gr):
-        return _xp.call(Col2Im, gr, ctx.g, ctx.c)
+        gx = _xp.call(Col2Im, gr, ctx.g, ctx.c)
+        if ctx.tied and _xp.is_t(gx):
+            gx = InputGrad.apply(gx, ctx.saved_tensors[0])
+        return gx
 
 
 class Col2Im(Op):
@@ -267,6 +306,16 @@ class ConvTranspose(Op):
 def _axis_sum(g, idx, w, axis, n):
     """Along ``axis``: out[i] = sum over (t, j) with idx[t, j] == i of g[j] * w[t, j]."""
     o = idx.shape[1]
+    if w is None and idx.shape[0] == 1 and axis == -1 and g.dtype.kind == "f" and \
+            n * o > g.size:
+        # NOTE: one plain gather along the last axis into few rows (adaptive max pooling):
+        # a bincount over flat positions, one pass, where the dense matrix below would be
+        # larger than the gradient itself
+        lead = g.shape[:-1]
+        rows = g.size // o if o else 0
+        flat = (np.arange(rows)[:, None] * n + idx[0]).reshape(-1)
+        out = np.bincount(flat, g.reshape(-1), rows * n)
+        return out.astype(g.dtype, copy=False).reshape(lead + (n,))
     if n * o <= 1 << 22:
         # NOTE: as one GEMM against the dense (o, n) weight matrix: a single pass where a
         # scatter-add of repeated indices (np.add.at, reduceat) is 5-20x slower
@@ -299,11 +348,15 @@ def _along(w, axis, ndim):
 
 class AxisGather(Op):
     """Along ``axis``: out[j] = sum_t x[idx[t, j]] * w[t, j] (w None: one plain gather).
-    Interpolation and the index-based paddings are this op with constant idx and w."""
+    Interpolation and the index-based paddings are this op with constant idx and w;
+    ``tied``: the input gradient is tied to x (paddings, adaptive max pooling)."""
 
     @staticmethod
-    def forward(ctx, x, idx, w, axis):
+    def forward(ctx, x, idx, w, axis, tied=False):
         ctx.info = (idx, w, axis, x.shape[axis])
+        ctx.tied = tied
+        if tied:
+            ctx.save_for_backward(x)
         out = np.take(x, idx[0], axis)
         if w is None:
             return out
@@ -317,13 +370,57 @@ class AxisGather(Op):
     @staticmethod
     def backward(ctx, g):
         idx, w, axis, n = ctx.info
-        return _xp.call(AxisScatter, g, idx, w, axis, n)
+        gx = _xp.call(AxisScatter, g, idx, w, axis, n)
+        if ctx.tied and _xp.is_t(gx):
+            gx = InputGrad.apply(gx, ctx.saved_tensors[0])
+        return gx
 
     @staticmethod
     def vmap_rule(cls, args, bat, kwargs, B):
         # idx and w are constant arrays: only x carries the batch, one dim further on
-        x, idx, w, axis = args
-        return cls.apply(x, idx, w, axis + 1 if axis >= 0 else axis)
+        x, idx, w, axis = args[:4]
+        return cls.apply(x, idx, w, axis + 1 if axis >= 0 else axis, *args[4:])
+
+
+def _matmul_along(x, m, axis):
+    """The (out, in) matrix m applied along ``axis`` (negative) of x, as one matmul."""
+    if axis == -1:
+        return x @ m.T
+    if axis == -2:
+        return m @ x
+    shape = x.shape
+    nd = -axis
+    lead = shape[:len(shape) - nd]
+    out = m @ x.reshape(lead + (shape[-nd], -1))
+    return out.reshape(lead + (m.shape[0],) + shape[len(shape) - nd + 1:])
+
+
+class AxisMatmul(Op):
+    """The constant (out, in) matrix m applied along ``axis`` (negative) of x (adaptive
+    average pooling, area interpolation); ``tied``: the input gradient is tied to x."""
+
+    @staticmethod
+    def forward(ctx, x, m, axis, tied=False):
+        ctx.m, ctx.axis, ctx.tied = m, axis, tied
+        if tied:
+            ctx.save_for_backward(x)
+        return _matmul_along(x, m, axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        gx = _xp.call(AxisMatmul, g, ctx.m.T, ctx.axis)
+        if ctx.tied and _xp.is_t(gx):
+            gx = InputGrad.apply(gx, ctx.saved_tensors[0])
+        return gx
+
+    @staticmethod
+    def jvp_rule(cls, args, tans, out, kwargs):
+        t = tans[0]
+        return None if t is None else cls.apply(t, args[1], args[2])
+
+    @staticmethod
+    def vmap_rule(cls, args, bat, kwargs, B):
+        return cls.apply(*args)     # the axis is negative: a leading batch dim changes nothing
 
 
 class AxisScatter(Op):
@@ -399,11 +496,13 @@ class MaxPool(Op):
         best, k = _argmax_taps(_pad(x, g, _pad_value(x.dtype)), g)
         ctx.g, ctx.k = g, k
         ctx.mark_non_differentiable(k)
+        ctx.save_for_backward(x)
         return best, k
 
     @staticmethod
     def backward(ctx, gy, gk):
-        return _xp.call(PoolScatter, gy, ctx.k, ctx.g)
+        gx = _xp.call(PoolScatter, gy, ctx.k, ctx.g)
+        return InputGrad.apply(gx, ctx.saved_tensors[0]) if _xp.is_t(gx) else gx
 
 
 class PoolScatter(Op):

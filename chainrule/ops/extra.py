@@ -791,7 +791,7 @@ def positive(input):
 
 class NextAfter(Op):
     """The next representable value after a towards b; torch passes the gradient to a
-    unchanged and gives b zero."""
+    unchanged and gives b zeros that are constant (off the graph)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -800,7 +800,8 @@ class NextAfter(Op):
     @staticmethod
     def backward(ctx, g):
         n = ctx.needs_input_grad
-        return (g if n[0] else None), (g * 0 if n[1] else None)
+        zeros = np.zeros(tuple(g.shape), g._data.dtype if _xp.is_t(g) else g.dtype)
+        return (g if n[0] else None), (zeros if n[1] else None)     # torch: a constant
 
 
 def nextafter(input, other, *, out=None):

@@ -208,12 +208,17 @@ class NllLoss(Op):
                                             logp.dtype)
         picked = _pick(logp, tc)
         ctx.info = (logp.shape, tc, w, reduction, denom, keep)
+        ctx.save_for_backward(logp)
         return _reduce_scaled(-picked, w, reduction, denom, logp.dtype)
 
     @staticmethod
     def backward(ctx, g):
         shape, tc, w, reduction, denom, keep = ctx.info
-        return -_scale(g, w, reduction, denom, keep) * _onehot(shape, tc), None
+        gx = -_scale(g, w, reduction, denom, keep) * _onehot(shape, tc)
+        if _xp.is_t(gx):    # on logp's graph, as torch's nll_loss_backward (derivative zero)
+            from .conv import InputGrad
+            gx = InputGrad.apply(gx, ctx.saved_tensors[0])
+        return gx, None
 
 
 class CrossEntropy(Op):
