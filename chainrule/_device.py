@@ -7,43 +7,66 @@ class _NoDevice(AssertionError, RuntimeError):
     is both, so either ``except`` catches it."""
 
 
+# the device types torch's parser accepts (only 'cpu' can hold chainrule tensors)
+_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
+          "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+          "privateuseone")
+
+
 class device:
-    """A device: only ``'cpu'`` is available.
+    """A device. Any of torch's device types can be named (so ``device("cuda")`` works, as on
+    a CPU-only torch build), but only ``'cpu'`` holds tensors: placing one elsewhere raises.
 
     >>> import chainrule
     >>> chainrule.device("cpu")
     device(type='cpu')
+    >>> chainrule.device("cuda", 1)
+    device(type='cuda', index=1)
     """
     __slots__ = ("type", "index")
 
     def __init__(self, type="cpu", index=None):
         if isinstance(type, device):
             type, index = type.type, type.index
-        if isinstance(type, str) and ":" in type:
-            type, idx = type.split(":", 1)
-            index = int(idx)
-        if type != "cpu" or index not in (None, 0):
-            where = type if index is None else f"{type}:{index}"
-            raise _NoDevice(f"chainrule has no '{where}' device (like torch not compiled "
-                            "with CUDA): only 'cpu' is available (the NumPy backend)")
+        elif isinstance(type, int) and not isinstance(type, bool):
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        elif not isinstance(type, str):
+            raise TypeError(f"device() received an invalid combination of arguments - got "
+                            f"({_typename(type)})")
+        elif ":" in type:
+            name, _, idx = type.partition(":")
+            if name in _TYPES and (not idx.isdigit() or not idx.isascii()):
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            type, index = name, int(idx) if idx.isdigit() else idx
+        if type not in _TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(_TYPES)} device type at start of "
+                               f"device string: {type}")
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, int):
+                raise TypeError(f"device(): argument 'index' must be int, not "
+                                f"{_typename(index)}")
+            if index < 0:
+                raise RuntimeError("Device index must not be negative")
         self.type, self.index = type, index
 
     def __eq__(self, other):
-        if isinstance(other, str):
-            try:
-                other = device(other)
-            except RuntimeError:
-                return False
-        return isinstance(other, device) and other.type == self.type
+        return (isinstance(other, device) and other.type == self.type
+                and other.index == self.index)
 
     def __hash__(self):
-        return hash(self.type)
+        return hash((self.type, self.index))
 
     def __repr__(self):
-        return f"device(type='{self.type}')"
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
 
     def __str__(self):
-        return self.type
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+
+def _typename(x):
+    return type(x).__name__
 
 
 CPU = device("cpu")
@@ -60,4 +83,9 @@ def check_device(d):
                                  f"'{d}'): only 'cpu' is available")
     if d is CPU:
         return CPU
-    return device(d)
+    dev = device(d)
+    if dev.type != "cpu" or dev.index not in (None, 0):
+        name = {"cuda": "CUDA", "xpu": "XPU", "hip": "HIP", "mps": "MPS"}.get(dev.type, dev.type)
+        raise _NoDevice(f"chainrule has no '{dev}' device (like torch not compiled with {name} "
+                        "enabled): only 'cpu' is available (the NumPy backend)")
+    return dev

@@ -47,3 +47,4 @@ def test_cuda_requests_raise_assertion_error(lib):
               lambda: m.ones(1).to("cuda"), lambda: m.ones(1, device="cuda")):
         with pytest.raises(AssertionError):
             f()
+

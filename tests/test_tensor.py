@@ -15,7 +15,7 @@ def test_attributes():
     x = cr.ones(2, 3, requires_grad=True)
     assert x.shape == (2, 3) and x.ndim == 2 and x.dim() == 2 and x.numel() == 6
     assert x.size() == cr.Size([2, 3]) and x.size(-1) == 3
-    assert x.dtype is cr.float32 and x.device == "cpu" and str(x.device) == "cpu"
+    assert x.dtype is cr.float32 and x.device == cr.device("cpu") and str(x.device) == "cpu"
     assert x.is_leaf and x.grad is None and x.grad_fn is None
     assert x.T.shape == (3, 2) and x.mT.shape == (3, 2)
     d = x.data
