@@ -5,6 +5,7 @@ from collections.abc import Iterable, Mapping
 from itertools import chain, islice
 
 from ..._tensor import Tensor
+from ...ops.nn_ops import linear_fast
 from ..parameter import Parameter
 from .activation import ReLU
 from .linear import Linear
@@ -211,13 +212,17 @@ class Sequential(Module):
                     or module._backward_hooks or module._backward_pre_hooks)):
                 input = module(input)
                 continue
-            if (fuse and type(module) is Linear and i < n and "forward" not in module.__dict__
-                    and _plain_relu(mods[i])):
-                out = module._forward_relu(input)   # Linear then ReLU as one node
-                if out is not None:
-                    input = out
-                    i += 1
-                    continue
+            if fuse and type(module) is Linear and "forward" not in module.__dict__:
+                ps = module._parameters
+                if "weight" in ps and "bias" in ps:     # else: replaced by plain attributes
+                    relu = i < n and _plain_relu(mods[i])
+                    # Linear (then ReLU, as one node) without the forward's frame
+                    out = linear_fast(input, ps["weight"], ps["bias"], relu)
+                    if out is not None:
+                        input = out
+                        if relu:
+                            i += 1
+                        continue
             input = module.forward(input)
         return input
 

@@ -72,16 +72,6 @@ class Linear(Module):
         out = linear_fast(input, w, b)
         return out if out is not None else F.linear(input, w, b)
 
-    def _forward_relu(self, input):
-        # relu(self.forward(input)) as one node (nn.Sequential's Linear, ReLU); None: the
-        # arguments need the general path
-        ps = self._parameters
-        try:
-            w, b = ps["weight"], ps["bias"]
-        except KeyError:
-            w, b = self.weight, self.bias
-        return linear_fast(input, w, b, relu=True)
-
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
