@@ -234,7 +234,11 @@ class CrossEntropy(Op):
     @staticmethod
     def forward(ctx, x, spec):
         target, weight, ignore_index, reduction = spec
-        tc, w, denom, keep = _class_weights(target, weight, ignore_index, reduction, x.dtype)
+        if weight is None and ignore_index is None:     # _class_weights' common case, inline
+            tc, w, denom, keep = target, None, (target.size if reduction == "mean" else 1), None
+        else:
+            tc, w, denom, keep = _class_weights(target, weight, ignore_index, reduction,
+                                                x.dtype)
         z = x - _max_reduce(x, 1, None, None, True)     # ufunc directly: no Python wrapper
         e = np.exp(z)
         if x.ndim == 2:
@@ -250,7 +254,9 @@ class CrossEntropy(Op):
             per = np.log(s[:, 0]) - _pick(z, tc)
         if ctx.needs_input_grad[0]:
             ctx.info = (tc, w, reduction, denom, keep, e, s, flat)
-            ctx.save_for_backward(x)
+            ctx._saved = (x,)
+        if w is None and denom and reduction == "mean" and flat is not None:
+            return np.asarray(_backend.col_sum(per) / denom, x.dtype)  # _reduce_scaled, inline
         return _reduce_scaled(per, w, reduction, denom, x.dtype)
 
     @staticmethod
