@@ -345,7 +345,17 @@ def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname, batch=None, p
             _check_tensors(flat_o, fname, "the outputs of f")
         tans = []
         for o in flat_o:
-            t = T.get_tangent(o, lv)
+            t = o.__dict__.get("_tan")      # (T.get_tangent, inline)
+            if t is None:
+                t = T.get_tangent(o, lv)
+            else:
+                t = t.get(lv)
+                if t is not None:
+                    e = T.TAN.get(id(o._data))
+                    if e is not None and e[2] is not None and lv in e[2]:
+                        vc, v = e[2][lv]
+                        if vc.v != v:
+                            T.get_tangent(o, lv)      # raises the stale-tangent error
             if t is None:
                 t = _make(np.zeros((batch,) + tuple(o.shape), o._data.dtype)) if batch else \
                     _zeros_like(o)
@@ -358,9 +368,16 @@ def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname, batch=None, p
 
 def _dual_of(p, t, lv):
     """_make_dual for a tangent made by the transform itself (no checks needed)."""
-    if p._rg or T.tan_of(p) or type(p._data) is not np.ndarray or p._data.dtype.kind != "f":
+    if p._rg or (p.__dict__.get("_tan") or (p.grad_fn is not None and T.tan_of(p))) or \
+            type(p._data) is not np.ndarray or p._data.dtype.kind != "f":
         return _make_dual(p, t, lv)
-    d = _make(p._data.view())
+    d = _new(Tensor)        # (_make(p._data.view()), inline)
+    d._data = p._data.view()
+    d._rg = False
+    d.grad_fn = None
+    d._nr = 0
+    d.grad = None
+    d._vc = None
     T.set_tan_fresh(d, lv, t)
     return d
 
@@ -589,7 +606,14 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
         if len(flat_x) == 1:
             n = sizes[0]
             eye = _fwd_rules.identity(n, dt)
-            tans = [_make(eye.reshape((n,) + flat_x[0]._data.shape))]
+            t = _new(Tensor)        # (_make, inline)
+            t._data = eye.reshape((n,) + flat_x[0]._data.shape)
+            t._rg = False
+            t.grad_fn = None
+            t._nr = 0
+            t.grad = None
+            t._vc = None
+            tans = [t]
         else:
             eye, n = _basis(sizes, dt)
             # one forward pass whose tangents are the whole basis: (n, *x.shape) per input
@@ -643,7 +667,14 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
                         p = p.transpose(perm)
                     if not p.flags.writeable:   # a view of a constant (A @ x's Jacobian is A)
                         p = p.copy()
-                    per.append(_make(p))
+                    t = _new(Tensor)        # (_make(p), inline)
+                    t._data = p
+                    t._rg = False
+                    t.grad_fn = None
+                    t._nr = 0
+                    t.grad = None
+                    t._vc = None
+                    per.append(t)
                     off += k
                     continue
                 piece = r[off:off + k] if len(flat_x) > 1 else r

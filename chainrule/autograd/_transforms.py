@@ -179,7 +179,15 @@ def batched(arr, levels):
 
 
 def push(kind, size=None, randomness="error"):
-    lv = Level(kind, size, randomness)
+    lv = _new(Level)        # (Level(kind, size, randomness), without its __init__ frame)
+    lv.n = next(_counter)
+    lv.kind = kind
+    lv.size = size
+    lv.randomness = randomness
+    lv.active = True
+    lv.keys = []
+    lv.tok = None
+    lv.memo = None
     if not STACK:
         _OUTER[0] = F._INTERPOSE[0]
     F._INTERPOSE[0] = dispatch

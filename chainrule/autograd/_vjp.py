@@ -33,9 +33,17 @@ def make_inputs(xs, levels=(), token=0):
         if x._rg:
             h = S.View.apply(x, tuple(x.shape))
         else:
-            h = _make(x._data, True)
+            h = _new(Tensor)        # (_make(x._data, True), inline)
+            h._data = x._data
+            h._rg = True
+            h.grad_fn = None
+            h._nr = 0
+            h.grad = None
+            h._vc = None
             h.__dict__["_htok"] = token
-            tans = T.tan_of(x)
+            tans = x.__dict__.get("_tan")       # (T.tan_of, inline)
+            if tans is None and x.grad_fn is not None:
+                tans = T.tan_of(x)
             if tans:
                 h.__dict__["_tan"] = dict(tans)
         for lv in order:

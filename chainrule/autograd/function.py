@@ -489,12 +489,10 @@ def _plain_apply(cls, args, kwargs):
     return Tensor._make(out if type(out) is _nd else _asarray(out))
 
 
-class _NoNeeds:
-    """needs_input_grad when nothing is recorded: False at every index."""
+class _NoNeeds(tuple):
+    """needs_input_grad when nothing is recorded: False at every index (a tuple of Falses longer
+    than any argument list, so indexing it runs no Python frame), iterating as empty."""
     __slots__ = ()
-
-    def __getitem__(self, i):
-        return False
 
     def __iter__(self):
         return iter(())
@@ -502,8 +500,11 @@ class _NoNeeds:
     def __bool__(self):
         return False
 
+    def __repr__(self):
+        return "()"
 
-_NO_NEEDS = _NoNeeds()
+
+_NO_NEEDS = _NoNeeds((False,) * 4096)
 _TRUE1 = (True,)
 _new = object.__new__
 _nd = np.ndarray
