@@ -18,6 +18,7 @@ convert their roots and inputs with ``to_phys`` / ``from_phys``.
 import itertools
 import sys
 import weakref
+from functools import partial as _partial
 
 import numpy as np
 
@@ -397,6 +398,12 @@ def _forget(ref):
         del TAN[key]
 
 
+# A data object's entry goes when the object dies: its weakref's callback is TAN.pop(key, ref)
+# (a C-level call, no Python frame per dead intermediate). The callback runs as the object dies,
+# before its id can be reused, so the entry under that key is still the object's own.
+_TAN_pop = TAN.pop
+
+
 def tangents_of(d):
     e = TAN.get(id(d))
     if e is not None and e[0]() is d:
@@ -410,7 +417,7 @@ def set_tangent(d, lv, t, vc=None):
     key = id(d)
     e = TAN.get(key)
     if e is None or e[0]() is not d:
-        ref = _Ref(d, _forget)
+        ref = _Ref(d, _partial(_TAN_pop, key))
         ref.key = key
         e = TAN[key] = [ref, {}, None]
     e[1][lv] = t
@@ -448,7 +455,7 @@ def set_tan_fresh(t, lv, tangent):
     """set_tan for a tensor whose data object was just made (so has no entry yet)."""
     d = t._data
     key = id(d)
-    ref = _Ref(d, _forget)
+    ref = _Ref(d, _partial(_TAN_pop, key))
     ref.key = key
     TAN[key] = [ref, {lv: tangent}, None]
     lv.keys.append(ref)
@@ -674,7 +681,8 @@ def dispatch(cls, args, kwargs):
     sh = od.shape
     if t.shape[1:] != sh:
         t = np.broadcast_to(_align_phys(t, len(sh)), (B or 1,) + sh)
-    if t.dtype != od.dtype:
+    dt = t.dtype
+    if dt is not od.dtype and dt != od.dtype:
         t = t.astype(od.dtype)
     tt = _new(Tensor)       # (_make(t if B else t[0]), inline)
     tt._data = t if B else t[0]
@@ -693,7 +701,7 @@ def dispatch(cls, args, kwargs):
     key = id(od)
     e = TAN.get(key)
     if e is None or e[0]() is not od:
-        ref = _Ref(od, _forget)
+        ref = _Ref(od, _partial(_TAN_pop, key))
         ref.key = key
         TAN[key] = [ref, {lv: t}, {lv: (vc, vc.v)}]
     else:
