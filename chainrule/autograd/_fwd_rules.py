@@ -530,7 +530,8 @@ def _r_sum(args, tans, out, B):
         return NotImplemented
     # (ndarray.sum without its Python wrapper; _r_axes inline)
     axes = tuple(range(1, a.ndim + 1)) if axes is None else tuple([d + 1 for d in axes])
-    return np.asarray(_add_reduce(t, axes, npd, None, keepdim))
+    r = _add_reduce(t, axes, npd, None, keepdim)
+    return r if type(r) is np.ndarray else np.asarray(r)
 
 
 _add_reduce = np.add.reduce

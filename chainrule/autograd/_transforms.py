@@ -585,7 +585,7 @@ def dispatch(cls, args, kwargs):
             return _general(cls, args, kwargs)
         if tans is None:
             tans = [None] * len(args)
-            tds = [None] * len(args)
+            tds = tans[:]
         tans[i] = t
         tds[i] = td
     if tans is None:

@@ -409,9 +409,12 @@ def _backprop(outs, cots, ins, create, tok=None):
                 else:
                     if not isinstance(g, Tensor):
                         g = make(np.asarray(g))
-                    if g._data.shape != meta[0]:
+                    gd = g._data
+                    if gd.shape != meta[0]:
                         g = engine._sum_to(g, meta[0], n, i)
-                    if g._data.dtype != meta[1]:
+                        gd = g._data
+                    dt = gd.dtype
+                    if dt is not meta[1] and dt != meta[1]:
                         g = g.to(Tensor._dtype_of(meta[1]))
                 b = pending.get(m)
                 if b is None:
