@@ -18,7 +18,6 @@ convert their roots and inputs with ``to_phys`` / ``from_phys``.
 import itertools
 import sys
 import weakref
-from functools import partial as _partial
 
 import numpy as np
 
@@ -398,12 +397,6 @@ def _forget(ref):
         del TAN[key]
 
 
-# A data object's entry goes when the object dies: its weakref's callback is TAN.pop(key, ref)
-# (a C-level call, no Python frame per dead intermediate). The callback runs as the object dies,
-# before its id can be reused, so the entry under that key is still the object's own.
-_TAN_pop = TAN.pop
-
-
 def tangents_of(d):
     e = TAN.get(id(d))
     if e is not None and e[0]() is d:
@@ -417,7 +410,7 @@ def set_tangent(d, lv, t, vc=None):
     key = id(d)
     e = TAN.get(key)
     if e is None or e[0]() is not d:
-        ref = _Ref(d, _partial(_TAN_pop, key))
+        ref = _Ref(d, _forget)
         ref.key = key
         e = TAN[key] = [ref, {}, None]
     e[1][lv] = t
@@ -455,7 +448,7 @@ def set_tan_fresh(t, lv, tangent):
     """set_tan for a tensor whose data object was just made (so has no entry yet)."""
     d = t._data
     key = id(d)
-    ref = _Ref(d, _partial(_TAN_pop, key))
+    ref = _Ref(d, _forget)
     ref.key = key
     TAN[key] = [ref, {lv: tangent}, None]
     lv.keys.append(ref)
@@ -701,7 +694,7 @@ def dispatch(cls, args, kwargs):
     key = id(od)
     e = TAN.get(key)
     if e is None or e[0]() is not od:
-        ref = _Ref(od, _partial(_TAN_pop, key))
+        ref = _Ref(od, _forget)
         ref.key = key
         TAN[key] = [ref, {lv: t}, {lv: (vc, vc.v)}]
     else:
