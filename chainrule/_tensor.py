@@ -269,7 +269,7 @@ class Tensor(*MIXINS):
         >>> chainrule.tensor([1.0]).clone()
         tensor([1.])
         """
-        out = _ops().shape.clone(self)
+        out = (_OPS or _ops()).shape.clone(self)
         if memory_format is not None:
             from ._memory_format import relayout
             out._data = relayout(out._data, memory_format)   # a fresh copy: values the same
@@ -419,7 +419,7 @@ class Tensor(*MIXINS):
         if dtype is None or _dt.to_dtype(dtype).np == self._data.dtype:
             out = self.clone() if copy else self
         else:
-            out = _ops().elementwise.cast(self, _dt.to_dtype(dtype))
+            out = (_OPS or _ops()).elementwise.cast(self, _dt.to_dtype(dtype))
         if fmt is not None and not out.is_contiguous(memory_format=fmt):
             out = out.clone(memory_format=fmt) if out is self else out._relaid(fmt)
         return out
@@ -602,10 +602,10 @@ class Tensor(*MIXINS):
         return _E.pow(other, self)
 
     def __matmul__(self, other):
-        return _ops().linalg.matmul(self, other)
+        return (_OPS or _ops()).linalg.matmul(self, other)
 
     def __rmatmul__(self, other):
-        return _ops().linalg.matmul(other, self)
+        return (_OPS or _ops()).linalg.matmul(other, self)
 
     def __neg__(self):
         return _E.neg(self)
@@ -669,20 +669,21 @@ class Tensor(*MIXINS):
         return self.pow_(other)
 
     def __ifloordiv__(self, other):
-        return _ops().inplace.inplace(self, _E.floor_divide, other, name="floor_divide_")
+        return (_OPS or _ops()).inplace.inplace(self, _E.floor_divide, other, name="floor_divide_")
 
     def __imod__(self, other):
-        return _ops().inplace.inplace(self, _E.remainder, other, name="remainder_")
+        return (_OPS or _ops()).inplace.inplace(self, _E.remainder, other, name="remainder_")
 
     def __imatmul__(self, other):
-        return _ops().inplace.inplace(self, _ops().linalg.matmul, other, name="matmul_")
+        ops = _OPS or _ops()
+        return ops.inplace.inplace(self, ops.linalg.matmul, other, name="matmul_")
 
     # -- indexing -----------------------------------------------------------------------------
     def __getitem__(self, idx):
-        return _ops().index.getitem(self, idx)
+        return (_OPS or _ops()).index.getitem(self, idx)
 
     def __setitem__(self, idx, value):
-        _ops().index.setitem(self, idx, value)
+        (_OPS or _ops()).index.setitem(self, idx, value)
 
     # -- core methods (issue 2) ---------------------------------------------------------------
     def add(self, other, *, alpha=1):
@@ -803,127 +804,127 @@ class Tensor(*MIXINS):
         return _E.where(condition, self, other)
 
     def sum(self, dim=None, keepdim=False, *, dtype=None):
-        return _ops().reduce.sum(self, dim, keepdim, dtype=dtype)
+        return (_OPS or _ops()).reduce.sum(self, dim, keepdim, dtype=dtype)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None):
-        return _ops().reduce.mean(self, dim, keepdim, dtype=dtype)
+        return (_OPS or _ops()).reduce.mean(self, dim, keepdim, dtype=dtype)
 
     def max(self, dim=None, keepdim=False):
-        return _ops().reduce.max(self, dim, keepdim)
+        return (_OPS or _ops()).reduce.max(self, dim, keepdim)
 
     def min(self, dim=None, keepdim=False):
-        return _ops().reduce.min(self, dim, keepdim)
+        return (_OPS or _ops()).reduce.min(self, dim, keepdim)
 
     def matmul(self, other):
-        return _ops().linalg.matmul(self, other)
+        return (_OPS or _ops()).linalg.matmul(self, other)
 
     def mm(self, other):
-        return _ops().linalg.mm(self, other)
+        return (_OPS or _ops()).linalg.mm(self, other)
 
     def bmm(self, other):
-        return _ops().linalg.bmm(self, other)
+        return (_OPS or _ops()).linalg.bmm(self, other)
 
     def mv(self, other):
-        return _ops().linalg.mv(self, other)
+        return (_OPS or _ops()).linalg.mv(self, other)
 
     def dot(self, other):
-        return _ops().linalg.dot(self, other)
+        return (_OPS or _ops()).linalg.dot(self, other)
 
     def reshape(self, *shape):
-        return _ops().shape.reshape(self, *shape)
+        return (_OPS or _ops()).shape.reshape(self, *shape)
 
     def view(self, *shape):
         if len(shape) == 1 and (isinstance(shape[0], _dt.dtype) or shape[0] in (float, int)):
-            return _ops().shape.view_dtype(self, shape[0])
-        return _ops().shape.view(self, *shape)
+            return (_OPS or _ops()).shape.view_dtype(self, shape[0])
+        return (_OPS or _ops()).shape.view(self, *shape)
 
     def view_as(self, other):
-        return _ops().shape.view(self, other.shape)
+        return (_OPS or _ops()).shape.view(self, other.shape)
 
     def reshape_as(self, other):
-        return _ops().shape.reshape(self, other.shape)
+        return (_OPS or _ops()).shape.reshape(self, other.shape)
 
     def transpose(self, dim0, dim1):
-        return _ops().shape.transpose(self, dim0, dim1)
+        return (_OPS or _ops()).shape.transpose(self, dim0, dim1)
 
     def t(self):
-        return _ops().shape.t(self)
+        return (_OPS or _ops()).shape.t(self)
 
     def permute(self, *dims):
-        return _ops().shape.permute(self, *dims)
+        return (_OPS or _ops()).shape.permute(self, *dims)
 
     def expand(self, *sizes):
-        return _ops().shape.expand(self, *sizes)
+        return (_OPS or _ops()).shape.expand(self, *sizes)
 
     def expand_as(self, other):
-        return _ops().shape.expand(self, other.shape)
+        return (_OPS or _ops()).shape.expand(self, other.shape)
 
     def squeeze(self, dim=None):
-        return _ops().shape.squeeze(self, dim)
+        return (_OPS or _ops()).shape.squeeze(self, dim)
 
     def unsqueeze(self, dim):
-        return _ops().shape.unsqueeze(self, dim)
+        return (_OPS or _ops()).shape.unsqueeze(self, dim)
 
     # in-place forms (torch's trailing underscore)
     def add_(self, other, *, alpha=1):
-        return _ops().inplace.inplace(self, _E.add, other, alpha=alpha, name="add_")
+        return (_OPS or _ops()).inplace.inplace(self, _E.add, other, alpha=alpha, name="add_")
 
     def sub_(self, other, *, alpha=1):
-        return _ops().inplace.inplace(self, _E.sub, other, alpha=alpha, name="sub_")
+        return (_OPS or _ops()).inplace.inplace(self, _E.sub, other, alpha=alpha, name="sub_")
 
     def mul_(self, other):
-        return _ops().inplace.inplace(self, _E.mul, other, name="mul_")
+        return (_OPS or _ops()).inplace.inplace(self, _E.mul, other, name="mul_")
 
     def div_(self, other, *, rounding_mode=None):
-        return _ops().inplace.inplace(self, _E.div, other, rounding_mode=rounding_mode,
+        return (_OPS or _ops()).inplace.inplace(self, _E.div, other, rounding_mode=rounding_mode,
                                       name="div_")
 
     def pow_(self, other):
-        return _ops().inplace.inplace(self, _E.pow, other, name="pow_")
+        return (_OPS or _ops()).inplace.inplace(self, _E.pow, other, name="pow_")
 
     def neg_(self):
-        return _ops().inplace.inplace(self, _E.neg, name="neg_")
+        return (_OPS or _ops()).inplace.inplace(self, _E.neg, name="neg_")
 
     def abs_(self):
-        return _ops().inplace.inplace(self, _E.abs, name="abs_")
+        return (_OPS or _ops()).inplace.inplace(self, _E.abs, name="abs_")
 
     def exp_(self):
-        return _ops().inplace.inplace(self, _E.exp, name="exp_")
+        return (_OPS or _ops()).inplace.inplace(self, _E.exp, name="exp_")
 
     def log_(self):
-        return _ops().inplace.inplace(self, _E.log, name="log_")
+        return (_OPS or _ops()).inplace.inplace(self, _E.log, name="log_")
 
     def sqrt_(self):
-        return _ops().inplace.inplace(self, _E.sqrt, name="sqrt_")
+        return (_OPS or _ops()).inplace.inplace(self, _E.sqrt, name="sqrt_")
 
     def sin_(self):
-        return _ops().inplace.inplace(self, _E.sin, name="sin_")
+        return (_OPS or _ops()).inplace.inplace(self, _E.sin, name="sin_")
 
     def cos_(self):
-        return _ops().inplace.inplace(self, _E.cos, name="cos_")
+        return (_OPS or _ops()).inplace.inplace(self, _E.cos, name="cos_")
 
     def tanh_(self):
-        return _ops().inplace.inplace(self, _E.tanh, name="tanh_")
+        return (_OPS or _ops()).inplace.inplace(self, _E.tanh, name="tanh_")
 
     def sigmoid_(self):
-        return _ops().inplace.inplace(self, _E.sigmoid, name="sigmoid_")
+        return (_OPS or _ops()).inplace.inplace(self, _E.sigmoid, name="sigmoid_")
 
     def relu_(self):
-        return _ops().inplace.inplace(self, _E.relu, name="relu_")
+        return (_OPS or _ops()).inplace.inplace(self, _E.relu, name="relu_")
 
     def clamp_(self, min=None, max=None):
-        return _ops().inplace.inplace(self, _E.clamp, min, max, name="clamp_")
+        return (_OPS or _ops()).inplace.inplace(self, _E.clamp, min, max, name="clamp_")
 
     clip_ = clamp_
 
     def copy_(self, src, non_blocking=False):
-        return _ops().inplace.copy_(self, src)
+        return (_OPS or _ops()).inplace.copy_(self, src)
 
     def zero_(self):
-        return _ops().inplace.fill_(self, 0)
+        return (_OPS or _ops()).inplace.fill_(self, 0)
 
     def fill_(self, value):
-        return _ops().inplace.fill_(self, value)
+        return (_OPS or _ops()).inplace.fill_(self, value)
 
 
 

@@ -21,6 +21,7 @@ __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"
            "replace_all_batch_norm_modules_"]
 
 _make = Tensor._make
+_new = object.__new__
 _LEAF1 = _Spec("tuple", None, (_LEAF,))      # one positional Tensor argument
 
 
@@ -325,7 +326,8 @@ def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname, batch=None, p
     lv.tok = tok
     try:
         if checked:
-            duals = [_dual_of(p, t, lv) for p, t in zip(flat_p, flat_t)]
+            duals = [_dual_of(flat_p[0], flat_t[0], lv)] if len(flat_p) == 1 else \
+                [_dual_of(p, t, lv) for p, t in zip(flat_p, flat_t)]
         else:
             duals = [_make_dual(p, t, lv) for p, t in zip(flat_p, flat_t)]
         if spec_p is _LEAF1 and not kwargs:
@@ -343,7 +345,17 @@ def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname, batch=None, p
             _check_tensors(flat_o, fname, "the outputs of f")
         tans = []
         for o in flat_o:
-            t = T.get_tangent(o, lv)
+            t = o.__dict__.get("_tan")      # (T.get_tangent, inline)
+            if t is None:
+                t = T.get_tangent(o, lv)
+            else:
+                t = t.get(lv)
+                if t is not None:
+                    e = T.TAN.get(id(o._data))
+                    if e is not None and e[2] is not None and lv in e[2]:
+                        vc, v = e[2][lv]
+                        if vc.v != v:
+                            T.get_tangent(o, lv)      # raises the stale-tangent error
             if t is None:
                 t = _make(np.zeros((batch,) + tuple(o.shape), o._data.dtype)) if batch else \
                     _zeros_like(o)
@@ -356,9 +368,16 @@ def _jvp_run(func, flat_p, spec_p, flat_t, kwargs, has_aux, fname, batch=None, p
 
 def _dual_of(p, t, lv):
     """_make_dual for a tangent made by the transform itself (no checks needed)."""
-    if p._rg or T.tan_of(p) or type(p._data) is not np.ndarray or p._data.dtype.kind != "f":
+    if p._rg or (p.__dict__.get("_tan") or (p.grad_fn is not None and T.tan_of(p))) or \
+            type(p._data) is not np.ndarray or p._data.dtype.kind != "f":
         return _make_dual(p, t, lv)
-    d = _make(p._data.view())
+    d = _new(Tensor)        # (_make(p._data.view()), inline)
+    d._data = p._data.view()
+    d._rg = False
+    d.grad_fn = None
+    d._nr = 0
+    d.grad = None
+    d._vc = None
     T.set_tan_fresh(d, lv, t)
     return d
 
@@ -449,15 +468,24 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
             nums = nums[0] if isinstance(argnums, int) else nums
         handles, spec_d, flat_o, spec_o, out, aux, (create, tok) = _trace(
             func, args, kwargs, nums, has_aux, "jacrev", lazy=True)
-        _check_tensors(flat_o, "jacrev", "the outputs of f")
-        sizes = [o._data.size for o in flat_o]
+        if len(flat_o) != 1 or not isinstance(flat_o[0], Tensor):
+            _check_tensors(flat_o, "jacrev", "the outputs of f")
+        sizes = [flat_o[0]._data.size] if len(flat_o) == 1 else [o._data.size for o in flat_o]
         dt = flat_o[0]._data.dtype if flat_o else np.float32
         n = sum(sizes)
         if n == 1 and len(flat_o) == 1 and len(handles) == 1:
             # a scalar function of one tensor: the Jacobian is its gradient, reshaped
             o, h = flat_o[0], handles[0]
-            g = vjp_core(flat_o, handles, [_make(_ones(o._data.shape, o._data.dtype))], create,
-                         tok=tok)[0]
+            ones = np.empty(o._data.shape, o._data.dtype)      # (_make(_ones(...)), inline)
+            ones.fill(1)
+            c = _new(Tensor)
+            c._data = ones
+            c._rg = False
+            c.grad_fn = None
+            c._nr = 0
+            c.grad = None
+            c._vc = None
+            g = vjp_core(flat_o, handles, [c], create, tok=tok)[0]
             if g is None:
                 g = _zeros_like(h)
             want = o._data.shape + h._data.shape
@@ -571,14 +599,21 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
             flat_x, spec_d = tree_flatten(tuple(args[i] for i in nums))
             _check_tensors(flat_x, "jacfwd", "the differentiated inputs")
         single = isinstance(argnums, int)
-        sizes = [x._data.size for x in flat_x]
+        sizes = [flat_x[0]._data.size] if len(flat_x) == 1 else [x._data.size for x in flat_x]
         dt = flat_x[0]._data.dtype
         if not sum(sizes):      # nothing to differentiate: empty Jacobians of the right shapes
             return _empty_jacobians(func, args, kwargs, flat_x, spec_d, single, has_aux)
         if len(flat_x) == 1:
             n = sizes[0]
             eye = _fwd_rules.identity(n, dt)
-            tans = [_make(eye.reshape((n,) + flat_x[0]._data.shape))]
+            t = _new(Tensor)        # (_make, inline)
+            t._data = eye.reshape((n,) + flat_x[0]._data.shape)
+            t._rg = False
+            t.grad_fn = None
+            t._nr = 0
+            t.grad = None
+            t._vc = None
+            tans = [t]
         else:
             eye, n = _basis(sizes, dt)
             # one forward pass whose tangents are the whole basis: (n, *x.shape) per input
@@ -623,15 +658,23 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
                 perm = _PERMS.get((xnd, ond))
                 if perm is None:
                     perm = _PERMS[xnd, ond] = tuple(range(xnd, xnd + ond)) + tuple(range(xnd))
-                if _bare(r):
-                    # nothing records or is batched: rearrange the array directly
+                rd = r._data
+                if type(rd) is np.ndarray and not r._rg and id(rd) not in T.TAN:
+                    # (_bare, inline) nothing records or is batched: rearrange the array
                     p = r._data[off:off + k] if len(flat_x) > 1 else r._data
                     p = p.reshape(xs + o._data.shape)
                     if ond and xnd:
                         p = p.transpose(perm)
                     if not p.flags.writeable:   # a view of a constant (A @ x's Jacobian is A)
                         p = p.copy()
-                    per.append(_make(p))
+                    t = _new(Tensor)        # (_make(p), inline)
+                    t._data = p
+                    t._rg = False
+                    t.grad_fn = None
+                    t._nr = 0
+                    t.grad = None
+                    t._vc = None
+                    per.append(t)
                     off += k
                     continue
                 piece = r[off:off + k] if len(flat_x) > 1 else r

@@ -487,7 +487,11 @@ def _r_matmul(args, tans, out, B):
     if b.ndim == 1:     # matrix @ vector: tangents (B, m, n) and (B, n)
         r = None if ta is None else ta @ b
         if tb is not None:
-            if _is_identity(tb):    # jacfwd's basis: A @ e_i is A's column i, no product
+            o = tb if tb.base is None else tb.base      # (_is_identity, inline)
+            w = _IDENTITIES.get(id(o))
+            if w is not None and w() is o and tb.shape == o.shape and \
+                    tb.strides == o.strides:
+                # jacfwd's basis: A @ e_i is A's column i, no product
                 rb = a.T
                 rb.flags.writeable = False
             else:
@@ -521,9 +525,16 @@ def _r_axes(axes, nd):
 
 def _r_sum(args, tans, out, B):
     a, axes, keepdim, npd = args
-    if tans[0] is None or (axes is not None and not axes and a.ndim == 0):
+    t = tans[0]
+    if t is None or (axes is not None and not axes and a.ndim == 0):
         return NotImplemented
-    return np.asarray(tans[0].sum(axis=_r_axes(axes, a.ndim), keepdims=keepdim, dtype=npd))
+    # (ndarray.sum without its Python wrapper; _r_axes inline)
+    axes = tuple(range(1, a.ndim + 1)) if axes is None else tuple([d + 1 for d in axes])
+    r = _add_reduce(t, axes, npd, None, keepdim)
+    return r if type(r) is np.ndarray else np.asarray(r)
+
+
+_add_reduce = np.add.reduce
 
 
 def _r_mean(args, tans, out, B):

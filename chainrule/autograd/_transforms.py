@@ -179,7 +179,15 @@ def batched(arr, levels):
 
 
 def push(kind, size=None, randomness="error"):
-    lv = Level(kind, size, randomness)
+    lv = _new(Level)        # (Level(kind, size, randomness), without its __init__ frame)
+    lv.n = next(_counter)
+    lv.kind = kind
+    lv.size = size
+    lv.randomness = randomness
+    lv.active = True
+    lv.keys = []
+    lv.tok = None
+    lv.memo = None
     if not STACK:
         _OUTER[0] = F._INTERPOSE[0]
     F._INTERPOSE[0] = dispatch
@@ -570,7 +578,7 @@ def dispatch(cls, args, kwargs):
             return _general(cls, args, kwargs)
         if tans is None:
             tans = [None] * len(args)
-            tds = [None] * len(args)
+            tds = tans[:]
         tans[i] = t
         tds[i] = td
     if tans is None:
@@ -624,8 +632,12 @@ def dispatch(cls, args, kwargs):
         except ValueError as e:
             raise F._op_error(cls, args, e) from None
         if rec:
-            out = F._connect1(ctx, args, arrays, od, ctx.needs_input_grad) if type(od) is _nd \
-                else F._connect(ctx, args, arrays, od, ctx.needs_input_grad)
+            if type(od) is not _nd:
+                out = F._connect(ctx, args, arrays, od, ctx.needs_input_grad)
+            elif len(rgs) == 1:
+                out = _connect_at(ctx, args, arrays, od, first)
+            else:
+                out = F._connect1(ctx, args, arrays, od, ctx.needs_input_grad)
             if type(out) is tuple:
                 return _raw_fallback(lv, cls, args, kwargs, tans, out)
             od = out._data
@@ -640,7 +652,13 @@ def dispatch(cls, args, kwargs):
                     out = tuple(_make(o if type(o) is _nd else np.asarray(o)) for o in od)
                     return _raw_fallback(lv, cls, args, kwargs, tans, out)
                 od = np.asarray(od)
-            out = _make(od)
+            out = _new(Tensor)      # (_make(od), inline)
+            out._data = od
+            out._rg = False
+            out.grad_fn = None
+            out._nr = 0
+            out.grad = None
+            out._vc = None
     if B:
         t = raw(arrays, tds, od, B)
     else:
@@ -656,12 +674,22 @@ def dispatch(cls, args, kwargs):
     sh = od.shape
     if t.shape[1:] != sh:
         t = np.broadcast_to(_align_phys(t, len(sh)), (B or 1,) + sh)
-    if t.dtype != od.dtype:
+    dt = t.dtype
+    if dt is not od.dtype and dt != od.dtype:
         t = t.astype(od.dtype)
-    t = _make(t if B else t[0])
+    tt = _new(Tensor)       # (_make(t if B else t[0]), inline)
+    tt._data = t if B else t[0]
+    tt._rg = False
+    tt.grad_fn = None
+    tt._nr = 0
+    tt.grad = None
+    tt._vc = None
+    t = tt
     vc = out._vc
     if vc is None:
-        vc = out._vc = _Version()
+        vc = out._vc = _new(_Version)    # (_Version(), without its Python __init__ frame)
+        vc.v = 0
+        vc.g = 0
     out.__dict__["_tan"] = {lv: t}
     key = id(od)
     e = TAN.get(key)
@@ -702,6 +730,7 @@ def _raw_fallback(lv, cls, args, kwargs, tans, out):
 
 _new = object.__new__
 _Version = F._Version
+_connect_at = F._connect_at
 
 
 class _OneHot(dict):

@@ -33,9 +33,17 @@ def make_inputs(xs, levels=(), token=0):
         if x._rg:
             h = S.View.apply(x, tuple(x.shape))
         else:
-            h = _make(x._data, True)
+            h = _new(Tensor)        # (_make(x._data, True), inline)
+            h._data = x._data
+            h._rg = True
+            h.grad_fn = None
+            h._nr = 0
+            h.grad = None
+            h._vc = None
             h.__dict__["_htok"] = token
-            tans = T.tan_of(x)
+            tans = x.__dict__.get("_tan")       # (T.tan_of, inline)
+            if tans is None and x.grad_fn is not None:
+                tans = T.tan_of(x)
             if tans:
                 h.__dict__["_tan"] = dict(tans)
         for lv in order:
@@ -103,6 +111,10 @@ def vjp_core(outputs, inputs, cotangents, create_graph, retain_graph=True, tok=N
 def release(ts, token):
     """Detach results whose graph reaches no leaf but the handles made since ``token`` (those
     belong to a finished transform; outer transforms and user leaves keep their graphs)."""
+    if len(ts) == 1:        # (the common case, without a list comprehension's frame)
+        t = ts[0]
+        return [t.detach() if isinstance(t, Tensor) and t._rg and not _external(t, token)
+                else t]
     return [t.detach() if isinstance(t, Tensor) and t._rg and not _external(t, token) else t
             for t in ts]
 
@@ -132,6 +144,7 @@ def _external(t, token):
 
 
 _nd = np.ndarray
+_new = object.__new__
 _TAN = T.TAN
 
 
@@ -305,11 +318,69 @@ def _backprop(outs, cots, ins, create, tok=None):
                 else:
                     n._raw = True
                     gin = n._backward(buf)
+            elif n._nout == 1 and n._fast:
+                # one-output primitive: _bare_node and Op._backward inline (as the engine does)
+                g = buf[0]
+                bare = True
+                if g is not None:
+                    gd = g._data
+                    if type(gd) is not _nd or g._rg or id(gd) in _TAN or g.__dict__.get("_tan"):
+                        bare = False
+                    if bare:
+                        saved = n._saved
+                        if saved is not None:
+                            if type(saved) is not list:
+                                bare = False
+                            else:
+                                for kind, obj, _ in saved:
+                                    if kind == 1:
+                                        bare = False
+                                        break
+                                    if kind == 0:
+                                        od = obj._data
+                                        if type(od) is not _nd or obj._rg or id(od) in _TAN \
+                                                or obj.__dict__.get("_tan"):
+                                            bare = False
+                                            break
+                if bare:
+                    n._raw = True
+                    gin = n.backward(n, None if g is None else gd)
+                    if type(gin) is not tuple:
+                        gin = (gin,)
+                    wrapped = []
+                    for g in gin:
+                        if g is not None:
+                            t = _new(Tensor)    # (make(g), inline)
+                            t._data = g if type(g) is _nd else np.asarray(g)
+                            t._rg = False
+                            t.grad_fn = None
+                            t._nr = 0
+                            t.grad = None
+                            t._vc = None
+                            g = t
+                        wrapped.append(g)
+                    gin = wrapped
+                else:
+                    n._raw = False
+                    gin = n.backward(n, g)
+                    if type(gin) is not tuple:
+                        gin = (gin,)
             elif _bare_node(n, buf):
                 n._raw = True
                 gin = n._backward([None if g is None else g._data for g in buf])
-                gin = [None if g is None else make(g if type(g) is _nd else np.asarray(g))
-                       for g in gin]
+                wrapped = []
+                for g in gin:
+                    if g is not None:
+                        t = _new(Tensor)    # (make(g), inline)
+                        t._data = g if type(g) is _nd else np.asarray(g)
+                        t._rg = False
+                        t.grad_fn = None
+                        t._nr = 0
+                        t.grad = None
+                        t._vc = None
+                        g = t
+                    wrapped.append(g)
+                gin = wrapped
             else:
                 n._raw = False
                 gin = n._backward(buf)
@@ -338,9 +409,12 @@ def _backprop(outs, cots, ins, create, tok=None):
                 else:
                     if not isinstance(g, Tensor):
                         g = make(np.asarray(g))
-                    if g._data.shape != meta[0]:
+                    gd = g._data
+                    if gd.shape != meta[0]:
                         g = engine._sum_to(g, meta[0], n, i)
-                    if g._data.dtype != meta[1]:
+                        gd = g._data
+                    dt = gd.dtype
+                    if dt is not meta[1] and dt != meta[1]:
                         g = g.to(Tensor._dtype_of(meta[1]))
                 b = pending.get(m)
                 if b is None:

@@ -100,6 +100,27 @@ class Node:
                 else:
                     out.append(obj)
             return tuple(out)
+        if len(saved) == 1:     # one saved value: no list to build
+            kind, obj, ver = saved[0]
+            if kind == 2:
+                return (obj,)
+            if kind == 0:
+                vc = obj._vc
+                if vc is not None and vc.v != ver:
+                    self._version_error(obj, vc.v, ver)
+                return (obj,)
+            arr, nr, vc = obj
+            if vc.v != ver:
+                self._version_error(None, vc.v, ver, arr=arr, nr=nr)
+            t = _new(Tensor)        # (Tensor._make, inline)
+            t._data = arr
+            t._rg = True
+            t.grad_fn = self
+            t._nr = nr
+            t.grad = None
+            t._vc = vc
+            return (t,)
+        out = []
         for kind, obj, ver in saved:
             if kind == 2:
                 out.append(obj)
@@ -112,7 +133,12 @@ class Node:
                 arr, nr, vc = obj
                 if vc.v != ver:
                     self._version_error(None, vc.v, ver, arr=arr, nr=nr)
-                t = Tensor._make(arr, True, self, nr)
+                t = _new(Tensor)        # (Tensor._make, inline)
+                t._data = arr
+                t._rg = True
+                t.grad_fn = self
+                t._nr = nr
+                t.grad = None
                 t._vc = vc
                 out.append(t)
         return tuple(out)
@@ -484,12 +510,10 @@ def _plain_apply(cls, args, kwargs):
     return Tensor._make(out if type(out) is _nd else _asarray(out))
 
 
-class _NoNeeds:
-    """needs_input_grad when nothing is recorded: False at every index."""
+class _NoNeeds(tuple):
+    """needs_input_grad when nothing is recorded: False at every index (a tuple of Falses longer
+    than any argument list, so indexing it runs no Python frame), iterating as empty."""
     __slots__ = ()
-
-    def __getitem__(self, i):
-        return False
 
     def __iter__(self):
         return iter(())
@@ -497,8 +521,11 @@ class _NoNeeds:
     def __bool__(self):
         return False
 
+    def __repr__(self):
+        return "()"
 
-_NO_NEEDS = _NoNeeds()
+
+_NO_NEEDS = _NoNeeds((False,) * 4096)
 _TRUE1 = (True,)
 _new = object.__new__
 _nd = np.ndarray
@@ -545,14 +572,94 @@ def _connect1(ctx, args, arrays, out, needs):
             if o is out:
                 vc = res._vc
                 if vc is None:
-                    vc = res._vc = _Version()
+                    vc = res._vc = _new(_Version)
+                    vc.v = 0
+                    vc.g = 0
                 recs.append((1, (out, 0, vc), 0))
                 continue
-            t = o
-            for a, d in zip(args, arrays):
-                if o is d:
-                    t = a
-                    break
+            if o is arrays[0]:
+                t = args[0]
+            else:
+                t = o
+                for a, d in zip(args, arrays):
+                    if o is d:
+                        t = a
+                        break
+            if isinstance(t, Tensor):
+                vc = t._vc
+                recs.append((0, t, vc.v if vc is not None else 0))
+            else:
+                recs.append((2, o, 0))
+        ctx._saved = recs
+    if _anomaly[0]:
+        _record_trace(ctx)
+    return res
+
+
+_NONES = tuple((None,) * k for k in range(17))
+
+
+def _connect_at(ctx, args, arrays, out, i):
+    """_connect1 when args[i] is the one argument that requires grad: one edge, one meta."""
+    if out.dtype.kind != "f":
+        return Tensor._make(out)
+    a = args[i]
+    d = arrays[i]
+    fn = a.grad_fn
+    e = (fn, a._nr) if fn is not None else _edge(a)
+    n = len(args)
+    if n == 1:
+        ctx._next = (e,)
+        ctx._in_meta = ((d.shape, d.dtype),)
+    elif not i and n <= 16:
+        rest = _NONES[n - 1]
+        ctx._next = (e,) + rest
+        ctx._in_meta = ((d.shape, d.dtype),) + rest
+    elif n == 2:
+        ctx._next = (None, e)
+        ctx._in_meta = (None, (d.shape, d.dtype))
+    elif n <= 16:
+        nones = _NONES
+        ctx._next = nones[i] + (e,) + nones[n - i - 1]
+        ctx._in_meta = nones[i] + ((d.shape, d.dtype),) + nones[n - i - 1]
+    else:
+        nexts = [None] * n
+        nexts[i] = e
+        ctx._next = tuple(nexts)
+        nexts[i] = (d.shape, d.dtype)
+        ctx._in_meta = tuple(nexts)
+    ctx._nout = 1
+    res = _new(Tensor)
+    res._data = out
+    res._rg = True
+    res.grad_fn = ctx
+    res._nr = 0
+    res.grad = None
+    res._vc = None
+    saved = ctx._saved
+    if saved is not None:
+        recs = []
+        d0 = arrays[0]
+        for o in saved:
+            if o is out:
+                vc = res._vc
+                if vc is None:
+                    vc = res._vc = _new(_Version)
+                    vc.v = 0
+                    vc.g = 0
+                recs.append((1, (out, 0, vc), 0))
+                continue
+            if o is d0:
+                t = args[0]
+            elif o is None:
+                recs.append(_NONE_REC)
+                continue
+            else:
+                t = o
+                for b, db in zip(args, arrays):
+                    if o is db:
+                        t = b
+                        break
             if isinstance(t, Tensor):
                 vc = t._vc
                 recs.append((0, t, vc.v if vc is not None else 0))
