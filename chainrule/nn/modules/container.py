@@ -214,15 +214,18 @@ class Sequential(Module):
                 continue
             if fuse and type(module) is Linear and "forward" not in module.__dict__:
                 ps = module._parameters
-                if "weight" in ps and "bias" in ps:     # else: replaced by plain attributes
-                    relu = i < n and _plain_relu(mods[i])
-                    # Linear (then ReLU, as one node) without the forward's frame
-                    out = linear_fast(input, ps["weight"], ps["bias"], relu)
-                    if out is not None:
-                        input = out
-                        if relu:
-                            i += 1
-                        continue
+                try:    # as Linear.forward
+                    w, b = ps["weight"], ps["bias"]
+                except KeyError:    # replaced by plain attributes (functional_call)
+                    w, b = module.weight, module.bias
+                relu = i < n and _plain_relu(mods[i])
+                # Linear (then ReLU, as one node) without the forward's frame
+                out = linear_fast(input, w, b, relu)
+                if out is not None:
+                    input = out
+                    if relu:
+                        i += 1
+                    continue
             input = module.forward(input)
         return input
 
