@@ -12,6 +12,7 @@ import weakref
 
 import numpy as np
 
+from .. import backend as _backend
 from .._tensor import Tensor
 from ..ops import _xp
 from ..ops import elementwise as E
@@ -528,6 +529,9 @@ def _r_sum(args, tans, out, B):
     t = tans[0]
     if t is None or (axes is not None and not axes and a.ndim == 0):
         return NotImplemented
+    if axes is None and npd is None and t.ndim == 2 and not keepdim:
+        # a full reduction of each tangent in the batch: one BLAS product with ones
+        return _backend.row_sum(t)
     # (ndarray.sum without its Python wrapper; _r_axes inline)
     axes = tuple(range(1, a.ndim + 1)) if axes is None else tuple([d + 1 for d in axes])
     r = _add_reduce(t, axes, npd, None, keepdim)
