@@ -125,7 +125,9 @@ def test_trajectory_matches_torch(name, kwargs):
             tv = tsd["state"][k][key]
             if isinstance(v, chainrule.Tensor):
                 assert v.dtype.name == str(tv.dtype).split(".")[1], key
-                np.testing.assert_allclose(v.numpy(), tv.numpy(), rtol=1e-10, atol=1e-10)
+                # LBFGS's curvature H_diag suffers cancellation: looser (as below)
+                tol = 1e-7 if key == "H_diag" else 1e-10
+                np.testing.assert_allclose(v.numpy(), tv.numpy(), rtol=tol, atol=1e-10)
             elif isinstance(v, (int, float)) and not isinstance(tv, list):
                 # derived scalars (LBFGS curvature) suffer cancellation: looser
                 assert float(v) == pytest.approx(float(tv), rel=1e-7), key
@@ -172,20 +174,28 @@ def test_resume_from_state_dict(name, kwargs):
         np.testing.assert_allclose(y.detach().numpy(), x, rtol=1e-12, atol=1e-12)
 
 
-def test_loaded_state_is_a_copy_cast_to_param_dtype():
-    p = chainrule.ones(3, requires_grad=True)
-    a = chainrule.optim.Adam([p], lr=0.1)
-    (p * p).sum().backward()
-    a.step()
-    sd = a.state_dict()
-    sd["state"][0]["exp_avg"] = sd["state"][0]["exp_avg"].double()
-    b = chainrule.optim.Adam([p], lr=0.1)
-    b.load_state_dict(sd)
-    assert b.state[p]["exp_avg"].dtype == chainrule.float32
-    b.step()
-    # the source state dict (and optimizer a) are untouched by b's step
-    assert float(a.state[p]["step"]) == 1.0
-    assert float(b.state[p]["step"]) == 2.0
+@needs_torch
+def test_loaded_state_aliases_or_casts_like_torch():
+    # torch's policy: state tensors of the param's dtype are aliased (.to is a no-op), others
+    # are cast; 'step' is kept as is, so the source optimizer sees the loader's steps.
+    seen = []
+    for m in (chainrule, torch):
+        p = m.ones(3, requires_grad=True)
+        a = m.optim.Adam([p], lr=0.1)
+        (p * p).sum().backward()
+        a.step()
+        sd = a.state_dict()
+        sd["state"][0]["exp_avg"] = sd["state"][0]["exp_avg"].double()
+        b = m.optim.Adam([p], lr=0.1)
+        b.load_state_dict(sd)
+        st = b.state[p]
+        seen.append((str(st["exp_avg"].dtype).split(".")[1],
+                     st["exp_avg"] is sd["state"][0]["exp_avg"],
+                     st["exp_avg_sq"] is sd["state"][0]["exp_avg_sq"],
+                     st["step"] is sd["state"][0]["step"]))
+        b.step()
+        seen.append((float(a.state[p]["step"]), float(b.state[p]["step"])))
+    assert seen[:2] == seen[2:]
 
 
 def test_closure_and_return_value():

@@ -413,23 +413,29 @@ class Optimizer:
         id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
                           chain.from_iterable(g["params"] for g in groups)))
 
-        def cast(param, value, key=None):
+        def flags(pid):
+            for g in state_dict["param_groups"]:
+                if pid in g["params"]:
+                    return g.get("fused", False) or g.get("capturable", False)
+            raise AssertionError("Expected param_groups to be set")
+
+        def cast(param, pid, value, key=None):
+            # torch's policy: `.to` aliases when nothing changes; 'step' is kept as is
+            # (unless fused/capturable); any other tensor takes a float param's dtype.
             if isinstance(value, Tensor):
-                value = value.detach()
-                if key != "step" and param.is_floating_point() and \
-                        value.is_floating_point():
-                    value = value.to(param.dtype)
-                return value.clone()
+                if key == "step":
+                    return value.to(dtype=chainrule.float32) if flags(pid) else value
+                return value.to(dtype=param.dtype) if param.is_floating_point() else value
             if isinstance(value, dict):
-                return {k: cast(param, v, k) for k, v in value.items()}
+                return {k: cast(param, pid, v, k) for k, v in value.items()}
             if isinstance(value, (list, tuple)):
-                return type(value)(cast(param, v) for v in value)
+                return type(value)(cast(param, pid, v) for v in value)
             return value
 
         state = defaultdict(dict)
         for k, v in state_dict["state"].items():
             if k in id_map:
-                state[id_map[k]] = cast(id_map[k], v)
+                state[id_map[k]] = cast(id_map[k], k, v)
             else:
                 state[k] = v
         new_groups = []

@@ -1,0 +1,102 @@
+"""torch 2.13 parity leftovers: optimizer state loading, LBFGS state types, mixed-dtype norms,
+sdpa's mask + is_causal, max_unpool."""
+import numpy as np
+import pytest
+
+import chainrule
+from conftest import needs_torch
+
+try:
+    import torch
+except Exception:  # pragma: no cover
+    torch = None
+
+_OPTIMS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
+           "LBFGS", "ASGD", "Rprop", "Adafactor"]
+
+
+def _state_kinds(m, state, src):
+    """Per key: 'alias' for a tensor shared with src, its dtype for a fresh tensor, else type."""
+    out = {}
+    for k, v in state.items():
+        if isinstance(v, m.Tensor):
+            out[k] = "alias" if v is src[k] else str(v.dtype).split(".")[1]
+        elif isinstance(v, list):
+            out[k] = [("alias" if x is y else "copy") if isinstance(x, m.Tensor)
+                      else type(x).__name__ for x, y in zip(v, src[k])]
+        else:
+            out[k] = type(v).__name__
+    return out
+
+
+def _stepped(m, name, p, **kw):
+    opt = getattr(m.optim, name)([p], lr=0.1, **kw)
+
+    def closure():
+        opt.zero_grad()
+        loss = ((p - 0.5) ** 4).sum() + (p * p).sum()
+        loss.backward()
+        return loss
+    for _ in range(3):
+        opt.step(closure)
+    return opt
+
+
+@needs_torch
+@pytest.mark.parametrize("name", _OPTIMS)
+@pytest.mark.parametrize("double", [False, True])
+def test_load_state_dict_aliases_like_torch(name, double):
+    seen = []
+    for m in (chainrule, torch):
+        p = m.tensor([1.5, -0.5, 2.0], requires_grad=True)
+        kw = {"momentum": 0.9} if name == "SGD" else {}
+        sd = _stepped(m, name, p, **kw).state_dict()
+        if double:  # float state in another dtype is cast to the param's dtype (a copy)
+            st = sd["state"][0]
+            for k in list(st):
+                if isinstance(st[k], m.Tensor) and st[k].is_floating_point():
+                    st[k] = st[k].double()
+        b = getattr(m.optim, name)([p], lr=0.1, **kw)
+        b.load_state_dict(sd)
+        seen.append(_state_kinds(m, b.state[p], sd["state"][0]))
+    assert seen[0] == seen[1]
+
+
+@needs_torch
+def test_load_state_dict_casts_integer_state_but_not_step():
+    seen = []
+    for m in (chainrule, torch):
+        p = m.ones(2, requires_grad=True)
+        a = _stepped(m, "Adam", p)
+        sd = a.state_dict()
+        sd["state"][0]["step"] = m.tensor(3)
+        sd["state"][0]["extra"] = m.tensor([1, 2])
+        b = m.optim.Adam([p], lr=0.1)
+        b.load_state_dict(sd)
+        st = b.state[p]
+        seen.append((str(st["step"].dtype).split(".")[1], str(st["extra"].dtype).split(".")[1],
+                     st["step"] is sd["state"][0]["step"]))
+    assert seen[0] == seen[1]
+
+
+@needs_torch
+@pytest.mark.parametrize("kw", [dict(max_iter=3, history_size=2), dict(max_iter=1),
+                                dict(max_iter=4, line_search_fn="strong_wolfe")])
+def test_lbfgs_state_types_like_torch(kw):
+    seen = []
+    for m in (chainrule, torch):
+        p = m.tensor([1.5, -0.5, 2.0], requires_grad=True)
+        opt = _stepped(m, "LBFGS", p, **kw)
+        st = opt.state_dict()["state"][0]
+
+        def kind(v):
+            if isinstance(v, list):
+                return [kind(x) for x in v]
+            if isinstance(v, m.Tensor):
+                return ("tensor", str(v.dtype).split(".")[1], tuple(v.shape))
+            return type(v).__name__
+        seen.append(({k: kind(v) for k, v in st.items()}, p.detach().numpy().copy(),
+                     float(st["H_diag"])))
+    assert seen[0][0] == seen[1][0]
+    np.testing.assert_allclose(seen[0][1], seen[1][1], rtol=1e-5, atol=1e-6)
+    assert seen[0][2] == pytest.approx(seen[1][2], rel=1e-4)
