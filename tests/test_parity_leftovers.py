@@ -1,5 +1,7 @@
 """torch 2.13 parity leftovers: optimizer state loading, LBFGS state types, mixed-dtype norms,
 sdpa's mask + is_causal, max_unpool."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -100,3 +102,57 @@ def test_lbfgs_state_types_like_torch(kw):
     assert seen[0][0] == seen[1][0]
     np.testing.assert_allclose(seen[0][1], seen[1][1], rtol=1e-5, atol=1e-6)
     assert seen[0][2] == pytest.approx(seen[1][2], rel=1e-4)
+
+
+def _norm_call(m, name, x, w, b, stats):
+    F = m.nn.functional
+    if name == "layer_norm":
+        return F.layer_norm(x.transpose(1, 2), (4,), w, b)
+    if name == "group_norm":
+        return F.group_norm(x, 2, w, b)
+    if name == "rms_norm":
+        return F.rms_norm(x.transpose(1, 2), (4,), w)
+    if name == "instance_norm":
+        return F.instance_norm(x, *stats, weight=w, bias=b)
+    return F.batch_norm(x, *stats, w, b, training=name == "batch_norm_train")
+
+
+_NORMS = ["layer_norm", "group_norm", "rms_norm", "batch_norm", "batch_norm_train",
+          "instance_norm"]
+_DTYPES = [("float16", "float32"), ("float32", "float16"), ("float32", "float64"),
+           ("float64", "float32"), ("float16", "float64"), ("float16", "float16")]
+
+
+@needs_torch
+@pytest.mark.parametrize("name", _NORMS)
+@pytest.mark.parametrize("xd,pd", _DTYPES)
+def test_norm_mixed_dtypes_like_torch(name, xd, pd):
+    rng = np.random.default_rng(0)
+    base, cot = rng.standard_normal((2, 4, 3)), rng.standard_normal((2, 4, 3)).astype("f4")
+    if name in ("layer_norm", "rms_norm"):
+        cot = cot.transpose(0, 2, 1).copy()
+    seen = []
+    for m in (chainrule, torch):
+        x = m.tensor(base, dtype=getattr(m, xd), requires_grad=True)
+        w = m.linspace(0.5, 1.5, 4, dtype=getattr(m, pd), requires_grad=True)
+        b = m.linspace(-0.2, 0.2, 4, dtype=getattr(m, pd), requires_grad=True)
+        stats = (m.full((4,), 0.1, dtype=getattr(m, pd)), m.full((4,), 2.0, dtype=getattr(m, pd)))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # torch's rms_norm: "Mismatch dtype" notice
+                out = _norm_call(m, name, x, w, b, stats)
+        except RuntimeError:
+            seen.append("RuntimeError")
+            continue
+        (out.float() * m.tensor(cot)).sum().backward()
+        seen.append((str(out.dtype).split(".")[1], str(x.grad.dtype).split(".")[1],
+                     out.detach().double().numpy(), x.grad.double().numpy(),
+                     stats[0].double().numpy()))
+    if seen[0] == "RuntimeError" or seen[1] == "RuntimeError":
+        assert seen[0] == seen[1]
+        return
+    assert seen[0][:2] == seen[1][:2]
+    tol = 1e-2 if "float16" in (xd, pd) else 1e-5
+    for a, b in zip(seen[0][2:], seen[1][2:]):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+

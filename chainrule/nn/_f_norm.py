@@ -192,17 +192,17 @@ def _norm_input(input, op, kernel):
 
 
 def _same_dtype(input, affine, stats=()):
-    """torch's CPU norms take parameters in the input's dtype (reduced-precision input may
-    use float32 parameters)."""
+    """torch's CPU norms take parameters in the input's dtype, or reduced-precision input may
+    use float32 parameters: True then (compute in float32, return the input's dtype)."""
     dt = input.dtype
     if all(p is None or p.dtype == dt for p in affine + stats):
-        return
+        return False
     given = [p for p in affine + stats if p is not None]
     if dt.itemsize < 4 and all(p.dtype.name == "float32" for p in given):
-        return
+        return True
     if any(p is not None and p.dtype != dt for p in affine) or not any(
             p is not None for p in affine):
-        if dt.name == "float32":
+        if dt.name == "float32" or dt.itemsize < 4:
             raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of "
                                "Float")
         raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
@@ -265,7 +265,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
             raise RuntimeError(f"Expected {what} to be of same shape as normalized_shape, but "
                                f"got {what} of shape {list(p.shape)} and normalized_shape = "
                                f"{list(ns)}")
-    _same_dtype(input, (weight, bias))
+    if _same_dtype(input, (weight, bias)):
+        return layer_norm(input.float(), ns, weight, bias, eps).to(input.dtype)
     axes = tuple(range(input.ndim - k, input.ndim))
     return Standardize.apply(input, weight, bias, axes, eps, None)
 
@@ -287,6 +288,10 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
                            f"{list(input.shape)}")
     if eps is None:
         eps = float(np.finfo(input._data.dtype).eps)
+    if weight is not None and weight.dtype != input.dtype:
+        # torch keeps the input's dtype whatever the weight's (reduced input: float32 math)
+        x = input.float() if input.dtype.itemsize < 4 else input
+        return rms_norm(x, ns, weight.to(x.dtype), eps).to(input.dtype)
     axes = tuple(range(input.ndim - k, input.ndim))
     out = input / E.sqrt((input * input).mean(axes, keepdim=True) + eps)
     return out * weight if weight is not None else out
@@ -312,7 +317,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
                            f"num_groups={num_groups}")
     _verify_batch_size([n * c // num_groups, num_groups] + list(shape[2:]))
     _norm_input(input, "group_norm", "GroupNormKernelImpl")
-    _same_dtype(input, (weight, bias))
+    if _same_dtype(input, (weight, bias)):
+        return group_norm(input.float(), num_groups, weight, bias, eps).to(input.dtype)
     nd = input.ndim
     w = _channel_param(weight, c, nd, "weight", list(shape)) if weight is not None else None
     b = _channel_param(bias, c, nd, "bias", list(shape)) if bias is not None else None
@@ -370,7 +376,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                     (weight, "weight"), (bias, "bias")):
         if p is not None and p.numel() != c:
             raise RuntimeError(f"{what} should contain {c} elements not {p.numel()}")
-    _same_dtype(input, (weight, bias), (running_mean, running_var))
+    if _same_dtype(input, (weight, bias), (running_mean, running_var)):
+        return batch_norm(input.float(), running_mean, running_var, weight, bias, training,
+                          momentum, eps).to(input.dtype)
     w = _channel_param(weight, c, nd, "weight", None) if weight is not None else None
     b = _channel_param(bias, c, nd, "bias", None) if bias is not None else None
     if not training:
@@ -414,7 +422,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     for p, what in ((running_mean, "running_mean"), (running_var, "running_var")):
         if p is not None and p.numel() != c:
             raise RuntimeError(f"{what} should contain {c} elements not {p.numel()}")
-    _same_dtype(input, (weight, bias), (running_mean, running_var))
+    if _same_dtype(input, (weight, bias), (running_mean, running_var)):
+        return instance_norm(input.float(), running_mean, running_var, weight, bias,
+                             use_input_stats, momentum, eps).to(input.dtype)
     w = _channel_param(weight, c, nd, "weight", None) if weight is not None else None
     b = _channel_param(bias, c, nd, "bias", None) if bias is not None else None
     if not use_input_stats:
