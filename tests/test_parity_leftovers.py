@@ -156,3 +156,70 @@ def test_norm_mixed_dtypes_like_torch(name, xd, pd):
     for a, b in zip(seen[0][2:], seen[1][2:]):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
 
+
+
+@needs_torch
+@pytest.mark.parametrize("kind", ["bool", "float", "bool_bcast", "float_batched"])
+def test_sdpa_mask_and_is_causal_like_torch(kind):
+    rng = np.random.default_rng(1)
+    q, k, v = (rng.standard_normal(s) for s in ((2, 2, 3, 4), (2, 2, 5, 4), (2, 2, 5, 4)))
+    bm = rng.random((3, 5)) > 0.3
+    bm[:, 0] = True
+    mask = {"bool": bm, "float": rng.standard_normal((3, 5)), "bool_bcast": bm[None, None],
+            "float_batched": rng.standard_normal((2, 1, 3, 5))}[kind]
+    res = []
+    for m in (chainrule, torch):
+        qt, kt, vt = (m.tensor(a, requires_grad=True) for a in (q, k, v))
+        out = m.nn.functional.scaled_dot_product_attention(qt, kt, vt, attn_mask=m.tensor(mask),
+                                                            is_causal=True)
+        out.sum().backward()
+        res.append([out.detach().numpy()] + [t.grad.numpy() for t in (qt, kt, vt)])
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+_SDPA_SHAPES = {  # (q, k, v, mask, kwargs): torch combines the pair only on its fused kernel
+    "4d": ((1, 2, 3, 4), (1, 2, 5, 4), (1, 2, 5, 4), (3, 5), {}),
+    "4d_mask4d": ((1, 2, 3, 4), (1, 2, 5, 4), (1, 2, 5, 4), (1, 2, 3, 5), {}),
+    "gqa": ((1, 4, 3, 4), (1, 2, 5, 4), (1, 2, 5, 4), (3, 5), {"enable_gqa": True}),
+    "gqa_off": ((1, 4, 3, 4), (1, 2, 5, 4), (1, 2, 5, 4), (3, 5), {}),
+    "value_dim": ((1, 2, 3, 4), (1, 2, 5, 4), (1, 2, 5, 2), (3, 5), {}),
+    "dropout": ((1, 2, 3, 4), (1, 2, 5, 4), (1, 2, 5, 4), (3, 5), {"dropout_p": 0.5}),
+    "batch_bcast": ((2, 2, 3, 4), (1, 2, 5, 4), (1, 2, 5, 4), (3, 5), {}),
+    "mask3d": ((1, 2, 3, 4), (1, 2, 5, 4), (1, 2, 5, 4), (2, 3, 5), {}),
+    "mask1d": ((1, 2, 3, 4), (1, 2, 5, 4), (1, 2, 5, 4), (5,), {}),
+    "3d": ((2, 3, 4), (2, 5, 4), (2, 5, 4), (3, 5), {}),
+    "2d": ((3, 4), (5, 4), (5, 4), (3, 5), {}),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("case", list(_SDPA_SHAPES))
+@pytest.mark.parametrize("bool_mask", [False, True])
+def test_sdpa_mask_and_is_causal_raises_like_torch(case, bool_mask):
+    qs, ks, vs, ms, kw = _SDPA_SHAPES[case]
+    rng = np.random.default_rng(2)
+    arrs = [rng.standard_normal(s) for s in (qs, ks, vs)]
+    mask = rng.random(ms) > 0.2 if bool_mask else rng.standard_normal(ms)
+    res = []
+    for m in (chainrule, torch):
+        try:
+            out = m.nn.functional.scaled_dot_product_attention(
+                *(m.tensor(a) for a in arrs), attn_mask=m.tensor(mask), is_causal=True, **kw)
+            res.append(out.numpy() if kw.get("dropout_p", 0) == 0 else "ok")
+        except (RuntimeError, IndexError) as e:
+            res.append(type(e).__name__)
+    if isinstance(res[1], str):
+        assert res[0] == res[1]
+    else:
+        np.testing.assert_allclose(res[0], res[1], rtol=1e-10, atol=1e-12)
+
+
+@needs_torch
+def test_sdpa_transposed_query_refuses_mask_with_is_causal_like_torch():
+    for m in (chainrule, torch):
+        q = m.randn(1, 2, 4, 3).transpose(-1, -2)
+        k = m.randn(1, 2, 5, 4)
+        with pytest.raises(RuntimeError, match="attn_mask should not be set"):
+            m.nn.functional.scaled_dot_product_attention(q, k, k, attn_mask=m.randn(3, 5),
+                                                         is_causal=True)

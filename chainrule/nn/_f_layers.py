@@ -1507,10 +1507,29 @@ def _softmax_last(x):
     return e / s
 
 
+def _sdpa_mask_and_causal(query, key, value, attn_mask, dropout_p, enable_gqa):
+    """torch 2.13 (CPU) applies an explicit mask together with is_causal only on its fused
+    kernel's inputs: 4-D, no dropout, matching batch/heads (or grouped query heads), one head
+    size, unit last-dim strides, a 2-D or 4-D mask. Its reference path refuses the pair."""
+    qs, ks, vs = query._data.shape, key._data.shape, value._data.shape
+    fused = (len(qs) == len(ks) == len(vs) == 4 and dropout_p == 0.0
+             and qs[0] == ks[0] == vs[0] and ks[1] == vs[1]
+             and (qs[1] == ks[1] or (enable_gqa and ks[1] and qs[1] % ks[1] == 0))
+             and qs[3] == ks[3] == vs[3]
+             and all(t.stride(-1) == 1 for t in (query, key, value)))
+    if fused and attn_mask._data.ndim == 1:
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got "
+                         "-2)")
+    if not fused or attn_mask._data.ndim not in (2, 4):
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
+                           "when is_causal=True")
+
+
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None, enable_gqa=False):
     """softmax(query @ key^T * scale + mask) @ value over the last two dims; a bool mask keeps
-    True positions, a float mask is added; ``is_causal`` keeps the lower triangle.
+    True positions, a float mask is added; ``is_causal`` keeps the lower triangle (4-D inputs
+    may combine it with a mask, as torch's fused CPU kernel does).
 
     >>> import chainrule
     >>> import chainrule.nn.functional as F
@@ -1531,14 +1550,13 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                            f"query.dtype: {query.dtype.name} key.dtype: {key.dtype.name} and "
                            f"value.dtype: {value.dtype.name} instead.")
     _float_input(query, op)
-    if attn_mask is not None and is_causal:
-        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
-                           "when is_causal=True")
     if attn_mask is not None and attn_mask._data.dtype != np.bool_ and \
             attn_mask._data.dtype != query._data.dtype:
         raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query "
                            f"dtype, but got attn_mask.dtype: {attn_mask.dtype.name} and  "
                            f"query.dtype: {query.dtype.name} instead.")
+    if attn_mask is not None and is_causal:
+        _sdpa_mask_and_causal(query, key, value, attn_mask, dropout_p, enable_gqa)
     e = query._data.shape[-1]
     if key._data.shape[-1] != e:
         raise RuntimeError(f"{op}: query and key must have the same embedding size, got "
@@ -1560,13 +1578,13 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     L, S = query._data.shape[-2], key._data.shape[-2]
     sc = 1.0 / math.sqrt(e) if scale is None else float(scale)
     scores = query.matmul(key.transpose(-2, -1)) * sc
-    if is_causal:
-        attn_mask = _make(np.tril(np.ones((L, S), bool)))
     if attn_mask is not None:
         if attn_mask._data.dtype == np.bool_:
             scores = _E.where(attn_mask, scores, -math.inf)
         else:
             scores = scores + attn_mask
+    if is_causal:  # with an explicit mask too (torch 2.13 applies both)
+        scores = _E.where(_make(np.tril(np.ones((L, S), bool))), scores, -math.inf)
     p = _softmax_last(scores)
     if dropout_p > 0.0:
         from ..random import _const, _draw
