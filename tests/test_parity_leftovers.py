@@ -223,3 +223,67 @@ def test_sdpa_transposed_query_refuses_mask_with_is_causal_like_torch():
         with pytest.raises(RuntimeError, match="attn_mask should not be set"):
             m.nn.functional.scaled_dot_product_attention(q, k, k, attn_mask=m.randn(3, 5),
                                                          is_causal=True)
+
+
+_UNPOOL = [  # (n, input shape, pool kwargs, unpool kwargs, output_size)
+    (1, (2, 3, 7), dict(kernel_size=2), dict(kernel_size=2), None),
+    (1, (3, 7), dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=3, stride=2,
+                                                               padding=1), [7]),
+    (2, (2, 2, 5, 5), dict(kernel_size=2), dict(kernel_size=2), [2, 2, 5, 5]),
+    (2, (3, 4, 6), dict(kernel_size=(2, 3), stride=(1, 2)), dict(kernel_size=(2, 3),
+                                                                stride=(1, 2)), (4, 6)),
+    (2, (1, 2, 6, 5), dict(kernel_size=3, stride=2, padding=1),
+     dict(kernel_size=3, stride=2, padding=1), (6, 5)),
+    (3, (1, 2, 4, 5, 4), dict(kernel_size=2), dict(kernel_size=2), (4, 5, 4)),
+    (3, (2, 3, 4, 5), dict(kernel_size=(1, 2, 2), stride=(1, 2, 1)),
+     dict(kernel_size=(1, 2, 2), stride=(1, 2, 1)), None),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("case", range(len(_UNPOOL)))
+def test_max_unpool_modules_round_trip_like_torch(case):
+    n, shape, pkw, ukw, osize = _UNPOOL[case]
+    x = np.random.default_rng(case).permutation(int(np.prod(shape))).reshape(shape) / 7.0
+    res = []
+    for m in (chainrule, torch):
+        xt = m.tensor(x, requires_grad=True)
+        pool = getattr(m.nn, f"MaxPool{n}d")(return_indices=True, **pkw)
+        unpool = getattr(m.nn, f"MaxUnpool{n}d")(**ukw)
+        y, idx = pool(xt)
+        out = unpool(y, idx, output_size=osize)
+        (out * m.arange(out.numel(), dtype=out.dtype).reshape(out.shape)).sum().backward()
+        res.append((repr(unpool), tuple(out.shape), str(out.dtype).split(".")[1],
+                    out.detach().numpy(), xt.grad.numpy()))
+    assert res[0][:3] == res[1][:3]
+    np.testing.assert_array_equal(res[0][3], res[1][3])
+    np.testing.assert_allclose(res[0][4], res[1][4], rtol=1e-12)
+
+
+@needs_torch
+@pytest.mark.parametrize("call,exc", [
+    (lambda m, y, i: m.nn.MaxUnpool2d(2)(y, i, output_size=(7, 4)), ValueError),
+    (lambda m, y, i: m.nn.MaxUnpool2d(2)(y, i, output_size=(1, 4, 4)), ValueError),
+    (lambda m, y, i: m.nn.MaxUnpool2d(2)(y, i, output_size=(3, 3)), RuntimeError),
+    (lambda m, y, i: m.nn.functional.max_unpool2d(y, i.int(), 2), RuntimeError),
+    (lambda m, y, i: m.nn.functional.max_unpool2d(y.long(), i, 2), NotImplementedError),
+    (lambda m, y, i: m.nn.functional.max_unpool2d(y[None], i[None], 2), RuntimeError),
+    (lambda m, y, i: m.nn.functional.max_unpool2d(y[0, 0, 0], i[0, 0, 0], 2), IndexError),
+    (lambda m, y, i: m.nn.functional.max_unpool3d(y[0], i[0], 2), RuntimeError),
+    (lambda m, y, i: m.nn.functional.max_unpool1d(y, i, 2), RuntimeError),
+    (lambda m, y, i: m.nn.functional.max_unpool2d(y, i, (2, 2, 2)), IndexError),
+    (lambda m, y, i: m.nn.functional.max_unpool2d(y[:0], i[:0], 2).shape, None),
+    (lambda m, y, i: m.nn.functional.max_unpool2d(y[0], i[0], 2).shape, None),
+])
+def test_max_unpool_errors_like_torch(call, exc):
+    x = np.arange(32.0).reshape(1, 2, 4, 4)
+    res = []
+    for m in (chainrule, torch):
+        y, i = m.nn.functional.max_pool2d(m.tensor(x), 2, return_indices=True)
+        if exc is None:
+            res.append(tuple(call(m, y, i)))
+        else:
+            with pytest.raises(exc):
+                call(m, y, i)
+    if exc is None:
+        assert res[0] == res[1]

@@ -18,6 +18,7 @@ from ..ops.nn_ops import Linear, linear_fast
 __all__ = ["linear", "bilinear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
            "conv_transpose2d", "conv_transpose3d", "max_pool1d", "max_pool2d", "max_pool3d",
            "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+           "max_unpool1d", "max_unpool2d", "max_unpool3d",
            "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
            "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
            "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptive_max_pool1d_with_indices",
@@ -637,6 +638,127 @@ def _along(x, m, axis):
     flat = x.reshape(lead + (shape[-nd], -1))
     out = _make(m).matmul(flat)
     return out.reshape(lead + (m.shape[0],) + shape[len(shape) - nd + 1:])
+
+
+# -- max unpooling ---------------------------------------------------------------------------
+_LONG_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+               "bool": "Bool", "float16": "Half", "float32": "Float", "float64": "Double",
+               "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def _unpool_tuple(v, nd):
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return (int(v),) * nd
+    t = tuple(int(a) for a in v)
+    if len(t) != nd:
+        raise IndexError("tuple index out of range")
+    return t
+
+
+def _unpool_output_size(input, k, s, p, output_size):
+    """torch's rule: the default size (in - 1) * stride - 2 * padding + kernel; an explicit
+    output_size (spatial, or with the two leading dims) within one stride of it."""
+    nd = len(k)
+    shape = tuple(input.shape)
+    if len(shape) < nd:
+        raise IndexError("tuple index out of range")
+    default = [(shape[len(shape) - nd + d] - 1) * s[d] + k[d] - 2 * p[d] for d in range(nd)]
+    if output_size is None:
+        return default
+    size = [int(a) for a in output_size]
+    if len(size) == nd + 2:
+        size = size[2:]
+    if len(size) != nd:
+        raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} "
+                         f"elements, but it has a length of '{len(size)}'")
+    for d in range(nd):
+        lo, hi = default[d] - s[d], default[d] + s[d]
+        if not lo < size[d] < hi:
+            raise ValueError(f'invalid output_size "{tuple(output_size)}" (dim {d} must be '
+                             f'between {lo} and {hi})')
+    return size
+
+
+def _max_unpool(nd, input, indices, kernel_size, stride, padding, output_size, op):
+    for t, name, pos in ((input, "input", 1), (indices, "indices", 2)):
+        _tensor_arg(t, name, op, pos)
+    k = _unpool_tuple(kernel_size, nd)
+    s = k if stride is None else _unpool_tuple(stride, nd)
+    p = _unpool_tuple(padding, nd)
+    size = _unpool_output_size(input, k, s, p, output_size)
+    kernel = "max_unpooling3d" if nd == 3 else "max_unpooling2d"
+    ndim = input.ndim + (nd == 1)       # torch runs 1-d unpooling as 2-d with width 1
+    ok = (4, 5) if nd == 3 else (3, 4)
+    if indices.dtype.name != "int64":
+        raise RuntimeError(f"elements in indices should be type int64 but got: "
+                           f"{_LONG_NAMES.get(indices.dtype.name, indices.dtype.name)}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
+                           f"({list(input.shape)}) but got indices tensor with shape: "
+                           f"{list(indices.shape)}")
+    if ndim not in ok:
+        raise RuntimeError(f"Input to {kernel} should be a {ok[0]}d or {ok[1]}d Tensor, but got "
+                           f"a tensor with {ndim} dimensions.")
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"max_unpool{max(nd, 2)}d\" not implemented for "
+                                  f"'{_LONG_NAMES.get(input.dtype.name, input.dtype.name)}'")
+    plane = 1
+    for a in size:
+        plane *= a
+    idx = np.asarray(indices._data)
+    bad = (idx < 0) | (idx >= plane)
+    if bad.any():
+        vol = "x".join(map(str, size + ([1] if nd == 1 else [])))
+        raise RuntimeError(f"Found an invalid max index: {int(idx[bad].flat[0])} (output "
+                           f"volumes are of size {vol})")
+    from ..creation import zeros
+    lead = tuple(input.shape[:input.ndim - nd])
+    flat = lead + (int(np.prod(input.shape[input.ndim - nd:])),)
+    out = zeros(lead + (plane,), dtype=input.dtype).scatter(
+        -1, indices.reshape(flat), input.reshape(flat))
+    return out.reshape(lead + tuple(size))
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of max_pool1d: each value goes to the position its index names (flat
+    per channel, as max_pool1d's return_indices gives), zeros elsewhere.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> y, i = F.max_pool1d(chainrule.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2, return_indices=True)
+    >>> F.max_unpool1d(y, i, 2)
+    tensor([[[0., 3., 2., 0.]]])
+    """
+    return _max_unpool(1, input, indices, kernel_size, stride, padding, output_size,
+                       "max_unpool1d")
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of max_pool2d: values scattered to their (flat per plane) indices of an
+    (N, C, H, W) output of zeros; output_size picks among the sizes that pool to the input.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> y, i = F.max_pool2d(chainrule.arange(4.0).reshape(1, 1, 2, 2), 2, return_indices=True)
+    >>> F.max_unpool2d(y, i, 2)
+    tensor([[[[0., 0.],
+              [0., 3.]]]])
+    """
+    return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size,
+                       "max_unpool2d")
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of max_pool3d on (N, C, D, H, W) (or unbatched) input.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> y, i = F.max_pool3d(chainrule.ones(1, 1, 2, 2, 2), 2, return_indices=True)
+    >>> F.max_unpool3d(y, i, 2).sum()
+    tensor(1.)
+    """
+    return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size,
+                       "max_unpool3d")
 
 
 def _adaptive_avg(nd, input, output_size, op):

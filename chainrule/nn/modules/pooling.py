@@ -4,7 +4,8 @@ from .module import Module
 from .utils import _single
 
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
-           "LPPool1d", "LPPool2d", "LPPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+           "LPPool1d", "LPPool2d", "LPPool3d",
+           "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
            "AdaptiveMaxPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d"]
 
 
@@ -58,6 +59,62 @@ class MaxPool3d(_MaxPoolNd):
     >>> import chainrule
     >>> chainrule.nn.MaxPool3d(2)(chainrule.ones(1, 1, 2, 2, 2)).shape
     chainrule.Size([1, 1, 1, 1, 1])
+    """
+    _n = 3
+
+
+class _MaxUnpoolNd(Module):
+    _n = 0
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        n = self._n
+        self.kernel_size = _ntuple(kernel_size, n)
+        self.stride = _ntuple(stride if stride is not None else kernel_size, n)
+        self.padding = _ntuple(padding, n)
+
+    def forward(self, input, indices, output_size=None):
+        unpool = getattr(F, f"max_unpool{self._n}d")
+        return unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+def _ntuple(v, n):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """Partial inverse of MaxPool1d: puts each value at the position its index names (from
+    MaxPool1d(return_indices=True)), zeros elsewhere; forward takes an optional output_size.
+
+    >>> import chainrule
+    >>> pool, unpool = chainrule.nn.MaxPool1d(2, return_indices=True), chainrule.nn.MaxUnpool1d(2)
+    >>> unpool(*pool(chainrule.tensor([[[1.0, 3.0, 2.0, 0.0]]])))
+    tensor([[[0., 3., 2., 0.]]])
+    """
+    _n = 1
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """Partial inverse of MaxPool2d on (N, C, H, W) or (C, H, W) input.
+
+    >>> import chainrule
+    >>> pool, unpool = chainrule.nn.MaxPool2d(2, return_indices=True), chainrule.nn.MaxUnpool2d(2)
+    >>> unpool(*pool(chainrule.ones(1, 1, 4, 4)), output_size=[5, 5]).shape
+    chainrule.Size([1, 1, 5, 5])
+    """
+    _n = 2
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Partial inverse of MaxPool3d on (N, C, D, H, W) or (C, D, H, W) input.
+
+    >>> import chainrule
+    >>> pool, unpool = chainrule.nn.MaxPool3d(2, return_indices=True), chainrule.nn.MaxUnpool3d(2)
+    >>> unpool(*pool(chainrule.ones(1, 1, 2, 2, 2))).sum()
+    tensor(1.)
     """
     _n = 3
 
