@@ -554,6 +554,12 @@ def _connect1(ctx, args, arrays, out, needs):
             metas.append(None)
     ctx._next = tuple(nexts)
     ctx._in_meta = tuple(metas)
+    return _wire_out(ctx, args, arrays, out)
+
+
+def _wire_out(ctx, args, arrays, out):
+    """The output Tensor of a one-output node, and ctx's saved values turned into records
+    (inputs by reference with their versions, the output by value)."""
     ctx._nout = 1
     res = _new(Tensor)
     res._data = out
@@ -565,10 +571,8 @@ def _connect1(ctx, args, arrays, out, needs):
     saved = ctx._saved
     if saved is not None:
         recs = []
+        d0 = arrays[0]
         for o in saved:
-            if o is None:
-                recs.append(_NONE_REC)
-                continue
             if o is out:
                 vc = res._vc
                 if vc is None:
@@ -577,13 +581,16 @@ def _connect1(ctx, args, arrays, out, needs):
                     vc.g = 0
                 recs.append((1, (out, 0, vc), 0))
                 continue
-            if o is arrays[0]:
+            if o is d0:
                 t = args[0]
+            elif o is None:
+                recs.append(_NONE_REC)
+                continue
             else:
                 t = o
-                for a, d in zip(args, arrays):
-                    if o is d:
-                        t = a
+                for b, db in zip(args, arrays):
+                    if o is db:
+                        t = b
                         break
             if isinstance(t, Tensor):
                 vc = t._vc
@@ -628,47 +635,7 @@ def _connect_at(ctx, args, arrays, out, i):
         ctx._next = tuple(nexts)
         nexts[i] = (d.shape, d.dtype)
         ctx._in_meta = tuple(nexts)
-    ctx._nout = 1
-    res = _new(Tensor)
-    res._data = out
-    res._rg = True
-    res.grad_fn = ctx
-    res._nr = 0
-    res.grad = None
-    res._vc = None
-    saved = ctx._saved
-    if saved is not None:
-        recs = []
-        d0 = arrays[0]
-        for o in saved:
-            if o is out:
-                vc = res._vc
-                if vc is None:
-                    vc = res._vc = _new(_Version)
-                    vc.v = 0
-                    vc.g = 0
-                recs.append((1, (out, 0, vc), 0))
-                continue
-            if o is d0:
-                t = args[0]
-            elif o is None:
-                recs.append(_NONE_REC)
-                continue
-            else:
-                t = o
-                for b, db in zip(args, arrays):
-                    if o is db:
-                        t = b
-                        break
-            if isinstance(t, Tensor):
-                vc = t._vc
-                recs.append((0, t, vc.v if vc is not None else 0))
-            else:
-                recs.append((2, o, 0))
-        ctx._saved = recs
-    if _anomaly[0]:
-        _record_trace(ctx)
-    return res
+    return _wire_out(ctx, args, arrays, out)
 
 
 def _connect(ctx, args, arrays, out, needs=None):
