@@ -100,26 +100,6 @@ class Node:
                 else:
                     out.append(obj)
             return tuple(out)
-        if len(saved) == 1:     # one saved value: no list to build
-            kind, obj, ver = saved[0]
-            if kind == 2:
-                return (obj,)
-            if kind == 0:
-                vc = obj._vc
-                if vc is not None and vc.v != ver:
-                    self._version_error(obj, vc.v, ver)
-                return (obj,)
-            arr, nr, vc = obj
-            if vc.v != ver:
-                self._version_error(None, vc.v, ver, arr=arr, nr=nr)
-            t = _new(Tensor)        # (Tensor._make, inline)
-            t._data = arr
-            t._rg = True
-            t.grad_fn = self
-            t._nr = nr
-            t.grad = None
-            t._vc = vc
-            return (t,)
         out = []
         for kind, obj, ver in saved:
             if kind == 2:
