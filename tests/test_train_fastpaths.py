@@ -357,3 +357,18 @@ def test_sequential_fusion_respects_patched_forwards():
     finally:
         nn.ReLU.forward = orig
     assert s(x).grad_fn.name() == "LinearReluBackward0"     # fused again once restored
+
+
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("which", ["input", "weight"])
+def test_linear_plain_backward_checks_saved_versions(relu, which):
+    """The 2-D plain backward of Linear / LinearRelu reads its saved values inline: an
+    in-place write to the saved input or weight after forward still raises."""
+    lin = chainrule.nn.Linear(3, 4)
+    net = chainrule.nn.Sequential(lin, chainrule.nn.ReLU()) if relu else lin
+    x = chainrule.randn(2, 3, requires_grad=True)
+    y = net(x).sum()
+    with chainrule.no_grad():
+        (x if which == "input" else lin.weight).mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()

@@ -368,19 +368,8 @@ def _backprop(outs, cots, ins, create, tok=None):
             elif _bare_node(n, buf):
                 n._raw = True
                 gin = n._backward([None if g is None else g._data for g in buf])
-                wrapped = []
-                for g in gin:
-                    if g is not None:
-                        t = _new(Tensor)    # (make(g), inline)
-                        t._data = g if type(g) is _nd else np.asarray(g)
-                        t._rg = False
-                        t.grad_fn = None
-                        t._nr = 0
-                        t.grad = None
-                        t._vc = None
-                        g = t
-                    wrapped.append(g)
-                gin = wrapped
+                gin = [None if g is None else make(g if type(g) is _nd else np.asarray(g))
+                       for g in gin]
             else:
                 n._raw = False
                 gin = n._backward(buf)

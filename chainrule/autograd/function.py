@@ -100,26 +100,6 @@ class Node:
                 else:
                     out.append(obj)
             return tuple(out)
-        if len(saved) == 1:     # one saved value: no list to build
-            kind, obj, ver = saved[0]
-            if kind == 2:
-                return (obj,)
-            if kind == 0:
-                vc = obj._vc
-                if vc is not None and vc.v != ver:
-                    self._version_error(obj, vc.v, ver)
-                return (obj,)
-            arr, nr, vc = obj
-            if vc.v != ver:
-                self._version_error(None, vc.v, ver, arr=arr, nr=nr)
-            t = _new(Tensor)        # (Tensor._make, inline)
-            t._data = arr
-            t._rg = True
-            t.grad_fn = self
-            t._nr = nr
-            t.grad = None
-            t._vc = vc
-            return (t,)
         out = []
         for kind, obj, ver in saved:
             if kind == 2:
@@ -554,6 +534,12 @@ def _connect1(ctx, args, arrays, out, needs):
             metas.append(None)
     ctx._next = tuple(nexts)
     ctx._in_meta = tuple(metas)
+    return _wire_out(ctx, args, arrays, out)
+
+
+def _wire_out(ctx, args, arrays, out):
+    """The output Tensor of a one-output node, and ctx's saved values turned into records
+    (inputs by reference with their versions, the output by value)."""
     ctx._nout = 1
     res = _new(Tensor)
     res._data = out
@@ -565,10 +551,8 @@ def _connect1(ctx, args, arrays, out, needs):
     saved = ctx._saved
     if saved is not None:
         recs = []
+        d0 = arrays[0]
         for o in saved:
-            if o is None:
-                recs.append(_NONE_REC)
-                continue
             if o is out:
                 vc = res._vc
                 if vc is None:
@@ -577,13 +561,16 @@ def _connect1(ctx, args, arrays, out, needs):
                     vc.g = 0
                 recs.append((1, (out, 0, vc), 0))
                 continue
-            if o is arrays[0]:
+            if o is d0:
                 t = args[0]
+            elif o is None:
+                recs.append(_NONE_REC)
+                continue
             else:
                 t = o
-                for a, d in zip(args, arrays):
-                    if o is d:
-                        t = a
+                for b, db in zip(args, arrays):
+                    if o is db:
+                        t = b
                         break
             if isinstance(t, Tensor):
                 vc = t._vc
@@ -628,47 +615,7 @@ def _connect_at(ctx, args, arrays, out, i):
         ctx._next = tuple(nexts)
         nexts[i] = (d.shape, d.dtype)
         ctx._in_meta = tuple(nexts)
-    ctx._nout = 1
-    res = _new(Tensor)
-    res._data = out
-    res._rg = True
-    res.grad_fn = ctx
-    res._nr = 0
-    res.grad = None
-    res._vc = None
-    saved = ctx._saved
-    if saved is not None:
-        recs = []
-        d0 = arrays[0]
-        for o in saved:
-            if o is out:
-                vc = res._vc
-                if vc is None:
-                    vc = res._vc = _new(_Version)
-                    vc.v = 0
-                    vc.g = 0
-                recs.append((1, (out, 0, vc), 0))
-                continue
-            if o is d0:
-                t = args[0]
-            elif o is None:
-                recs.append(_NONE_REC)
-                continue
-            else:
-                t = o
-                for b, db in zip(args, arrays):
-                    if o is db:
-                        t = b
-                        break
-            if isinstance(t, Tensor):
-                vc = t._vc
-                recs.append((0, t, vc.v if vc is not None else 0))
-            else:
-                recs.append((2, o, 0))
-        ctx._saved = recs
-    if _anomaly[0]:
-        _record_trace(ctx)
-    return res
+    return _wire_out(ctx, args, arrays, out)
 
 
 def _connect(ctx, args, arrays, out, needs=None):
