@@ -25,6 +25,7 @@ _lock, _unlock = _leaf_lock.acquire, _leaf_lock.release
 # how many references an array has (a leaf adopts a gradient array only if it is the sole
 # owner); without CPython's counts every first gradient is copied
 _refs = getattr(sys, "getrefcount", lambda a: 1 << 30)
+_new = object.__new__
 _nd = np.ndarray
 _asarray = np.asarray
 
@@ -281,7 +282,7 @@ def _walk(ready, deps, pending, fast, raw, create_graph, retain_graph, targets, 
         sys.setrecursionlimit(1000 + 40 * depth)
     try:
         pop, push, take, pget = ready.pop, ready.append, pending.pop, pending.get
-        mk = F.Tensor._make
+        T = F.Tensor
         carry = None    # (node, gradients): made ready last, so it runs next without the queue
         while True:
             if carry is not None:
@@ -330,22 +331,24 @@ def _walk(ready, deps, pending, fast, raw, create_graph, retain_graph, targets, 
                                 # owned: referred to only by g, gin, zip's tuple and
                                 # getrefcount's argument
                                 own = exact or _refs(g) <= 4
-                                if exact and b is None and v.grad is None:
-                                    _lock()     # an exact node's gradients are fresh arrays
+                                # the first gradient, a fresh array (an exact node's always
+                                # are), becomes .grad itself
+                                if v.grad is None and (exact and b is None or own and (
+                                        g.base is None and (fl := g.flags).writeable
+                                        and fl.c_contiguous)):
+                                    t = _new(T)     # (Tensor._make(g), inline)
+                                    t._data = g
+                                    t._rg = False
+                                    t.grad_fn = None
+                                    t._nr = 0
+                                    t.grad = None
+                                    t._vc = None
+                                    _lock()
                                     if v.grad is None:
-                                        v.grad = mk(g)
+                                        v.grad = t
                                         _unlock()
                                         continue
                                     _unlock()
-                                elif own and v.grad is None and g.base is None:
-                                    fl = g.flags
-                                    if fl.writeable and fl.c_contiguous:
-                                        _lock()     # the first gradient, a fresh array
-                                        if v.grad is None:
-                                            v.grad = mk(g)
-                                            _unlock()
-                                            continue
-                                        _unlock()
                                 _accumulate_leaf(v, g, False, own)
                                 continue
                         b = pget(m)
