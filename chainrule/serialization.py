@@ -35,6 +35,7 @@ _MAX_HEADER = 100_000_000      # the safetensors reference limit
 _MAX_DIMS = 64
 _CHUNK = 1 << 20
 _MAX_DEPTH = 100              # container nesting a checkpoint may hold
+_PARSE_FLOOR = 64 << 20       # JSON parsing may take this much beyond the file's size
 
 # safetensors dtype codes <-> NumPy dtypes (little-endian); BF16 is widened to float32
 _CODES = {"BOOL": np.dtype(np.bool_), "U8": np.dtype("<u1"), "I8": np.dtype("<i1"),
@@ -272,7 +273,26 @@ def _reject_constant(name):
     raise ValueError(f"non-standard JSON constant {name}")
 
 
-def _parse_json(raw, where, what):
+def _parse_cost(raw):
+    """An upper estimate of the bytes json.loads allocates for ``raw`` (bytes or str): Python
+    objects are 10-60x the JSON text that makes them (``[],`` is a 56-byte list), so a hostile
+    header is refused by counting its tokens before anything is built."""
+    c = raw.count
+    q = '"' if isinstance(raw, str) else b'"'
+    if isinstance(raw, str):
+        opens_d, opens_l, seps = c("{"), c("["), c(",") + c(":")
+    else:
+        opens_d, opens_l, seps = c(b"{"), c(b"["), c(b",") + c(b":")
+    return 64 * opens_d + 56 * opens_l + 50 * (c(q) // 2) + 40 * seps + 4 * len(raw)
+
+
+def _parse_json(raw, where, what, budget=None):
+    if budget is not None:
+        cost = _parse_cost(raw)
+        if cost > budget:
+            _fail(where, f"parsing the {what} would take about {cost >> 20} MiB, more than the "
+                         f"file's size plus {_PARSE_FLOOR >> 20} MiB (a hostile or corrupted "
+                         "file)")
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
         return json.loads(text, object_pairs_hook=lambda p: _no_duplicates(p, where),
@@ -564,7 +584,7 @@ def _load(fh, where):
     if raw[:1] != b"{":
         bad("the header is not a JSON object")
     try:
-        header = _parse_json(raw, where, "header")
+        header = _parse_json(raw, where, "header", size + _PARSE_FLOOR)
     except CheckpointError:
         if known:
             bad("")
@@ -595,4 +615,5 @@ def _load(fh, where):
     codes = {e[0]: e[1] for e in entries}
     if _digest(arrays, codes, tree) != digest:
         _fail(where, "checksum mismatch: the file is corrupted")
-    return _Decoder(arrays, where).decode(_parse_json(tree, where, "object tree"))
+    return _Decoder(arrays, where).decode(_parse_json(tree, where, "object tree",
+                                                      size + _PARSE_FLOOR))

@@ -866,3 +866,34 @@ def test_saving_onto_a_directory_fails_and_leaves_no_temp_file(tmp_path):
     with pytest.raises(OSError):
         chainrule.save({"v": 1}, tmp_path / "d")
     assert os.listdir(tmp_path) == ["d"] and os.listdir(tmp_path / "d") == []
+
+
+def test_a_header_that_would_parse_into_gigabytes_is_refused_unparsed(tmp_path):
+    """Python objects are tens of times the JSON text that makes them: a header of 7 million
+    empty lists (21 MB) would take about 450 MB to parse. It is refused by counting its tokens,
+    and loading allocates no more than the file's size plus the fixed parsing allowance."""
+    import tracemalloc
+    from chainrule.serialization import _PARSE_FLOOR, CheckpointError
+    n = 7_000_000
+    header = b'{"__metadata__":{},"x":[' + b"[]," * n + b"[]]}"
+    path = tmp_path / "lists.safetensors"
+    path.write_bytes(len(header).to_bytes(8, "little") + header)
+    size = path.stat().st_size
+    del header
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError, match="would take about"):
+            chainrule.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < size + _PARSE_FLOOR, peak
+
+
+def test_many_small_tensors_still_load(tmp_path):
+    """The parsing allowance leaves room for ordinary headers: 3,000 scalars, whose header is
+    larger than their data, round-trip."""
+    sd = {f"layer{i}.scale": chainrule.tensor(float(i)) for i in range(3000)}
+    chainrule.save(sd, tmp_path / "many.safetensors")
+    back = chainrule.load(tmp_path / "many.safetensors")
+    assert len(back) == 3000 and float(back["layer2999.scale"]) == 2999.0
