@@ -13,7 +13,7 @@ from ..autograd.function import Op
 from ..autograd.grad_mode import _mode
 from . import _xp
 from . import elementwise as _E
-from .elementwise import _zero_row
+from .elementwise import _ZERO_ROWS, _zero_row
 
 __all__ = []
 
@@ -434,6 +434,7 @@ def _linear_grads(n, g, x, w):
 
 
 _new = object.__new__
+_Version = _fn._Version
 _nd = np.ndarray
 _col_sum = _backend.col_sum
 _INTERPOSE = _fn._INTERPOSE
@@ -474,13 +475,16 @@ def linear_fast(x, w, b, relu=False):
     if bd is not None:
         out += bd
     if relu:
-        np.maximum(out, _zero_row(out), out=out)
+        z = _ZERO_ROWS.get((ws[:1], dt))     # (_zero_row's hit, inline)
+        np.maximum(out, _zero_row(out) if z is None else z, out=out)
     if not ((rx or rw or rb) and _mode.grad):
         return Tensor._make(out)
     ctx = _new(LinearRelu if relu else Linear)
     ctx.needs_input_grad = (rx, rw, rb)
     edge = _fn._edge
-    ctx._next = (edge(x) if rx else None, edge(w) if rw else None, edge(b) if rb else None)
+    fn = x.grad_fn
+    ctx._next = ((fn, x._nr) if fn is not None else edge(x)) if rx else None, \
+        edge(w) if rw else None, edge(b) if rb else None
     ctx._in_meta = ((xd.shape, dt) if rx else None, (ws, dt) if rw else None,
                     (bd.shape, dt) if rb else None)
     ctx._nout = 1
@@ -497,7 +501,9 @@ def linear_fast(x, w, b, relu=False):
     res._nr = 0
     res.grad = None
     if relu:
-        vc = res._vc = _fn._Version()
+        vc = res._vc = _new(_Version)      # (_Version(), inline)
+        vc.v = 0
+        vc.g = 0
         saved.append((1, (out, 0, vc), 0))
     else:
         res._vc = None
