@@ -372,3 +372,26 @@ def test_linear_plain_backward_checks_saved_versions(relu, which):
         (x if which == "input" else lin.weight).mul_(2)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.backward()
+
+
+@pytest.mark.parametrize("relu", [False, True])
+def test_root_gradient_of_another_dtype_is_cast_before_an_exact_node(relu):
+    """Linear nodes skip the engine's per-edge casts: a float64 gradient handed to a float32
+    output's backward is cast at the root (as torch does), so every .grad stays float32."""
+    lin = chainrule.nn.Linear(3, 4)
+    net = chainrule.nn.Sequential(lin, chainrule.nn.ReLU()) if relu else lin
+    x = chainrule.randn(2, 3, requires_grad=True)
+    y = net(x)
+    g = chainrule.ones(2, 4, dtype=chainrule.float64)
+    y.backward(g)
+    for t in (x, lin.weight, lin.bias):
+        assert t.grad.dtype == chainrule.float32
+    y2 = net(x)
+    chainrule.autograd.backward([y2], [g])
+    assert x.grad.dtype == chainrule.float32
+    if HAVE_TORCH:
+        import torch
+        tl = torch.nn.Linear(3, 4)
+        tx = torch.randn(2, 3, requires_grad=True)
+        tl(tx).backward(torch.ones(2, 4, dtype=torch.float64))
+        assert tx.grad.dtype == torch.float32
